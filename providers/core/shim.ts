@@ -1,0 +1,80 @@
+/**
+ * The thin serialized provider (../shared/design.md, principle 1).
+ *
+ * Pulumi stores a dynamic provider's code in the state, twice per resource (inputs and outputs,
+ * reference/pulumi.md §1.2), and `refresh`/`destroy` run that stored copy. Letting the SDK
+ * serialize a real provider would store its whole closure (hundreds of lines per resource, with
+ * whatever paths or values it captured). So our resources carry a hand-written loader of a few
+ * hundred bytes instead: it names the implementation module and imports it, in the provider
+ * process, from the project the engine runs in. That keeps:
+ *  - state small (the loader is about 450 bytes; see test/engine/canary.test.ts);
+ *  - no absolute path or credential in state: the project root is found at run time, from
+ *    `D365_ACCESS_ROOT` (set by scripts/with-node) or the working directory, which the engine
+ *    sets to the program directory (reference/pulumi.md §1.2);
+ *  - a fixed bug effective at once for refresh and destroy, and a state written in one checkout
+ *    usable from another.
+ *
+ * The loader follows the provider host's contract (`@pulumi/pulumi/cmd/dynamic-provider`:
+ * `requireFromString(text).handler()` returns the provider object). It is what
+ * `pulumi.dynamic.Resource` produces, minus the closure, so resources subclass
+ * `pulumi.CustomResource` with the same `pulumi-nodejs:dynamic/<module>:<Type>` token.
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+/** Every method of a dynamic provider; implementations must provide all of them. */
+export type ProviderImplementation<Inputs = Record<string, unknown>, Outputs = Record<string, unknown>> = Required<
+  Pick<
+    pulumi.dynamic.ResourceProvider<Inputs, Outputs>,
+    "configure" | "check" | "diff" | "create" | "read" | "update" | "delete"
+  >
+>;
+
+const METHODS = ["configure", "check", "diff", "create", "read", "update", "delete"] as const;
+const IMPLEMENTATION = /^[a-z][a-z0-9-]*\/[a-z][a-z0-9-]*$/;
+
+/**
+ * Returns the serialized loader for `providers/<implementation>.ts`, whose `provider` export
+ * must be a {@link ProviderImplementation}.
+ *
+ * @param implementation module below `providers/` without extension, e.g. `"entra/resources"`.
+ */
+export function shimSource(implementation: string): string {
+  if (!IMPLEMENTATION.test(implementation)) {
+    throw new Error(`shim: implementation "${implementation}" must look like "system/module"`);
+  }
+  const file = JSON.stringify(`/providers/${implementation}.ts`);
+  const methods = METHODS.map((m) => `${m}:f(${JSON.stringify(m)})`).join(",");
+  // `import()` (not require) so the implementation and its imports load as ES modules with
+  // Node's type stripping. The module cache makes the import a lookup after the first call.
+  return [
+    `"use strict";`,
+    `const u=require("node:url"),L=async()=>(await import(u.pathToFileURL((process.env.D365_ACCESS_ROOT||process.cwd())+${file}).href)).provider;`,
+    `const f=(m)=>async(...a)=>(await L())[m](...a);`,
+    `exports.handler=()=>({${methods}});`,
+  ].join("\n");
+}
+
+/**
+ * Base class of every d365-access resource: a custom resource served by the engine's
+ * `pulumi-nodejs` dynamic-provider host through the loader above.
+ */
+export class ShimResource extends pulumi.CustomResource {
+  /**
+   * @param module the system, e.g. `"entra"`; part of the type token.
+   * @param type the resource type, e.g. `"User"`.
+   * @param implementation see {@link shimSource}.
+   * @param name the Pulumi resource name (unique per type in the stack).
+   * @param props inputs, plus outputs seeded as `undefined` so they appear on the resource.
+   */
+  constructor(
+    module: string,
+    type: string,
+    implementation: string,
+    name: string,
+    props: pulumi.Inputs,
+    opts?: pulumi.CustomResourceOptions,
+  ) {
+    if ("__provider" in props) throw new Error("a resource must not define the __provider key");
+    super(`pulumi-nodejs:dynamic/${module}:${type}`, name, { ...props, __provider: shimSource(implementation) }, opts);
+  }
+}

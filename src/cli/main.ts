@@ -1,0 +1,65 @@
+/**
+ * `d365-access`: the project's command line. Each command lives in its own module, loaded only
+ * when used, and returns its exit code (0 ok, 1 failure, 2 usage error).
+ */
+import process from "node:process";
+
+export interface Command {
+  summary: string;
+  /** Runs the command with the arguments after its name; resolves to the exit code. */
+  run: (argv: string[]) => Promise<number>;
+}
+
+const engine =
+  (operation: "preview" | "up" | "refresh" | "destroy") =>
+  async (argv: string[]): Promise<number> =>
+    (await import("./engine.ts")).run(operation, argv);
+
+export const commands: Record<string, Command> = {
+  preview: { summary: "show the changes `up` would make (pulumi preview)", run: engine("preview") },
+  up: { summary: "apply users.yaml to Entra, Dataverse and F&O (pulumi up)", run: engine("up") },
+  refresh: { summary: "read the live state of every managed user (pulumi refresh)", run: engine("refresh") },
+  destroy: {
+    summary: "revoke everything the stack granted; disables, never deletes users (pulumi destroy)",
+    run: engine("destroy"),
+  },
+  validate: { summary: "check users.yaml files without calling any API", run: async (argv) => (await import("./validate.ts")).run(argv) },
+  sandbox: {
+    summary: "start, stop, reset the local emulator of the Microsoft APIs",
+    run: async (argv) => (await import("./sandbox.ts")).run(argv),
+  },
+  report: { summary: "print the access matrix (Markdown or HTML)", run: async (argv) => (await import("./report.ts")).run(argv) },
+  demo: { summary: "start the sandbox, preview and apply the demo users.yaml, print the report", run: async (argv) => (await import("./demo.ts")).run(argv) },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((name) => name.length));
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return `usage: d365-access <command> [options]\n\ncommands:\n${lines.join("\n")}\n\nRun 'd365-access <command> --help' for a command's options.`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    process.stdout.write(`${usage()}\n`);
+    return name ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`d365-access: unknown command "${name}"\n\n${usage()}\n`);
+    return 2;
+  }
+  return command.run(rest);
+}
+
+if (import.meta.main) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`d365-access: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
