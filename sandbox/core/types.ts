@@ -7,6 +7,10 @@
  * The sandbox imports nothing from providers/ (design.md, principle 8).
  */
 
+import type { DataverseEnvironmentState } from "../dataverse/state.ts";
+import type { FnoEnvironmentState } from "../fno/state.ts";
+import type { PowerPlatformState } from "../powerplatform/state.ts";
+
 /** The services the sandbox serves, each on its own HTTPS origin. */
 export type ServiceName = "login" | "graph" | "powerplatform" | "dataverse" | "fno" | "admin";
 
@@ -81,7 +85,12 @@ export interface EntraSku {
   skuId: string;
   skuPartNumber: string;
   prepaidUnits: { enabled: number; suspended: number; warning: number; lockedOut: number };
-  servicePlans: { servicePlanId: string; servicePlanName: string; provisioningStatus: string; appliesTo: string }[];
+  servicePlans: {
+    servicePlanId: string;
+    servicePlanName: string;
+    provisioningStatus: string;
+    appliesTo: string;
+  }[];
 }
 
 /** A security group that carries licenses (group-based licensing). */
@@ -112,4 +121,136 @@ export interface EntraState {
   users: EntraUser[];
   skus: EntraSku[];
   groups: EntraGroup[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Framework ↔ service-module contract (added by S1). Slice types live in their owners' folders:
+//   sandbox/powerplatform/state.ts  exports `PowerPlatformState`
+//   sandbox/dataverse/state.ts      exports `DataverseEnvironmentState` (one per environment)
+//   sandbox/fno/state.ts            exports `FnoEnvironmentState`       (one per environment)
+// They are imported type-only (top of this file), so nothing here runs their code.
+// Each service folder's index.ts exports its module under a fixed name, which sandbox/core mounts:
+//   sandbox/dataverse/index.ts     `dataverseService: ServiceModule<Record<string, DataverseEnvironmentState>>`
+//   sandbox/powerplatform/index.ts `powerPlatformService: ServiceModule<PowerPlatformState>`
+//   sandbox/fno/index.ts           `fnoService: ServiceModule<Record<string, FnoEnvironmentState>>`
+// Per-environment services get one HTTPS origin per environment and `req.environment` set.
+// ---------------------------------------------------------------------------------------------
+
+/** The whole sandbox state: one JSON document persisted atomically under `.sandbox/state.json`. */
+export interface SandboxState {
+  /** Tenant, app registrations, users, SKUs, groups (Entra sign-in and Graph share it). */
+  entra: EntraState;
+  /** Power Platform admin API (environments, management applications). */
+  powerplatform: PowerPlatformState;
+  /** Dataverse, keyed by environment name (e.g. "contoso-demo"). */
+  dataverse: Record<string, DataverseEnvironmentState>;
+  /** F&O, keyed by environment name (e.g. "contoso-demo"). */
+  fno: Record<string, FnoEnvironmentState>;
+}
+
+/** One linked environment pair as clients see it; the shape of `endpoints.json` `environments[]`. */
+export interface SandboxEnvironmentEndpoints {
+  /** Logical name, e.g. "contoso-demo"; also the key of `SandboxState.dataverse` / `.fno`. */
+  name: string;
+  /** Dataverse origin, no trailing slash (e.g. "https://127.0.0.1:7443"). */
+  dataverseUrl: string;
+  /** F&O origin, no trailing slash. */
+  fnoUrl: string;
+  /** The Power Platform environment id (a GUID) the admin API lists. */
+  powerPlatformEnvironmentId: string;
+}
+
+/**
+ * Where everything is; written to `.sandbox/endpoints.json` with exactly these keys (issue 4,
+ * item 11). Every URL is an origin without a trailing slash.
+ */
+export interface SandboxEndpoints {
+  tenantId: string;
+  /** Pass to `@azure/identity` as `authorityHost` (with `disableInstanceDiscovery: true`). */
+  authorityHost: string;
+  /** Graph origin; clients call `${graphUrl}/v1.0/...`. */
+  graphUrl: string;
+  /** The Power Platform admin API (BAP) origin. */
+  powerPlatformUrl: string;
+  /** The sandbox's own admin API (faults, reset, test OIDC issuer); no auth, loopback only. */
+  adminUrl: string;
+  /** PEM of the sandbox CA; trust it with NODE_EXTRA_CA_CERTS or an explicit `ca` option. */
+  caCertPath: string;
+  /** The demo app registration (sandbox only). */
+  clientId: string;
+  /** The demo app's secret (sandbox only; never a real secret). */
+  clientSecret: string;
+  environments: SandboxEnvironmentEndpoints[];
+}
+
+/** Fault injection for one service (or the defaults for all). Rates are probabilities 0..1. */
+export interface FaultProfile {
+  /** Fixed latency added before every response, in ms. */
+  latencyMs: number;
+  /** Uniform random extra latency 0..jitterMs, in ms. */
+  jitterMs: number;
+  /** Probability of answering 429 with `Retry-After` instead of handling the request. */
+  rate429: number;
+  /** The `Retry-After` seconds sent with injected 429s. */
+  retryAfterSeconds: number;
+  /** Probability of answering 503 instead of handling the request. */
+  rate503: number;
+}
+
+/** All fault settings; settable at start and at run time through the admin API. */
+export interface FaultSettings extends FaultProfile {
+  /** Delay before a licensed Entra user appears in Dataverse (the background sync), in seconds. */
+  syncDelaySeconds: number;
+  /** Per-service overrides of the defaults above (issue 4, item 9: faults are per service). */
+  services: Partial<Record<ServiceName, Partial<FaultProfile>>>;
+}
+
+/** What a service handler gets besides the request. */
+export interface ServiceContext {
+  /** The whole state; mutate it in place, then call `changed()`. */
+  state: SandboxState;
+  /** Schedules an atomic, debounced persist of `state`. */
+  changed(): void;
+  /** The injected clock, in ms since the epoch (tests can move time). */
+  now(): number;
+  /** Origins of every service and the environments. */
+  endpoints: SandboxEndpoints;
+  /** The current fault settings (read `syncDelaySeconds` here; it can change at run time). */
+  faults: FaultSettings;
+}
+
+/** Constants a seed may use (tenant, environments) without importing another service. */
+export interface SeedInfo {
+  tenantId: string;
+  environments: { name: string; powerPlatformEnvironmentId: string }[];
+}
+
+/**
+ * One service as the framework mounts it. The framework runs, in this order: request id →
+ * token verification against `audiences()` (refusals rendered by `unauthorized`) → faults
+ * (`throttled` / `unavailable`) → `handle` → error renderer (an exception becomes a 500).
+ */
+export interface ServiceModule<Slice = unknown> {
+  name: ServiceName;
+  /**
+   * Exact token audiences this service accepts (e.g. Graph: its origin and
+   * "00000003-0000-0000-c000-000000000000"). Per-environment services (dataverse, fno) are asked
+   * once per environment with `environment` set and return that environment's audiences only.
+   * The token endpoint knows a resource exactly when some service lists it here (else AADSTS500011).
+   */
+  audiences(ctx: ServiceContext, environment?: string): string[];
+  /** App roles (the `roles` claim) a token for `audience` carries for `app`; omitted → no `roles` claim. */
+  appRoles?(app: EntraApp, audience: string, ctx: ServiceContext): string[];
+  /** Renders the service's own 401 for a refused token. */
+  unauthorized(failure: AuthFailure, req: SandboxRequest): SandboxResponse;
+  /** Renders the service's own 429 (with Retry-After) body for an injected fault. */
+  throttled(retryAfterSeconds: number, req: SandboxRequest): SandboxResponse;
+  /** Renders the service's own 503 body for an injected fault. */
+  unavailable(req: SandboxRequest): SandboxResponse;
+  /** Routes and handles one authenticated request; answers 501 naming method and path when unrouted. */
+  handle(req: SandboxRequest, ctx: ServiceContext): Promise<SandboxResponse> | SandboxResponse;
+  /** The service's seed slice of the demo tenant (absent for services that own no slice, e.g. Graph). */
+  seed?(info: SeedInfo): Slice;
+  /** Optional background work (e.g. the Dataverse user sync); returns a function that stops it. */
+  background?(ctx: ServiceContext): () => void;
 }
