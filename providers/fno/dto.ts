@@ -1,0 +1,186 @@
+/**
+ * F&O OData wire shapes, in the API's own casing, and the only conversions between them and our
+ * vocabulary (style.md principle 2). Shapes from ../../shared/reference/fno-odata.md §2 ([META]:
+ * a client generated from a real F&O `$metadata`).
+ * https://learn.microsoft.com/dynamics365/fin-ops-core/dev-itpro/data-entities/odata
+ *
+ * F&O returns unset strings as `""` rather than null (reference §2.8); the conversions still
+ * accept null/undefined so a partial `$select` or another version's nulls cannot crash us.
+ */
+import type {
+  FnoRole,
+  FnoRoleAssignment,
+  FnoRoleOrganization,
+  FnoUserChanges,
+  FnoUserRecord,
+  NewFnoUser,
+} from "./plan.ts";
+
+/** `SystemUsers` (entity SystemUserEntity), the properties we read or write. Key: `UserID`. */
+export interface SystemUserDto {
+  UserID: string;
+  UserName?: string | null;
+  Alias?: string | null;
+  Email?: string | null;
+  NetworkDomain?: string | null;
+  /** UserAccountType member name: `ClaimsUser`, `ClaimsGroup`, `ADUser`, `ADGroup`. */
+  AccountType?: string | null;
+  Company?: string | null;
+  Enabled?: boolean | null;
+  UserInfo_language?: string | null;
+  Helplanguage?: string | null;
+  "@odata.etag"?: string;
+}
+
+/** `SecurityRoles` (entity SystemSecurityRoleEntity). Key: `SecurityRoleIdentifier`. */
+export interface SecurityRoleDto {
+  SecurityRoleIdentifier: string;
+  SecurityRoleName?: string | null;
+  Description?: string | null;
+  UserLicenseType?: string | null;
+}
+
+/** `SecurityUserRoles` (entity SystemSecurityUserRoleEntity). Keys: `UserId`, `SecurityRoleIdentifier`. */
+export interface SecurityUserRoleDto {
+  UserId: string;
+  SecurityRoleIdentifier: string;
+  SecurityRoleName?: string | null;
+  /** RoleAssignmentStatus member name: `Enabled`, `Disabled`, `None`. */
+  AssignmentStatus?: string | null;
+  /** RoleAssignmentMode member name: `Manual`, `Automatic`, `None`. */
+  AssignmentMode?: string | null;
+  UserLicenseType?: string | null;
+}
+
+/**
+ * `SecurityUserRoleOrganizations`. Keys (4): `UserId`, `SecurityRoleIdentifier`,
+ * `OrganizationType` (OmInternalOrganizationType), `OrganizationId`.
+ */
+export interface SecurityUserRoleOrganizationDto {
+  UserId: string;
+  SecurityRoleIdentifier: string;
+  OrganizationType?: string | null;
+  OrganizationId: string;
+  /** OmOperatingUnitType member name; `None` for a legal entity. */
+  OperatingUnitType?: string | null;
+  HierarchyType?: string | null;
+}
+
+/** `SysAADClients` ("Microsoft Entra applications"). Key: `AADClientId`. */
+export interface SysAadClientDto {
+  AADClientId: string;
+  Name?: string | null;
+  UserId?: string | null;
+}
+
+/** The OData collection envelope. */
+export interface ODataCollection<T> {
+  value: T[];
+  "@odata.nextLink"?: string;
+}
+
+const text = (v: string | null | undefined): string => v ?? "";
+
+/** `SystemUsers` row → our record. */
+export function toFnoUser(dto: SystemUserDto): FnoUserRecord {
+  return {
+    userId: dto.UserID,
+    userName: text(dto.UserName),
+    alias: text(dto.Alias),
+    email: text(dto.Email),
+    networkDomain: text(dto.NetworkDomain),
+    accountType: text(dto.AccountType),
+    company: text(dto.Company),
+    enabled: dto.Enabled === true,
+  };
+}
+
+/**
+ * A new user → the POST body. Every field is explicit: `Enabled` defaults to false when omitted
+ * and the language fields are mandatory (reference §2.1, §8 item 9).
+ */
+export function fromNewFnoUser(user: NewFnoUser): SystemUserDto {
+  return {
+    UserID: user.userId,
+    UserName: user.userName,
+    Alias: user.alias,
+    Email: user.email,
+    NetworkDomain: user.networkDomain,
+    AccountType: user.accountType,
+    Company: user.company,
+    Enabled: user.enabled,
+    UserInfo_language: user.language,
+    Helplanguage: user.helpLanguage,
+  };
+}
+
+/** Changes → the partial PATCH body (only the fields present). */
+export function fromFnoUserChanges(changes: FnoUserChanges): Partial<SystemUserDto> {
+  const body: Partial<SystemUserDto> = {};
+  if (changes.userName !== undefined) body.UserName = changes.userName;
+  if (changes.company !== undefined) body.Company = changes.company;
+  if (changes.enabled !== undefined) body.Enabled = changes.enabled;
+  if (changes.email !== undefined) body.Email = changes.email;
+  return body;
+}
+
+/** `SecurityRoles` row → our role. */
+export function toFnoRole(dto: SecurityRoleDto): FnoRole {
+  return { identifier: dto.SecurityRoleIdentifier, name: text(dto.SecurityRoleName) };
+}
+
+/** `SecurityUserRoles` row → our assignment. */
+export function toFnoRoleAssignment(dto: SecurityUserRoleDto): FnoRoleAssignment {
+  return {
+    userId: dto.UserId,
+    roleId: dto.SecurityRoleIdentifier,
+    roleName: text(dto.SecurityRoleName),
+    status: text(dto.AssignmentStatus),
+    mode: text(dto.AssignmentMode),
+  };
+}
+
+/**
+ * A manual, enabled assignment → the POST body. `SecurityRoleName` is always sent: some versions
+ * reject a role POST without it ("Security role '' with identifier value '…' is not valid",
+ * reference §2.3, UNCONFIRMED on every version). `UserLicenseType` is left to F&O (the role
+ * determines it).
+ */
+export function fromRoleAssignment(userId: string, roleId: string, roleName: string): SecurityUserRoleDto {
+  return {
+    UserId: userId,
+    SecurityRoleIdentifier: roleId,
+    SecurityRoleName: roleName,
+    AssignmentStatus: "Enabled",
+    AssignmentMode: "Manual",
+  };
+}
+
+/** `SecurityUserRoleOrganizations` row → our restriction. */
+export function toFnoRoleOrganization(dto: SecurityUserRoleOrganizationDto): FnoRoleOrganization {
+  return {
+    userId: dto.UserId,
+    roleId: dto.SecurityRoleIdentifier,
+    organizationType: text(dto.OrganizationType),
+    organizationId: dto.OrganizationId,
+  };
+}
+
+/**
+ * A legal-entity restriction → the POST body, as a public importer sends it (reference §2.5:
+ * `OrganizationType: "LegalEntity"`, `OperatingUnitType: "None"`). `HierarchyType` is not sent:
+ * whether it is required is UNCONFIRMED and it has no meaning for a legal entity.
+ */
+export function fromLegalEntityRestriction(
+  userId: string,
+  roleId: string,
+  organizationId: string,
+): SecurityUserRoleOrganizationDto {
+  return {
+    UserId: userId,
+    SecurityRoleIdentifier: roleId,
+    OrganizationType: "LegalEntity",
+    OrganizationId: organizationId,
+    OperatingUnitType: "None",
+  };
+}

@@ -1,0 +1,624 @@
+/**
+ * The F&O planner: pure, deterministic, I/O-free (design.md principle 2, style.md principle 4).
+ *
+ * Given the declared access of one user in one F&O environment and what the environment holds,
+ * it decides which OData operations bring the environment to the declared state. `diff`,
+ * `create`, `update`, `read` and `delete` in resources.ts only call these functions and the
+ * client. Everything here speaks our camelCase vocabulary; wire shapes live in dto.ts.
+ *
+ * Facts relied on (../../shared/reference/fno-odata.md):
+ *  - §2.1 SystemUsers: key UserID (≤ 20 characters), Alias = the Entra UPN, NetworkDomain
+ *    `https://sts.windows.net/` for home-tenant users, AccountType `ClaimsUser`, mandatory
+ *    language fields, `Enabled` defaults to false when omitted (so we always send it).
+ *    https://learn.microsoft.com/dynamics365/fin-ops-core/dev-itpro/sysadmin/tasks/create-new-users
+ *  - §2.3 SecurityUserRoles: key (UserId, SecurityRoleIdentifier); AssignmentMode `Automatic`
+ *    rows come from role-assignment rules, not from us.
+ *  - §2.5 SecurityUserRoleOrganizations: a role with no organization rows applies in every
+ *    company; rows restrict it. Legal-entity codes are compared case-insensitively (UNCONFIRMED
+ *    letter case on the wire).
+ *  - §8 items 9–10: every user gets `SYSTEMUSER` automatically; Microsoft's service users carry
+ *    no marker field, so we recognise them by UserID.
+ */
+
+/** The role F&O assigns to every user automatically; implicit, never assigned or revoked by us. */
+export const SYSTEM_USER_ROLE = "SYSTEMUSER";
+
+/** NetworkDomain ("Provider") of users of the environment's own Entra tenant (reference §3.1). */
+export const HOME_TENANT_NETWORK_DOMAIN = "https://sts.windows.net/";
+
+/** Account type of Entra users imported into F&O (reference §2.1, [BAP] `Add-FscmUser`). */
+export const CLAIMS_USER_ACCOUNT_TYPE = "ClaimsUser";
+
+/** Language written to the mandatory `UserInfo_language` and `Helplanguage` of users we create. */
+export const DEFAULT_LANGUAGE = "en-us";
+
+/** F&O stores UserID in 20 characters (reference §2.1, [FOT]). */
+export const MAX_USER_ID_LENGTH = 20;
+
+/**
+ * Microsoft's built-in service users (reference §8 item 10). They carry no marker field, so the
+ * list is by UserID, compared case-insensitively. The reference names Admin, FRServiceUser,
+ * SysHealthServiceUser, ScaleUnitManagement and PowerPlatformApp "…": Guest and
+ * RetailServiceAccount are also present in standard environments (UNCONFIRMED as a complete
+ * list; the safe direction is to refuse more, not less).
+ */
+export const BUILT_IN_SERVICE_USERS: readonly string[] = [
+  "Admin",
+  "FRServiceUser",
+  "Guest",
+  "PowerPlatformApp",
+  "RetailServiceAccount",
+  "ScaleUnitManagement",
+  "SysHealthServiceUser",
+];
+
+/** Organization type of a legal-entity restriction (enum OmInternalOrganizationType, reference §2.7). */
+export const LEGAL_ENTITY_ORGANIZATION_TYPE = "LegalEntity";
+
+// ---------------------------------------------------------------------------------------------
+// Model (what dto.ts converts the wire shapes to)
+// ---------------------------------------------------------------------------------------------
+
+/** A `SystemUsers` record, in our vocabulary. */
+export interface FnoUserRecord {
+  userId: string;
+  userName: string;
+  /** Sign-in identity: the Entra UPN. */
+  alias: string;
+  email: string;
+  networkDomain: string;
+  accountType: string;
+  /** Default legal entity (DataAreaId). */
+  company: string;
+  enabled: boolean;
+}
+
+/** A new `SystemUsers` record: every field we set explicitly on import. */
+export interface NewFnoUser extends FnoUserRecord {
+  /** `UserInfo_language` (mandatory). */
+  language: string;
+  /** `Helplanguage` (mandatory). */
+  helpLanguage: string;
+}
+
+/** A `SecurityRoles` record. */
+export interface FnoRole {
+  /** AOT name, the key (`SecurityRoleIdentifier`), e.g. `-SYSADMIN-`. */
+  identifier: string;
+  /** Label (`SecurityRoleName`), e.g. "System administrator". */
+  name: string;
+}
+
+/** A `SecurityUserRoles` record. */
+export interface FnoRoleAssignment {
+  userId: string;
+  roleId: string;
+  roleName: string;
+  /** `Enabled`, `Disabled` or `None` (RoleAssignmentStatus). */
+  status: string;
+  /** `Manual`, `Automatic` (rule-based) or `None` (RoleAssignmentMode). */
+  mode: string;
+}
+
+/** A `SecurityUserRoleOrganizations` record. */
+export interface FnoRoleOrganization {
+  userId: string;
+  roleId: string;
+  /** `LegalEntity`, `OperatingUnit`, … (OmInternalOrganizationType). */
+  organizationType: string;
+  organizationId: string;
+}
+
+/** One declared role: AOT name or label as written; `legalEntities` empty = unrestricted. */
+export interface DeclaredRole {
+  role: string;
+  legalEntities: string[];
+}
+
+/** The declared F&O access of one user in one environment (the resource inputs we plan from). */
+export interface DesiredFnoUser {
+  upn: string;
+  /** UserID to create with (≤ 20 characters, derived by the model); ignored when adopting. */
+  userId: string;
+  /** Display name → `UserName`. */
+  userName: string;
+  /** Default legal entity → `Company`. */
+  company: string;
+  enabled: boolean;
+  roles: DeclaredRole[];
+}
+
+/** A role we manage on a user, as recorded in the outputs: what removal revokes. */
+export interface ManagedRole {
+  /** SecurityRoleIdentifier. */
+  role: string;
+  /** Legal entities (upper-case, sorted); empty = unrestricted. */
+  legalEntities: string[];
+}
+
+/** What the environment holds that matters for one user. Collections may hold other users' rows. */
+export interface FnoLiveState {
+  users: readonly FnoUserRecord[];
+  assignments: readonly FnoRoleAssignment[];
+  organizations: readonly FnoRoleOrganization[];
+}
+
+/** One remote operation, named like the client method that performs it. */
+export type FnoOperation =
+  | { kind: "createUser"; userId: string; user: NewFnoUser }
+  | { kind: "updateUser"; userId: string; changes: FnoUserChanges }
+  | { kind: "deleteUser"; userId: string }
+  | { kind: "assignRole"; userId: string; roleId: string; roleName: string }
+  | { kind: "enableRole"; userId: string; roleId: string }
+  | { kind: "removeRole"; userId: string; roleId: string }
+  | { kind: "addRoleOrganization"; userId: string; roleId: string; organizationId: string }
+  | { kind: "removeRoleOrganization"; userId: string; roleId: string; organizationId: string };
+
+/** Fields of an existing user we set; only the ones that differ are present. */
+export interface FnoUserChanges {
+  userName?: string;
+  company?: string;
+  enabled?: boolean;
+  email?: string;
+}
+
+/** The outcome of {@link planUser}. */
+export interface FnoUserPlan {
+  /** The UserID the operations act on: the adopted record's, or the declared one for a new user. */
+  userId: string;
+  /** True when a record with the same Alias existed (create-or-adopt). */
+  adopted: boolean;
+  /** Operations in execution order (see {@link planUser} for why this order). */
+  operations: FnoOperation[];
+  /** The roles we manage once the operations succeed (sorted). */
+  managedRoles: ManagedRole[];
+}
+
+/** Input or state problems that stop a plan before any write; each message names the fix. */
+export class FnoPlanError extends Error {
+  /** One line per problem. */
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(problems.join("\n"));
+    this.name = "FnoPlanError";
+    this.problems = problems;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers
+// ---------------------------------------------------------------------------------------------
+
+const sameText = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
+const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Upper-cased, de-duplicated, sorted legal-entity codes. */
+export function normalizeLegalEntities(codes: readonly string[]): string[] {
+  return [...new Set(codes.map((c) => c.trim().toUpperCase()).filter((c) => c !== ""))].sort(byText);
+}
+
+/** True when `userId` is one of Microsoft's built-in service users (case-insensitive). */
+export function isBuiltInServiceUser(userId: string): boolean {
+  return BUILT_IN_SERVICE_USERS.some((u) => sameText(u, userId));
+}
+
+/** True for the automatic `SYSTEMUSER` role (case-insensitive). */
+export function isSystemUserRole(roleId: string): boolean {
+  return sameText(roleId, SYSTEM_USER_ROLE);
+}
+
+/** Users whose Alias equals `upn`, case-insensitively (UPNs are case-insensitive in Entra). */
+export function findUsersByAlias(users: readonly FnoUserRecord[], upn: string): FnoUserRecord[] {
+  return users.filter((u) => sameText(u.alias, upn));
+}
+
+/** The user with this UserID (F&O keys compare case-insensitively: SQL Server collation). */
+export function findUserById(users: readonly FnoUserRecord[], userId: string): FnoUserRecord | undefined {
+  return users.find((u) => sameText(u.userId, userId));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Roles
+// ---------------------------------------------------------------------------------------------
+
+/** A declared role resolved against `SecurityRoles`. */
+export interface ResolvedRole {
+  roleId: string;
+  roleName: string;
+  legalEntities: string[];
+}
+
+/**
+ * Resolves declared roles by AOT identifier first, then by label, both case-insensitively.
+ * `SYSTEMUSER` is dropped (implicit). Returns problems for unknown or ambiguous names, naming the
+ * candidates so the fix is obvious. The result is sorted by identifier. Declaring one role twice
+ * is an error: merging the two restrictions would silently widen or narrow one of them.
+ */
+export function resolveRoles(
+  declared: readonly DeclaredRole[],
+  catalog: readonly FnoRole[],
+): { roles: ResolvedRole[]; problems: string[] } {
+  const problems: string[] = [];
+  const byId = new Map<string, ResolvedRole>();
+  for (const d of declared) {
+    const wanted = d.role.trim();
+    let match = catalog.find((r) => sameText(r.identifier, wanted));
+    if (!match) {
+      const labelled = catalog.filter((r) => sameText(r.name, wanted));
+      if (labelled.length > 1) {
+        const ids = labelled.map((r) => r.identifier).sort(byText);
+        problems.push(
+          `F&O role "${wanted}" is ambiguous: the label matches ${ids.length} roles (${ids.join(", ")}); declare the AOT name instead`,
+        );
+        continue;
+      }
+      match = labelled[0];
+    }
+    if (!match) {
+      const hint = suggestRoles(wanted, catalog);
+      problems.push(
+        `F&O role "${wanted}" is unknown in SecurityRoles${hint.length > 0 ? `; did you mean ${hint.join(", ")}?` : ""}`,
+      );
+      continue;
+    }
+    if (isSystemUserRole(match.identifier)) {
+      if (d.legalEntities.length > 0) {
+        problems.push(`F&O role ${SYSTEM_USER_ROLE} is automatic and unrestricted; remove its legalEntities`);
+      }
+      continue;
+    }
+    const key = match.identifier.toLowerCase();
+    if (byId.has(key)) {
+      problems.push(
+        `F&O role "${match.identifier}" is declared twice; declare it once with all its legal entities`,
+      );
+      continue;
+    }
+    byId.set(key, {
+      roleId: match.identifier,
+      roleName: match.name,
+      legalEntities: normalizeLegalEntities(d.legalEntities),
+    });
+  }
+  const roles = [...byId.values()].sort((a, b) => byText(a.roleId, b.roleId));
+  return { roles, problems };
+}
+
+/** Up to three roles whose identifier or label contains the wanted text (or vice versa). */
+function suggestRoles(wanted: string, catalog: readonly FnoRole[]): string[] {
+  const w = wanted.toLowerCase().replace(/[^a-z0-9]/g, "");
+  if (w.length < 3) return [];
+  return catalog
+    .filter((r) => {
+      const id = r.identifier.toLowerCase().replace(/[^a-z0-9]/g, "");
+      const name = r.name.toLowerCase().replace(/[^a-z0-9]/g, "");
+      return id.includes(w) || name.includes(w) || (id.length >= 3 && w.includes(id));
+    })
+    .map((r) => `${r.identifier} ("${r.name}")`)
+    .sort(byText)
+    .slice(0, 3);
+}
+
+/** Manual role rows we are responsible for: everything but SYSTEMUSER and rule-based rows. */
+function isOwnedAssignment(a: FnoRoleAssignment): boolean {
+  return !isSystemUserRole(a.roleId) && !sameText(a.mode, "Automatic");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The user plan
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Identifies the record a declared user maps to: the one whose Alias equals the UPN (adopt), or
+ * none (create with the declared UserID). Refuses, with the reason, anything we must not touch:
+ * a built-in service user, two records with the same Alias, or a declared UserID already held by
+ * another identity (UserID is the table's primary key and cannot be reused).
+ */
+export function matchUser(
+  desired: Pick<DesiredFnoUser, "upn" | "userId">,
+  users: readonly FnoUserRecord[],
+): { record?: FnoUserRecord; problems: string[] } {
+  const problems: string[] = [];
+  const byAlias = findUsersByAlias(users, desired.upn);
+  if (byAlias.length > 1) {
+    const ids = byAlias.map((u) => u.userId).sort(byText);
+    problems.push(
+      `F&O has ${ids.length} users with Alias ${desired.upn} (${ids.join(", ")}); remove the duplicates in F&O, then re-run`,
+    );
+    return { problems };
+  }
+  const record = byAlias[0];
+  if (record) {
+    if (isBuiltInServiceUser(record.userId)) {
+      problems.push(
+        `F&O user ${record.userId} is a Microsoft built-in service user; d365-access never adopts it (Alias ${desired.upn}): declare a different person`,
+      );
+      return { problems };
+    }
+    return { record, problems };
+  }
+  if (desired.userId.length === 0 || desired.userId.length > MAX_USER_ID_LENGTH) {
+    problems.push(`F&O userId "${desired.userId}" must be 1 to ${MAX_USER_ID_LENGTH} characters`);
+  }
+  if (isBuiltInServiceUser(desired.userId)) {
+    problems.push(
+      `F&O userId "${desired.userId}" is a Microsoft built-in service user; choose another userId`,
+    );
+    return { problems };
+  }
+  const taken = findUserById(users, desired.userId);
+  if (taken) {
+    const who = taken.alias === "" ? "a user without Alias" : taken.alias;
+    problems.push(
+      `F&O UserID ${taken.userId} already belongs to ${who}, not ${desired.upn}; set another fno userId for ${desired.upn} in users.yaml`,
+    );
+  }
+  return { problems };
+}
+
+/**
+ * Plans one user: create-or-adopt, user fields, the exact set of manual roles and, per role, the
+ * exact set of legal-entity restrictions. Throws {@link FnoPlanError} before any write when the
+ * declaration cannot be applied safely.
+ *
+ * Operation order, chosen so the user never holds more access than before or after:
+ *  1. create the user, or update its fields (a change that enables the user goes last instead);
+ *  2. revoke undeclared roles (each role first, then leftover organization rows: removing the
+ *     rows first would briefly widen the role to every company);
+ *  3. for kept roles, add declared legal entities before removing undeclared ones (removing the
+ *     last row first would briefly make the role unrestricted);
+ *  4. assign new roles (or re-enable disabled ones), then their legal entities. UNCONFIRMED
+ *     whether F&O accepts organization rows before the role row exists, so a restricted new role
+ *     is unrestricted between the two requests;
+ *  5. enable the user.
+ * SYSTEMUSER, rule-based (`Automatic`) assignments and organization rows that are not legal
+ * entities are never touched.
+ */
+export function planUser(
+  desired: DesiredFnoUser,
+  live: FnoLiveState,
+  catalog: readonly FnoRole[],
+  options: { language?: string } = {},
+): FnoUserPlan {
+  const matched = matchUser(desired, live.users);
+  const resolved = resolveRoles(desired.roles, catalog);
+  const problems = [...matched.problems, ...resolved.problems];
+  if (problems.length > 0) throw new FnoPlanError(problems);
+
+  const first: FnoOperation[] = [];
+  const revoke: FnoOperation[] = [];
+  const restrict: FnoOperation[] = [];
+  const grant: FnoOperation[] = [];
+  const last: FnoOperation[] = [];
+
+  const record = matched.record;
+  const userId = record ? record.userId : desired.userId;
+  if (!record) {
+    const language = options.language ?? DEFAULT_LANGUAGE;
+    first.push({
+      kind: "createUser",
+      userId,
+      user: {
+        userId,
+        userName: desired.userName,
+        alias: desired.upn,
+        email: desired.upn,
+        networkDomain: HOME_TENANT_NETWORK_DOMAIN,
+        accountType: CLAIMS_USER_ACCOUNT_TYPE,
+        company: desired.company.toUpperCase(),
+        enabled: desired.enabled,
+        language,
+        helpLanguage: language,
+      },
+    });
+  } else {
+    const changes = userChanges(desired, record);
+    if (Object.keys(changes).length > 0) {
+      (changes.enabled === true ? last : first).push({ kind: "updateUser", userId, changes });
+    }
+  }
+
+  const mine = live.assignments.filter((a) => sameText(a.userId, userId) && isOwnedAssignment(a));
+  const orgs = live.organizations.filter((o) => sameText(o.userId, userId));
+  const legalOrgsOf = (roleId: string): FnoRoleOrganization[] =>
+    orgs
+      .filter(
+        (o) => sameText(o.roleId, roleId) && sameText(o.organizationType, LEGAL_ENTITY_ORGANIZATION_TYPE),
+      )
+      .sort((a, b) => byText(a.organizationId.toUpperCase(), b.organizationId.toUpperCase()));
+
+  // 2. Revoke undeclared roles.
+  for (const a of [...mine].sort((x, y) => byText(x.roleId, y.roleId))) {
+    if (resolved.roles.some((r) => sameText(r.roleId, a.roleId))) continue;
+    revoke.push({ kind: "removeRole", userId, roleId: a.roleId });
+    for (const o of legalOrgsOf(a.roleId)) {
+      revoke.push({
+        kind: "removeRoleOrganization",
+        userId,
+        roleId: a.roleId,
+        organizationId: o.organizationId,
+      });
+    }
+  }
+
+  for (const r of resolved.roles) {
+    const existing =
+      mine.find((a) => sameText(a.roleId, r.roleId)) ??
+      // A declared role held only through a rule (Automatic) counts as present: rules own it.
+      live.assignments.find((a) => sameText(a.userId, userId) && sameText(a.roleId, r.roleId));
+    const current = legalOrgsOf(r.roleId);
+    const add = r.legalEntities.filter((le) => !current.some((o) => sameText(o.organizationId, le)));
+    const remove = current.filter((o) => !r.legalEntities.some((le) => sameText(o.organizationId, le)));
+    const target = existing ? restrict : grant;
+    if (!existing) {
+      grant.push({ kind: "assignRole", userId, roleId: r.roleId, roleName: r.roleName });
+    } else if (!sameText(existing.status, "Enabled")) {
+      grant.push({ kind: "enableRole", userId, roleId: existing.roleId });
+    }
+    const roleId = existing ? existing.roleId : r.roleId;
+    for (const le of add) target.push({ kind: "addRoleOrganization", userId, roleId, organizationId: le });
+    for (const o of remove) {
+      target.push({ kind: "removeRoleOrganization", userId, roleId, organizationId: o.organizationId });
+    }
+  }
+
+  return {
+    userId,
+    adopted: record !== undefined,
+    operations: [...first, ...revoke, ...restrict, ...grant, ...last],
+    managedRoles: resolved.roles.map((r) => ({ role: r.roleId, legalEntities: r.legalEntities })),
+  };
+}
+
+/**
+ * The user-field changes that bring `record` to `desired`. UserName and Enabled compare exactly,
+ * Company case-insensitively (DataAreaId). Alias already matches (that is how we found the record)
+ * and keeps the case F&O has; NetworkDomain and AccountType of an adopted user are left as found
+ * (a guest's provider differs legitimately, reference §3.1). Email is only filled when empty:
+ * F&O's Email may be the user's mail address, which need not equal the UPN.
+ */
+export function userChanges(desired: DesiredFnoUser, record: FnoUserRecord): FnoUserChanges {
+  const changes: FnoUserChanges = {};
+  if (record.userName !== desired.userName) changes.userName = desired.userName;
+  if (!sameText(record.company, desired.company)) changes.company = desired.company.toUpperCase();
+  if (record.enabled !== desired.enabled) changes.enabled = desired.enabled;
+  if (record.email === "") changes.email = desired.upn;
+  return changes;
+}
+
+/**
+ * Plans the removal of a user we manage: revoke the roles we granted (never SYSTEMUSER, never
+ * rule-based rows, never roles we did not record), their legal-entity rows, then disable — or
+ * delete when `onRemove` says so. A user already gone needs nothing. Built-in service users are
+ * refused.
+ */
+export function planRemoval(
+  userId: string,
+  live: FnoLiveState,
+  managedRoles: readonly ManagedRole[],
+  onRemove: "disable" | "delete" = "disable",
+): FnoOperation[] {
+  if (isBuiltInServiceUser(userId)) {
+    throw new FnoPlanError([
+      `F&O user ${userId} is a Microsoft built-in service user; d365-access never changes it`,
+    ]);
+  }
+  const record = findUserById(live.users, userId);
+  if (!record) return [];
+  const id = record.userId;
+  if (onRemove === "delete") return [{ kind: "deleteUser", userId: id }];
+  const ops: FnoOperation[] = [];
+  const held = live.assignments.filter((a) => sameText(a.userId, id) && isOwnedAssignment(a));
+  for (const a of [...held].sort((x, y) => byText(x.roleId, y.roleId))) {
+    if (!managedRoles.some((m) => sameText(m.role, a.roleId))) continue;
+    ops.push({ kind: "removeRole", userId: id, roleId: a.roleId });
+    const rows = live.organizations
+      .filter(
+        (o) =>
+          sameText(o.userId, id) &&
+          sameText(o.roleId, a.roleId) &&
+          sameText(o.organizationType, LEGAL_ENTITY_ORGANIZATION_TYPE),
+      )
+      .sort((x, y) => byText(x.organizationId, y.organizationId));
+    for (const o of rows) {
+      ops.push({
+        kind: "removeRoleOrganization",
+        userId: id,
+        roleId: a.roleId,
+        organizationId: o.organizationId,
+      });
+    }
+  }
+  if (record.enabled) ops.push({ kind: "updateUser", userId: id, changes: { enabled: false } });
+  return ops;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Live view (refresh) and diff
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The declared-shape view of what the environment holds for a user: its fields, and its manual
+ * roles (without SYSTEMUSER) named as previously declared when they still resolve to the same
+ * identifier, else by identifier. `read` returns this so that `diff` sees drift.
+ */
+export function liveView(
+  userId: string,
+  live: FnoLiveState,
+  catalog: readonly FnoRole[],
+  previousRoles: readonly DeclaredRole[],
+): { record: FnoUserRecord; roles: DeclaredRole[]; managedRoles: ManagedRole[] } | undefined {
+  const record = findUserById(live.users, userId);
+  if (!record) return undefined;
+  // Role id -> the name the user wrote, for roles that still resolve (unresolvable ones are
+  // reported by the next plan, not here).
+  const declaredNames = new Map<string, string>();
+  for (const d of previousRoles) {
+    const one = resolveRoles([{ role: d.role, legalEntities: [] }], catalog).roles[0];
+    if (one) declaredNames.set(one.roleId.toLowerCase(), d.role);
+  }
+  const held = live.assignments
+    .filter((a) => sameText(a.userId, record.userId) && isOwnedAssignment(a) && sameText(a.status, "Enabled"))
+    .sort((a, b) => byText(a.roleId, b.roleId));
+  const roles: DeclaredRole[] = [];
+  const managedRoles: ManagedRole[] = [];
+  for (const a of held) {
+    const legalEntities = normalizeLegalEntities(
+      live.organizations
+        .filter(
+          (o) =>
+            sameText(o.userId, record.userId) &&
+            sameText(o.roleId, a.roleId) &&
+            sameText(o.organizationType, LEGAL_ENTITY_ORGANIZATION_TYPE),
+        )
+        .map((o) => o.organizationId),
+    );
+    roles.push({ role: declaredNames.get(a.roleId.toLowerCase()) ?? a.roleId, legalEntities });
+    managedRoles.push({ role: a.roleId, legalEntities });
+  }
+  return { record, roles, managedRoles };
+}
+
+/** The inputs {@link planDiff} compares (the resource inputs, minus credentials and `__provider`). */
+export interface FnoDiffInputs {
+  upn: string;
+  environment: string;
+  userId: string;
+  userName: string;
+  company: string;
+  enabled: boolean;
+  roles: readonly DeclaredRole[];
+  onRemove?: "disable" | "delete";
+  objectId?: string;
+}
+
+/** Roles as a canonical, comparable string: names case-insensitive, legal entities sorted. */
+function canonicalRoles(roles: readonly DeclaredRole[]): string {
+  return JSON.stringify(
+    roles
+      .map((r) => [r.role.trim().toLowerCase(), normalizeLegalEntities(r.legalEntities)] as const)
+      .sort((a, b) => byText(a[0], b[0])),
+  );
+}
+
+/**
+ * Compares the last applied outputs with new inputs. Identity is the UPN (case-insensitive) and
+ * the environment: a change replaces. `userId` is ignored once the user exists: F&O cannot rename
+ * a UserID over OData, the record is found by Alias, and a re-derived id (e.g. after a collision
+ * elsewhere in the file) must not recreate anyone. `objectId` is informational.
+ */
+export function planDiff(
+  olds: FnoDiffInputs,
+  news: FnoDiffInputs,
+): { changes: boolean; replaces: string[]; changed: string[] } {
+  const replaces: string[] = [];
+  const changed: string[] = [];
+  if (!sameText(olds.upn, news.upn)) replaces.push("upn");
+  if (olds.environment !== news.environment) replaces.push("environment");
+  if (olds.userName !== news.userName) changed.push("userName");
+  if (!sameText(olds.company, news.company)) changed.push("company");
+  if (olds.enabled !== news.enabled) changed.push("enabled");
+  if (canonicalRoles(olds.roles) !== canonicalRoles(news.roles)) changed.push("roles");
+  if ((olds.onRemove ?? "disable") !== (news.onRemove ?? "disable")) changed.push("onRemove");
+  return { changes: replaces.length + changed.length > 0, replaces, changed: [...replaces, ...changed] };
+}

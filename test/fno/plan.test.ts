@@ -1,0 +1,401 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import {
+  type DesiredFnoUser,
+  type FnoLiveState,
+  FnoPlanError,
+  type FnoRole,
+  type FnoRoleAssignment,
+  type FnoRoleOrganization,
+  type FnoUserRecord,
+  liveView,
+  planDiff,
+  planRemoval,
+  planUser,
+} from "../../providers/fno/plan.ts";
+
+const catalog: FnoRole[] = [
+  { identifier: "-SYSADMIN-", name: "System administrator" },
+  { identifier: "SYSTEMUSER", name: "System user" },
+  { identifier: "LEDGERACCOUNTANT", name: "Accountant" },
+  { identifier: "LEDGERACCOUNTINGMANAGER", name: "Accounting manager" },
+  { identifier: "VENDVENDORMANAGER", name: "Vendor manager" },
+  { identifier: "VENDINVOICECLERK", name: "Accounts payable clerk" },
+  { identifier: "VENDPAYMENTCLERK", name: "Accounts payable clerk" },
+];
+
+const desired = (over: Partial<DesiredFnoUser> = {}): DesiredFnoUser => ({
+  upn: "alice@contoso.com",
+  userId: "alice",
+  userName: "Alice Liddell",
+  company: "USMF",
+  enabled: true,
+  roles: [{ role: "Accountant", legalEntities: [] }],
+  ...over,
+});
+
+const user = (over: Partial<FnoUserRecord> = {}): FnoUserRecord => ({
+  userId: "alice",
+  userName: "Alice Liddell",
+  alias: "alice@contoso.com",
+  email: "alice@contoso.com",
+  networkDomain: "https://sts.windows.net/",
+  accountType: "ClaimsUser",
+  company: "USMF",
+  enabled: true,
+  ...over,
+});
+
+const role = (roleId: string, over: Partial<FnoRoleAssignment> = {}): FnoRoleAssignment => ({
+  userId: "alice",
+  roleId,
+  roleName: catalog.find((r) => r.identifier === roleId)?.name ?? roleId,
+  status: "Enabled",
+  mode: "Manual",
+  ...over,
+});
+
+const org = (roleId: string, organizationId: string, userId = "alice"): FnoRoleOrganization => ({
+  userId,
+  roleId,
+  organizationType: "LegalEntity",
+  organizationId,
+});
+
+const admin = user({ userId: "Admin", userName: "Admin", alias: "admin@contoso.com" });
+const bob = user({ userId: "bob", userName: "Bob", alias: "bob@contoso.com" });
+
+const live = (over: Partial<FnoLiveState> = {}): FnoLiveState => ({
+  users: [admin, bob, user()],
+  assignments: [
+    role("SYSTEMUSER"),
+    role("LEDGERACCOUNTANT"),
+    role("-SYSADMIN-", { userId: "Admin" }),
+    role("VENDVENDORMANAGER", { userId: "bob" }),
+  ],
+  organizations: [org("VENDVENDORMANAGER", "DEMF", "bob")],
+  ...over,
+});
+
+describe("planUser", () => {
+  it("creates a new user with every imported field set explicitly, then assigns its roles", () => {
+    const plan = planUser(desired({ userId: "alice2", upn: "alice2@contoso.com" }), live(), catalog);
+    assert.equal(plan.adopted, false);
+    assert.equal(plan.userId, "alice2");
+    assert.deepEqual(plan.operations, [
+      {
+        kind: "createUser",
+        userId: "alice2",
+        user: {
+          userId: "alice2",
+          userName: "Alice Liddell",
+          alias: "alice2@contoso.com",
+          email: "alice2@contoso.com",
+          networkDomain: "https://sts.windows.net/",
+          accountType: "ClaimsUser",
+          company: "USMF",
+          enabled: true,
+          language: "en-us",
+          helpLanguage: "en-us",
+        },
+      },
+      { kind: "assignRole", userId: "alice2", roleId: "LEDGERACCOUNTANT", roleName: "Accountant" },
+    ]);
+    assert.deepEqual(plan.managedRoles, [{ role: "LEDGERACCOUNTANT", legalEntities: [] }]);
+  });
+
+  it("plans nothing when the environment already matches (no-op)", () => {
+    const plan = planUser(desired(), live(), catalog);
+    assert.equal(plan.adopted, true);
+    assert.deepEqual(plan.operations, []);
+  });
+
+  it("adopts an existing record by Alias regardless of case, keeping its UserID", () => {
+    const existing = user({ userId: "ALIDDELL", alias: "Alice@Contoso.COM", userName: "A. Liddell" });
+    const plan = planUser(
+      desired({ upn: "alice@contoso.com", userId: "alice" }),
+      live({ users: [existing] }),
+      catalog,
+    );
+    assert.equal(plan.adopted, true);
+    assert.equal(plan.userId, "ALIDDELL");
+    assert.deepEqual(plan.operations, [
+      { kind: "updateUser", userId: "ALIDDELL", changes: { userName: "Alice Liddell" } },
+      { kind: "assignRole", userId: "ALIDDELL", roleId: "LEDGERACCOUNTANT", roleName: "Accountant" },
+    ]);
+  });
+
+  it("treats role names, company and legal entities case-insensitively", () => {
+    const state = live({
+      users: [user({ company: "usmf" })],
+      assignments: [role("SYSTEMUSER"), role("LEDGERACCOUNTANT")],
+      organizations: [org("LEDGERACCOUNTANT", "usmf")],
+    });
+    const plan = planUser(
+      desired({ roles: [{ role: "ledgeraccountant", legalEntities: ["USMF"] }] }),
+      state,
+      catalog,
+    );
+    assert.deepEqual(plan.operations, []);
+    const byLabel = planUser(
+      desired({ roles: [{ role: "ACCOUNTANT", legalEntities: ["Usmf"] }] }),
+      state,
+      catalog,
+    );
+    assert.deepEqual(byLabel.operations, []);
+  });
+
+  it("adds declared roles and removes undeclared manual roles, revoking before granting", () => {
+    const state = live({
+      assignments: [role("SYSTEMUSER"), role("LEDGERACCOUNTANT"), role("VENDINVOICECLERK")],
+      organizations: [org("VENDINVOICECLERK", "USMF")],
+    });
+    const plan = planUser(desired({ roles: [{ role: "-SYSADMIN-", legalEntities: [] }] }), state, catalog);
+    assert.deepEqual(plan.operations, [
+      { kind: "removeRole", userId: "alice", roleId: "LEDGERACCOUNTANT" },
+      { kind: "removeRole", userId: "alice", roleId: "VENDINVOICECLERK" },
+      // The org row goes after its role: removing it first would widen the role to every company.
+      { kind: "removeRoleOrganization", userId: "alice", roleId: "VENDINVOICECLERK", organizationId: "USMF" },
+      { kind: "assignRole", userId: "alice", roleId: "-SYSADMIN-", roleName: "System administrator" },
+    ]);
+  });
+
+  it("never revokes SYSTEMUSER or rule-based (Automatic) roles, and ignores a declared SYSTEMUSER", () => {
+    const state = live({
+      assignments: [
+        role("SYSTEMUSER"),
+        role("LEDGERACCOUNTANT"),
+        role("VENDVENDORMANAGER", { mode: "Automatic" }),
+      ],
+    });
+    const plan = planUser(
+      desired({
+        roles: [
+          { role: "LEDGERACCOUNTANT", legalEntities: [] },
+          { role: "systemuser", legalEntities: [] },
+        ],
+      }),
+      state,
+      catalog,
+    );
+    assert.deepEqual(plan.operations, []);
+    assert.deepEqual(plan.managedRoles, [{ role: "LEDGERACCOUNTANT", legalEntities: [] }]);
+    const none = planUser(desired({ roles: [] }), state, catalog);
+    assert.deepEqual(none.operations, [{ kind: "removeRole", userId: "alice", roleId: "LEDGERACCOUNTANT" }]);
+  });
+
+  it("adds and removes exactly the declared legal entities, adding before removing", () => {
+    const state = live({ organizations: [org("LEDGERACCOUNTANT", "USMF"), org("LEDGERACCOUNTANT", "DEMF")] });
+    const plan = planUser(
+      desired({ roles: [{ role: "Accountant", legalEntities: ["usmf", "GBSI"] }] }),
+      state,
+      catalog,
+    );
+    assert.deepEqual(plan.operations, [
+      { kind: "addRoleOrganization", userId: "alice", roleId: "LEDGERACCOUNTANT", organizationId: "GBSI" },
+      { kind: "removeRoleOrganization", userId: "alice", roleId: "LEDGERACCOUNTANT", organizationId: "DEMF" },
+    ]);
+    assert.deepEqual(plan.managedRoles, [{ role: "LEDGERACCOUNTANT", legalEntities: ["GBSI", "USMF"] }]);
+    const unrestricted = planUser(desired(), state, catalog);
+    assert.deepEqual(
+      unrestricted.operations.map((o) => (o.kind === "removeRoleOrganization" ? o.organizationId : o.kind)),
+      ["DEMF", "USMF"],
+    );
+  });
+
+  it("restricts a new role right after assigning it", () => {
+    const plan = planUser(
+      desired({ roles: [{ role: "Vendor manager", legalEntities: ["USMF"] }] }),
+      live({ assignments: [role("SYSTEMUSER")] }),
+      catalog,
+    );
+    assert.deepEqual(plan.operations, [
+      { kind: "assignRole", userId: "alice", roleId: "VENDVENDORMANAGER", roleName: "Vendor manager" },
+      { kind: "addRoleOrganization", userId: "alice", roleId: "VENDVENDORMANAGER", organizationId: "USMF" },
+    ]);
+  });
+
+  it("re-enables a disabled assignment of a declared role instead of adding a duplicate", () => {
+    const plan = planUser(
+      desired(),
+      live({ assignments: [role("SYSTEMUSER"), role("LEDGERACCOUNTANT", { status: "Disabled" })] }),
+      catalog,
+    );
+    assert.deepEqual(plan.operations, [{ kind: "enableRole", userId: "alice", roleId: "LEDGERACCOUNTANT" }]);
+  });
+
+  it("disables first but enables last, so a user is never enabled with stale roles", () => {
+    const disabledUser = live({ users: [user({ enabled: false })], assignments: [role("VENDINVOICECLERK")] });
+    assert.deepEqual(
+      planUser(desired(), disabledUser, catalog).operations.map((o) => o.kind),
+      ["removeRole", "assignRole", "updateUser"],
+    );
+    const enabledUser = live({ assignments: [role("VENDINVOICECLERK")] });
+    assert.deepEqual(
+      planUser(desired({ enabled: false }), enabledUser, catalog).operations.map((o) => o.kind),
+      ["updateUser", "removeRole", "assignRole"],
+    );
+  });
+
+  it("leaves other users' rows alone", () => {
+    const plan = planUser(desired({ roles: [] }), live(), catalog);
+    assert.ok(plan.operations.every((o) => o.userId === "alice"));
+  });
+
+  it("refuses to adopt a built-in service user", () => {
+    assert.throws(
+      () => planUser(desired({ upn: "admin@contoso.com", userId: "admin2" }), live(), catalog),
+      (e: unknown) =>
+        e instanceof FnoPlanError && /Admin is a Microsoft built-in service user/.test(e.message),
+    );
+    assert.throws(
+      () => planUser(desired({ upn: "new@contoso.com", userId: "FRServiceUser" }), live(), catalog),
+      /built-in service user/,
+    );
+  });
+
+  it("refuses a UserID that belongs to another identity instead of taking it over", () => {
+    assert.throws(
+      () => planUser(desired({ upn: "robert@contoso.com", userId: "BOB" }), live(), catalog),
+      /UserID bob already belongs to bob@contoso.com, not robert@contoso.com/,
+    );
+  });
+
+  it("reports unknown and ambiguous role names with candidates, before any write", () => {
+    assert.throws(
+      () =>
+        planUser(
+          desired({
+            roles: [
+              { role: "Accounts payable clerk", legalEntities: [] },
+              { role: "Accountan", legalEntities: [] },
+            ],
+          }),
+          live(),
+          catalog,
+        ),
+      (e: unknown) =>
+        e instanceof FnoPlanError &&
+        e.problems.length === 2 &&
+        /ambiguous.*\(VENDINVOICECLERK, VENDPAYMENTCLERK\)/.test(e.problems[0] ?? "") &&
+        /"Accountan" is unknown.*LEDGERACCOUNTANT \("Accountant"\)/.test(e.problems[1] ?? ""),
+    );
+  });
+
+  it("rejects a UserID longer than 20 characters for a new user", () => {
+    assert.throws(
+      () => planUser(desired({ upn: "x@contoso.com", userId: "abcdefghijklmnopqrstu" }), live(), catalog),
+      /1 to 20 characters/,
+    );
+  });
+
+  it("is deterministic: declaration order does not change the plan", () => {
+    const a = planUser(
+      desired({
+        roles: [
+          { role: "Vendor manager", legalEntities: ["USMF", "DEMF"] },
+          { role: "-SYSADMIN-", legalEntities: [] },
+        ],
+      }),
+      live(),
+      catalog,
+    );
+    const b = planUser(
+      desired({
+        roles: [
+          { role: "-sysadmin-", legalEntities: [] },
+          { role: "VENDVENDORMANAGER", legalEntities: ["demf", "usmf"] },
+        ],
+      }),
+      live(),
+      catalog,
+    );
+    assert.deepEqual(a.operations, b.operations);
+    assert.deepEqual(a.managedRoles, b.managedRoles);
+  });
+});
+
+describe("planRemoval", () => {
+  const state = live({
+    assignments: [
+      role("SYSTEMUSER"),
+      role("LEDGERACCOUNTANT"),
+      role("VENDINVOICECLERK"),
+      role("VENDVENDORMANAGER", { mode: "Automatic" }),
+    ],
+    organizations: [org("LEDGERACCOUNTANT", "USMF")],
+  });
+  const managed = [
+    { role: "LEDGERACCOUNTANT", legalEntities: ["USMF"] },
+    { role: "VENDVENDORMANAGER", legalEntities: [] },
+  ];
+
+  it("revokes the roles we granted (not SYSTEMUSER, not rule-based, not others') and disables", () => {
+    assert.deepEqual(planRemoval("alice", state, managed), [
+      { kind: "removeRole", userId: "alice", roleId: "LEDGERACCOUNTANT" },
+      { kind: "removeRoleOrganization", userId: "alice", roleId: "LEDGERACCOUNTANT", organizationId: "USMF" },
+      { kind: "updateUser", userId: "alice", changes: { enabled: false } },
+    ]);
+  });
+
+  it("deletes only when told to, and treats a missing user as done", () => {
+    assert.deepEqual(planRemoval("alice", state, managed, "delete"), [
+      { kind: "deleteUser", userId: "alice" },
+    ]);
+    assert.deepEqual(planRemoval("carol", state, managed), []);
+  });
+
+  it("never touches a built-in service user", () => {
+    assert.throws(() => planRemoval("admin", state, []), /built-in service user/);
+  });
+});
+
+describe("liveView and planDiff", () => {
+  const inputs = {
+    upn: "alice@contoso.com",
+    environment: "contoso-demo",
+    userId: "alice",
+    userName: "Alice Liddell",
+    company: "USMF",
+    enabled: true,
+    roles: [{ role: "Accountant", legalEntities: ["USMF"] }],
+  };
+
+  it("reports no change for identical or case-different declarations", () => {
+    assert.deepEqual(planDiff(inputs, { ...inputs }), { changes: false, replaces: [], changed: [] });
+    const cased = {
+      ...inputs,
+      upn: "Alice@Contoso.com",
+      company: "usmf",
+      userId: "aliddell",
+      roles: [{ role: "accountant", legalEntities: ["usmf"] }],
+    };
+    assert.equal(planDiff(inputs, cased).changes, false);
+  });
+
+  it("replaces on a new identity and updates on changed access", () => {
+    assert.deepEqual(planDiff(inputs, { ...inputs, upn: "bob@contoso.com" }).replaces, ["upn"]);
+    assert.deepEqual(planDiff(inputs, { ...inputs, environment: "other" }).replaces, ["environment"]);
+    const changed = planDiff(inputs, {
+      ...inputs,
+      enabled: false,
+      roles: [{ role: "Accountant", legalEntities: [] }],
+    });
+    assert.deepEqual(changed, { changes: true, replaces: [], changed: ["enabled", "roles"] });
+  });
+
+  it("shows drift: a role added in F&O appears by identifier, declared ones keep their written name", () => {
+    const state = live({
+      assignments: [role("SYSTEMUSER"), role("LEDGERACCOUNTANT"), role("VENDINVOICECLERK")],
+      organizations: [org("LEDGERACCOUNTANT", "usmf")],
+    });
+    const view = liveView("ALICE", state, catalog, inputs.roles);
+    assert.ok(view);
+    assert.deepEqual(view.roles, [
+      { role: "Accountant", legalEntities: ["USMF"] },
+      { role: "VENDINVOICECLERK", legalEntities: [] },
+    ]);
+    assert.deepEqual(planDiff({ ...inputs, roles: view.roles }, inputs).changed, ["roles"]);
+    assert.equal(liveView("nobody", state, catalog, []), undefined);
+  });
+});
