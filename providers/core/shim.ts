@@ -5,9 +5,10 @@
  * reference/pulumi.md §1.2), and `refresh`/`destroy` run that stored copy. Letting the SDK
  * serialize a real provider would store its whole closure (hundreds of lines per resource, with
  * whatever paths or values it captured). So our resources carry a hand-written loader of a few
- * hundred bytes instead: it names the implementation module and imports it, in the provider
- * process, from the project the engine runs in. That keeps:
- *  - state small (the loader is about 450 bytes; see test/engine/canary.test.ts);
+ * hundred bytes instead: one line that names the implementation module and asks
+ * `providers/core/loader.cjs`, in the provider process, to import it from the project the
+ * engine runs in. That keeps:
+ *  - state small (about 130 bytes per copy; see test/engine/canary.test.ts);
  *  - no absolute path or credential in state: the project root is found at run time, from
  *    `D365_ACCESS_ROOT` (set by scripts/with-node) or the working directory, which the engine
  *    sets to the program directory (reference/pulumi.md §1.2);
@@ -19,22 +20,27 @@
  * `pulumi.dynamic.Resource` produces, minus the closure, so resources subclass
  * `pulumi.CustomResource` with the same `pulumi-nodejs:dynamic/<module>:<Type>` token.
  */
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import * as pulumi from "@pulumi/pulumi";
 
 /** Every method of a dynamic provider; implementations must provide all of them. */
-export type ProviderImplementation<Inputs = Record<string, unknown>, Outputs = Record<string, unknown>> = Required<
+export type ProviderImplementation<
+  Inputs = Record<string, unknown>,
+  Outputs = Record<string, unknown>,
+> = Required<
   Pick<
     pulumi.dynamic.ResourceProvider<Inputs, Outputs>,
     "configure" | "check" | "diff" | "create" | "read" | "update" | "delete"
   >
 >;
 
-const METHODS = ["configure", "check", "diff", "create", "read", "update", "delete"] as const;
 const IMPLEMENTATION = /^[a-z][a-z0-9-]*\/[a-z][a-z0-9-]*$/;
 
 /**
- * Returns the serialized loader for `providers/<implementation>.ts`, whose `provider` export
- * must be a {@link ProviderImplementation}.
+ * Returns the serialized provider for `providers/<implementation>.ts`, whose `provider` export
+ * must be a {@link ProviderImplementation}. The text only calls `providers/core/loader.cjs`
+ * (a stable contract with every state written) with the implementation's name.
  *
  * @param implementation module below `providers/` without extension, e.g. `"entra/resources"`.
  */
@@ -42,16 +48,7 @@ export function shimSource(implementation: string): string {
   if (!IMPLEMENTATION.test(implementation)) {
     throw new Error(`shim: implementation "${implementation}" must look like "system/module"`);
   }
-  const file = JSON.stringify(`/providers/${implementation}.ts`);
-  const methods = METHODS.map((m) => `${m}:f(${JSON.stringify(m)})`).join(",");
-  // `import()` (not require) so the implementation and its imports load as ES modules with
-  // Node's type stripping. The module cache makes the import a lookup after the first call.
-  return [
-    `"use strict";`,
-    `const u=require("node:url"),L=async()=>(await import(u.pathToFileURL((process.env.D365_ACCESS_ROOT||process.cwd())+${file}).href)).provider;`,
-    `const f=(m)=>async(...a)=>(await L())[m](...a);`,
-    `exports.handler=()=>({${methods}});`,
-  ].join("\n");
+  return `exports.handler=()=>require((process.env.D365_ACCESS_ROOT||process.cwd())+"/providers/core/loader.cjs")(${JSON.stringify(implementation)})`;
 }
 
 /**
@@ -75,6 +72,41 @@ export class ShimResource extends pulumi.CustomResource {
     opts?: pulumi.CustomResourceOptions,
   ) {
     if ("__provider" in props) throw new Error("a resource must not define the __provider key");
-    super(`pulumi-nodejs:dynamic/${module}:${type}`, name, { ...props, __provider: shimSource(implementation) }, opts);
+    // The SDK records where each resource was declared by parsing `new Error().stack` inside the
+    // Resource constructor. For ES modules it records `file:` URLs as if they were paths, which
+    // puts the checkout's absolute path (and a dozen frames) into every resource's state. While
+    // it captures, frames are rendered relative to the project, and only our own frames at that.
+    const restore = Error.prepareStackTrace;
+    Error.prepareStackTrace = projectFrames;
+    try {
+      super(
+        `pulumi-nodejs:dynamic/${module}:${type}`,
+        name,
+        { ...props, __provider: shimSource(implementation) },
+        opts,
+      );
+    } finally {
+      Error.prepareStackTrace = restore;
+    }
   }
+}
+
+/**
+ * Renders a stack trace with project-relative file names for frames in the project's own code;
+ * other frames keep their place (the SDK skips a fixed number of frames) but carry no position.
+ */
+function projectFrames(error: Error, frames: NodeJS.CallSite[]): string {
+  const root = process.cwd();
+  const lines = frames.map((frame) => {
+    let file = frame.getFileName() ?? "";
+    if (file.startsWith("file:")) file = fileURLToPath(file);
+    const relative = path.isAbsolute(file) ? path.relative(root, file) : "";
+    if (!relative || relative.startsWith("..") || relative.includes("node_modules"))
+      return "    at <elsewhere>";
+    // This constructor is one frame more than the SDK's fixed skip expects: leave it out, so the
+    // recorded position is the program line that declared the resource.
+    if (relative === path.join("providers", "core", "shim.ts")) return undefined;
+    return `    at ${frame.getFunctionName() ?? "<anonymous>"} (${relative}:${frame.getLineNumber()}:${frame.getColumnNumber()})`;
+  });
+  return [`${error.name}: ${error.message}`, ...lines.filter((line) => line !== undefined)].join("\n");
 }

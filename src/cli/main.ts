@@ -23,13 +23,22 @@ export const commands: Record<string, Command> = {
     summary: "revoke everything the stack granted; disables, never deletes users (pulumi destroy)",
     run: engine("destroy"),
   },
-  validate: { summary: "check users.yaml files without calling any API", run: async (argv) => (await import("./validate.ts")).run(argv) },
+  validate: {
+    summary: "check users.yaml files without calling any API",
+    run: async (argv) => (await import("./validate.ts")).run(argv),
+  },
   sandbox: {
     summary: "start, stop, reset the local emulator of the Microsoft APIs",
     run: async (argv) => (await import("./sandbox.ts")).run(argv),
   },
-  report: { summary: "print the access matrix (Markdown or HTML)", run: async (argv) => (await import("./report.ts")).run(argv) },
-  demo: { summary: "start the sandbox, preview and apply the demo users.yaml, print the report", run: async (argv) => (await import("./demo.ts")).run(argv) },
+  report: {
+    summary: "print the access matrix (Markdown or HTML)",
+    run: async (argv) => (await import("./report.ts")).run(argv),
+  },
+  demo: {
+    summary: "start the sandbox, preview and apply the demo users.yaml, print the report",
+    run: async (argv) => (await import("./demo.ts")).run(argv),
+  },
 };
 
 function usage(): string {
@@ -58,7 +67,9 @@ if (import.meta.main) {
       process.exitCode = code;
     },
     (err: unknown) => {
-      process.stderr.write(`d365-access: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.stderr.write(
+        `d365-access: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+      );
       process.exitCode = 1;
     },
   );

@@ -1,0 +1,163 @@
+/**
+ * `d365-access preview|up|refresh|destroy`: the Pulumi operations on the project's program,
+ * with the engine's own output streamed as it comes, so a reviewer sees what `pulumi preview`
+ * prints. Options mirror the pulumi CLI's.
+ */
+
+import path from "node:path";
+import process from "node:process";
+import { createInterface } from "node:readline/promises";
+import { parseArgs } from "node:util";
+import type { PulumiFn } from "@pulumi/pulumi/automation/index.js";
+import { openStack, projectRoot, UsageError } from "../engine/stack.ts";
+
+export type Operation = "preview" | "up" | "refresh" | "destroy";
+
+const HELP: Record<Operation, string> = {
+  preview: "Show the changes `up` would make to Entra, Dataverse and F&O.",
+  up: "Apply users.yaml: create, update and revoke so the systems match it.",
+  refresh: "Read the live state of every managed user into the stack state (no program run).",
+  destroy:
+    "Revoke everything the stack granted; users are disabled, never hard-deleted unless users.yaml says so.",
+};
+
+const OPTIONS = {
+  stack: { type: "string", short: "s", default: "sandbox" },
+  yes: { type: "boolean", short: "y", default: false },
+  diff: { type: "boolean", default: false },
+  refresh: { type: "boolean", short: "r", default: false },
+  parallel: { type: "string", short: "p" },
+  program: { type: "string" },
+  "expect-no-changes": { type: "boolean", default: false },
+  color: { type: "string", default: "auto" },
+  help: { type: "boolean", short: "h", default: false },
+} as const;
+
+function usage(operation: Operation): string {
+  return [
+    `usage: d365-access ${operation} [options]`,
+    "",
+    HELP[operation],
+    "",
+    "options:",
+    "  -s, --stack <name>       stack to use (default: sandbox); its config is stacks/Pulumi.<name>.yaml",
+    "  -y, --yes                apply without asking (up, destroy, refresh)",
+    "      --diff               show a detailed diff of every change",
+    "  -r, --refresh            read the live state first, so drift is shown and undone (preview, up, destroy)",
+    "  -p, --parallel <n>       at most n resource operations at once (default: the engine's)",
+    "      --expect-no-changes  fail if the operation would change anything (preview, up, refresh)",
+    "      --color <mode>       always | never | raw | auto (default)",
+    "      --program <module>   program module relative to the project root (default: src/program/index.ts)",
+  ].join("\n");
+}
+
+async function confirm(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    return /^(y|yes)$/i.test((await rl.question(`${question} [yes/no] `)).trim());
+  } finally {
+    rl.close();
+  }
+}
+
+/** Loads the program module's `program` export. */
+async function loadProgram(root: string, modulePath: string): Promise<PulumiFn> {
+  const file = path.resolve(root, modulePath);
+  const mod = (await import(file)) as { program?: PulumiFn };
+  if (typeof mod.program !== "function")
+    throw new UsageError(`${modulePath} does not export a \`program\` function`);
+  return mod.program;
+}
+
+export async function run(operation: Operation, argv: string[], root = projectRoot()): Promise<number> {
+  let values: ReturnType<typeof parse>;
+  function parse() {
+    return parseArgs({ args: argv, options: OPTIONS, allowPositionals: false, strict: true }).values;
+  }
+  try {
+    values = parse();
+  } catch (err) {
+    process.stderr.write(`d365-access ${operation}: ${(err as Error).message}\n\n${usage(operation)}\n`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(`${usage(operation)}\n`);
+    return 0;
+  }
+  const parallel = values.parallel === undefined ? undefined : Number(values.parallel);
+  if (parallel !== undefined && !(Number.isInteger(parallel) && parallel > 0)) {
+    process.stderr.write(
+      `d365-access ${operation}: --parallel must be a positive integer, got "${values.parallel}"\n`,
+    );
+    return 2;
+  }
+  const color = values.color as "always" | "never" | "raw" | "auto";
+  if (!["always", "never", "raw", "auto"].includes(color)) {
+    process.stderr.write(`d365-access ${operation}: --color must be always, never, raw or auto\n`);
+    return 2;
+  }
+  const needsConsent = operation === "up" || operation === "destroy";
+  if (needsConsent && !values.yes && !process.stdin.isTTY) {
+    process.stderr.write(
+      `d365-access ${operation}: not interactive; pass --yes to ${operation} without a prompt\n`,
+    );
+    return 2;
+  }
+
+  try {
+    // The engine and the SDK resolve the program's relative paths against the working directory.
+    process.chdir(root);
+    const program = await loadProgram(root, values.program ?? "src/program/index.ts");
+    const stack = await openStack({ root, stack: values.stack, program });
+    const onOutput = (out: string) => process.stdout.write(out);
+    const common = { onOutput, color, ...(parallel ? { parallel } : {}) };
+    switch (operation) {
+      case "preview":
+        await stack.preview({
+          ...common,
+          diff: values.diff,
+          refresh: values.refresh,
+          expectNoChanges: values["expect-no-changes"],
+        });
+        break;
+      case "up":
+        if (!values.yes) {
+          await stack.preview({ ...common, diff: values.diff, refresh: values.refresh });
+          if (!(await confirm("Do you want to perform this update?"))) return 1;
+        }
+        await stack.up({
+          ...common,
+          diff: values.diff,
+          refresh: values.refresh,
+          expectNoChanges: values["expect-no-changes"],
+        });
+        break;
+      case "refresh":
+        await stack.refresh({ ...common, expectNoChanges: values["expect-no-changes"] });
+        break;
+      case "destroy":
+        if (!values.yes) {
+          await stack.preview({ ...common, diff: values.diff });
+          if (!(await confirm("Do you want to destroy (revoke) everything this stack manages?"))) return 1;
+        }
+        await stack.destroy({ ...common, refresh: values.refresh });
+        break;
+    }
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`d365-access ${operation}: ${err.message}\n`);
+      return 2;
+    }
+    // The engine has already streamed its diagnostics; add one line saying what failed.
+    const name = (err as Error)?.name ?? "Error";
+    const commandResult = (err as { commandResult?: { code?: number; stderr?: string } }).commandResult;
+    const stderr = commandResult?.stderr?.trim();
+    if (stderr) process.stderr.write(`${stderr}\n`);
+    process.stderr.write(
+      `d365-access ${operation} failed (${name}${commandResult?.code !== undefined ? `, pulumi exit ${commandResult.code}` : ""})\n`,
+    );
+    if (!commandResult) process.stderr.write(`${(err as Error)?.stack ?? String(err)}\n`);
+    return 1;
+  }
+}

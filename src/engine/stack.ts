@@ -1,0 +1,106 @@
+/**
+ * Runs the project's Pulumi program through the Automation API as an *inline program*.
+ *
+ * Why inline: the Node.js language host (`pulumi-language-nodejs`) cannot be had on our machines
+ * (reference/pulumi.md §3.3), and an inline program needs only the `pulumi` binary: the
+ * Automation API serves the language runtime from this Node process. `workDir` is the project
+ * root, so the engine reads `Pulumi.yaml` (backend, `stackConfigDir: stacks`) and
+ * `stacks/Pulumi.<stack>.yaml` exactly as the official CLI does, and the dynamic-provider
+ * process runs there and resolves `@pulumi/pulumi` and our providers from it (§3.3, item 2).
+ */
+import { existsSync, mkdirSync, realpathSync } from "node:fs";
+import path from "node:path";
+import process from "node:process";
+import { LocalWorkspace, PulumiCommand, type PulumiFn, type Stack } from "@pulumi/pulumi/automation/index.js";
+
+/** The stack that targets the local sandbox; the only one with a default passphrase. */
+export const SANDBOX_STACK = "sandbox";
+/**
+ * Passphrase of the sandbox stack's secrets, documented in the README. It protects only values
+ * of the local emulator (e.g. generated initial passwords of sandbox users); every other stack
+ * must get its passphrase from PULUMI_CONFIG_PASSPHRASE(_FILE) or use another secrets provider.
+ */
+export const SANDBOX_PASSPHRASE = "d365-access-sandbox";
+/** The project name in Pulumi.yaml. */
+export const PROJECT_NAME = "d365-access";
+
+export interface OpenStackOptions {
+  /** Project root (holds Pulumi.yaml and node_modules). */
+  root: string;
+  stack: string;
+  /** The Pulumi program: a function that declares resources and returns the stack outputs. */
+  program: PulumiFn;
+  /** Extra environment for the engine and the provider process. */
+  env?: Record<string, string>;
+}
+
+/** Environment the engine runs with: our tools on PATH, no update check, no plugin downloads. */
+export function engineEnvironment(root: string, stack: string): Record<string, string> {
+  const env: Record<string, string> = {
+    // The engine finds the bundled dynamic-provider plugin and `node` on PATH; ours come first.
+    PATH: [
+      path.join(root, ".tools", "bin"),
+      path.join(root, "node_modules", ".bin"),
+      process.env.PATH ?? "",
+    ].join(path.delimiter),
+    D365_ACCESS_ROOT: root,
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+  };
+  // With the plugin beside the real pulumi binary (official installs; scripts/toolchain copies it
+  // beside the one it builds), PATH lookup is not needed and turning it off silences the
+  // engine's "using pulumi-resource-pulumi-nodejs from $PATH" warning in every preview.
+  const linked = path.join(root, ".tools", "bin", "pulumi");
+  if (
+    existsSync(linked) &&
+    existsSync(path.join(path.dirname(realpathSync(linked)), "pulumi-resource-pulumi-nodejs"))
+  ) {
+    env.PULUMI_IGNORE_AMBIENT_PLUGINS = "true";
+  }
+  const hasPassphrase =
+    process.env.PULUMI_CONFIG_PASSPHRASE !== undefined ||
+    process.env.PULUMI_CONFIG_PASSPHRASE_FILE !== undefined;
+  if (!hasPassphrase && stack === SANDBOX_STACK) env.PULUMI_CONFIG_PASSPHRASE = SANDBOX_PASSPHRASE;
+  return env;
+}
+
+/** Thrown for set-up problems the user must fix (exit code 2, no stack trace). */
+export class UsageError extends Error {}
+
+/** The `pulumi` the toolchain linked into `.tools/bin` (scripts/toolchain). */
+export async function pulumiCommand(root: string): Promise<PulumiCommand> {
+  const tools = path.join(root, ".tools");
+  if (!existsSync(path.join(tools, "bin", "pulumi"))) {
+    throw new UsageError(
+      "the pulumi CLI is not set up: run `npm install` (or `bash scripts/toolchain`) first",
+    );
+  }
+  return PulumiCommand.get({ root: tools });
+}
+
+/** Creates or selects the stack in the project's backend, ready for preview/up/refresh/destroy. */
+export async function openStack(options: OpenStackOptions): Promise<Stack> {
+  const { root, stack } = options;
+  const env = { ...engineEnvironment(root, stack), ...options.env };
+  if (
+    !process.env.PULUMI_CONFIG_PASSPHRASE &&
+    !process.env.PULUMI_CONFIG_PASSPHRASE_FILE &&
+    !env.PULUMI_CONFIG_PASSPHRASE
+  ) {
+    throw new UsageError(
+      `stack "${stack}" needs a secrets passphrase: set PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE ` +
+        `(only the "${SANDBOX_STACK}" stack has a built-in default)`,
+    );
+  }
+  // The default backend is the file backend in Pulumi.yaml (`file://./.pulumi-state`): it must exist.
+  if (!process.env.PULUMI_BACKEND_URL) mkdirSync(path.join(root, ".pulumi-state"), { recursive: true });
+  return LocalWorkspace.createOrSelectStack(
+    { stackName: stack, projectName: PROJECT_NAME, program: options.program },
+    { workDir: root, pulumiCommand: await pulumiCommand(root), envVars: env, secretsProvider: "passphrase" },
+  );
+}
+
+/** The project root: D365_ACCESS_ROOT (set by scripts/with-node), else two levels above this file. */
+export function projectRoot(): string {
+  return process.env.D365_ACCESS_ROOT ?? path.resolve(import.meta.dirname, "..", "..");
+}
