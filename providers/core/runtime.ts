@@ -1,0 +1,236 @@
+/**
+ * Per-process run state of the provider process: settings, one credential, one client per
+ * service (so concurrency is bounded per service across all resources), and run-wide caches of
+ * bulk reads (design.md principle 5). The engine's provider process serves every dynamic
+ * resource of a deployment (reference/pulumi.md §1.2), and calls may arrive before `configure`
+ * finished, so `runtime()` awaits the configuration.
+ *
+ * Created lazily inside provider methods: nothing here runs at import time, nothing is
+ * serialized into state.
+ */
+import { createHash } from "node:crypto";
+import { debuglog } from "node:util";
+import type { TokenCredential } from "@azure/identity";
+import { createCredential } from "./credentials.ts";
+import { type ApiErrorKind, type ApiSystem, isApiError } from "./errors.ts";
+import { createServiceClient, type ServiceClient, type ServiceClientOptions } from "./http.ts";
+import {
+  type ConfigSource,
+  findEnvironment,
+  loadSettings,
+  type Settings,
+  SettingsError,
+} from "./settings.ts";
+
+const log = debuglog("d365-access");
+
+/** Concurrency per service client: well below the 52 concurrent requests Dataverse and F&O allow per user. */
+export const DEFAULT_MAX_CONCURRENCY: Record<ApiSystem, number> = {
+  entra: 8,
+  dataverse: 8,
+  powerplatform: 4,
+  fno: 8,
+};
+
+/** The configured run state. */
+export interface Runtime {
+  readonly settings: Settings;
+  readonly credential: TokenCredential;
+  /** The Graph client (base `<graph origin>`; the Entra client appends the API version). */
+  client(system: "entra" | "powerplatform"): ServiceClient;
+  /** The client of one environment's Dataverse or F&O origin. */
+  client(system: "dataverse" | "fno", environment: string): ServiceClient;
+  /** Memoizes a run-wide read (e.g. "all users, one request per page"); a failed load is not cached. */
+  cached<T>(key: string, load: () => Promise<T>): Promise<T>;
+  /** Drops cached entries whose key starts with `prefix`. */
+  invalidate(prefix: string): void;
+}
+
+/** Overrides for tests (a stubbed transport, a fake credential, fast retries). */
+export interface RuntimeOverrides {
+  credential?: TokenCredential;
+  client?: Partial<Pick<ServiceClientOptions, "httpClient" | "retry" | "maxConcurrency">>;
+}
+
+function fingerprint(settings: Settings): string {
+  return createHash("sha256").update(JSON.stringify(settings)).digest("hex");
+}
+
+function createRuntime(settings: Settings, overrides: RuntimeOverrides): Runtime {
+  const credential = overrides.credential ?? createCredential(settings.credential);
+  const clients = new Map<string, ServiceClient>();
+  const cache = new Map<string, Promise<unknown>>();
+  const make = (system: ApiSystem, baseUrl: string, scope: string): ServiceClient =>
+    createServiceClient({
+      system,
+      baseUrl,
+      scope,
+      credential,
+      caCert: settings.caCert,
+      maxConcurrency: DEFAULT_MAX_CONCURRENCY[system],
+      ...overrides.client,
+    });
+  return {
+    settings,
+    credential,
+    client(system: ApiSystem, environment?: string): ServiceClient {
+      const key = `${system}:${environment ?? ""}`;
+      let client = clients.get(key);
+      if (client) return client;
+      if (system === "entra") {
+        client = make(system, settings.graph.origin, settings.graph.scope);
+      } else if (system === "powerplatform") {
+        if (!settings.powerPlatform)
+          throw new SettingsError("config d365-access:powerPlatformUrl is required for this cloud");
+        client = make(system, settings.powerPlatform.origin, settings.powerPlatform.scope);
+      } else {
+        if (!environment) throw new Error(`runtime.client("${system}") needs an environment name`);
+        const endpoint = findEnvironment(settings, environment)[system];
+        if (!endpoint) {
+          const key = system === "dataverse" ? "dataverseUrl" : "fnoUrl";
+          throw new SettingsError(
+            `environment "${environment}" has no ${key} in config d365-access:environments`,
+          );
+        }
+        client = make(system, endpoint.origin, endpoint.scope);
+      }
+      clients.set(key, client);
+      return client;
+    },
+    cached<T>(key: string, load: () => Promise<T>): Promise<T> {
+      let entry = cache.get(key) as Promise<T> | undefined;
+      if (!entry) {
+        entry = load();
+        cache.set(key, entry);
+        entry.catch(() => {
+          if (cache.get(key) === entry) cache.delete(key);
+        });
+      }
+      return entry;
+    },
+    invalidate(prefix: string): void {
+      for (const key of [...cache.keys()]) if (key.startsWith(prefix)) cache.delete(key);
+    },
+  } as Runtime;
+}
+
+let current: { fingerprint: string; runtime: Runtime } | undefined;
+let waiters: ((r: Runtime) => void)[] = [];
+
+/**
+ * Configures the process's runtime from the stack config (call from the provider's
+ * `configure`). Reconfiguring with the same settings keeps clients and caches (each of our
+ * provider shims gets its own `configure` call); different settings start afresh.
+ * Throws SettingsError naming a missing or bad key.
+ */
+export function configureRuntime(
+  config: ConfigSource,
+  overrides: RuntimeOverrides = {},
+  env = process.env,
+): Runtime {
+  const settings = loadSettings(config, env);
+  const fp = fingerprint(settings);
+  if (!current || current.fingerprint !== fp || overrides.credential || overrides.client) {
+    current = { fingerprint: fp, runtime: createRuntime(settings, overrides) };
+  }
+  const runtime = current.runtime;
+  for (const w of waiters) w(runtime);
+  waiters = [];
+  return runtime;
+}
+
+/** Forgets the configuration (tests). */
+export function resetRuntime(): void {
+  current = undefined;
+}
+
+/**
+ * The configured runtime; waits up to `timeoutMs` for `configure` (it may race with other
+ * calls, reference/pulumi.md §1.2).
+ */
+export function runtime(timeoutMs = 30_000): Promise<Runtime> {
+  if (current) return Promise.resolve(current.runtime);
+  return new Promise<Runtime>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      waiters = waiters.filter((w) => w !== done);
+      reject(new SettingsError("the provider was never configured (no d365-access stack config reached it)"));
+    }, timeoutMs);
+    timer.unref?.();
+    const done = (r: Runtime) => {
+      clearTimeout(timer);
+      resolve(r);
+    };
+    waiters.push(done);
+  });
+}
+
+/** Time and sleep, injectable so tests of waits run instantly. */
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+/** The real clock. */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+/** Options of {@link waitFor}. */
+export interface WaitForOptions {
+  /** What we wait for, in words ("Entra user appears in Dataverse"); used in logs and the timeout error. */
+  name: string;
+  /** Give up after this long. */
+  timeoutMs: number;
+  /** Give up after this many attempts. */
+  attempts: number;
+  /** ApiError kinds that mean "not yet" (e.g. NotFound right after a create). Other errors fail at once. */
+  retryOn: ApiErrorKind[];
+  /** First pause between attempts, in ms (doubles up to `maxDelayMs`). Default 500. */
+  initialDelayMs?: number;
+  /** Largest pause, in ms. Default 10000. */
+  maxDelayMs?: number;
+  clock?: Clock;
+  /** One line per attempt. Default: NODE_DEBUG=d365-access. */
+  log?: (line: string) => void;
+}
+
+/** Thrown when a {@link waitFor} runs out of time or attempts. */
+export class WaitTimeoutError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "WaitTimeoutError";
+  }
+}
+
+/**
+ * Eventual consistency as a named, bounded wait (style.md principle 7): calls `attempt` until
+ * it returns a value other than undefined; an ApiError whose kind is in `retryOn` (or an
+ * undefined result) means "not yet". Throws {@link WaitTimeoutError} naming what is still missing.
+ */
+export async function waitFor<T>(options: WaitForOptions, attempt: () => Promise<T | undefined>): Promise<T> {
+  const clock = options.clock ?? systemClock;
+  const say = options.log ?? ((line: string) => log(line));
+  const start = clock.now();
+  let delay = options.initialDelayMs ?? 500;
+  let last = "not visible yet";
+  for (let i = 1; i <= options.attempts; i++) {
+    try {
+      const value = await attempt();
+      if (value !== undefined) return value;
+      last = "not visible yet";
+    } catch (e) {
+      if (!isApiError(e) || !options.retryOn.includes(e.kind)) throw e;
+      last = e.toString();
+    }
+    const elapsed = clock.now() - start;
+    say(`${options.name}: attempt ${i}/${options.attempts} after ${Math.round(elapsed / 1000)} s: ${last}`);
+    if (i === options.attempts) break;
+    const remaining = options.timeoutMs - elapsed;
+    if (remaining <= 0) break;
+    await clock.sleep(Math.min(delay, remaining));
+    delay = Math.min(delay * 2, options.maxDelayMs ?? 10_000);
+  }
+  const seconds = Math.round((clock.now() - start) / 1000);
+  throw new WaitTimeoutError(`timed out waiting for ${options.name} (${seconds} s): ${last}`);
+}
