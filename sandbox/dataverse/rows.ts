@@ -1,0 +1,142 @@
+/**
+ * Wire shapes of the emulated tables: how a stored row is rendered in JSON (lookups as
+ * `_<name>_value`, `@odata.etag` = `W/"<versionnumber>"`), which columns hold GUIDs (a quoted
+ * string compared with a GUID column is a type error in Dataverse), and the entity metadata
+ * the query layer needs. Shapes follow reference dataverse.md §2 (TF fixtures).
+ */
+import type { BusinessUnitRow, DataverseEnvironmentState, RoleRow, SystemUserRow } from "./state.ts";
+
+/** Metadata of one emulated entity set. */
+export interface EntityInfo {
+  /** Logical name, e.g. `systemuser`. */
+  logicalName: string;
+  /** Entity set name, e.g. `systemusers`. */
+  setName: string;
+  primaryKey: string;
+  /** Object type code (shown in privilege errors). */
+  objectTypeCode: number;
+  /** Columns of type Edm.Guid (including lookup `_x_value` columns). */
+  guidColumns: readonly string[];
+  /** Single-valued navigation (lookup) names usable in `$filter` for their `_x_value`. */
+  lookups: readonly string[];
+}
+
+export const SYSTEMUSER: EntityInfo = {
+  logicalName: "systemuser",
+  setName: "systemusers",
+  primaryKey: "systemuserid",
+  objectTypeCode: 8,
+  guidColumns: [
+    "systemuserid",
+    "azureactivedirectoryobjectid",
+    "applicationid",
+    "_businessunitid_value",
+    "_organizationid_value",
+  ],
+  lookups: ["businessunitid"],
+};
+
+export const ROLE: EntityInfo = {
+  logicalName: "role",
+  setName: "roles",
+  primaryKey: "roleid",
+  objectTypeCode: 1036,
+  guidColumns: [
+    "roleid",
+    "roleidunique",
+    "solutionid",
+    "_businessunitid_value",
+    "_parentrootroleid_value",
+    "_parentroleid_value",
+    "_roletemplateid_value",
+    "_organizationid_value",
+  ],
+  lookups: ["businessunitid", "parentrootroleid", "parentroleid", "roletemplateid"],
+};
+
+export const BUSINESSUNIT: EntityInfo = {
+  logicalName: "businessunit",
+  setName: "businessunits",
+  primaryKey: "businessunitid",
+  objectTypeCode: 10,
+  guidColumns: ["businessunitid", "_parentbusinessunitid_value", "_organizationid_value"],
+  lookups: ["parentbusinessunitid"],
+};
+
+const etag = (versionnumber: number) => `W/"${versionnumber}"`;
+
+/** Renders a `systemuser` row (without navigation properties). */
+export function systemUserToWire(env: DataverseEnvironmentState, u: SystemUserRow): Record<string, unknown> {
+  return {
+    "@odata.etag": etag(u.versionnumber),
+    systemuserid: u.systemuserid,
+    azureactivedirectoryobjectid: u.azureactivedirectoryobjectid,
+    domainname: u.domainname,
+    internalemailaddress: u.internalemailaddress,
+    windowsliveid: u.windowsliveid,
+    fullname: u.fullname,
+    firstname: u.firstname,
+    lastname: u.lastname,
+    isdisabled: u.isdisabled,
+    islicensed: u.islicensed,
+    accessmode: u.accessmode,
+    caltype: u.caltype,
+    applicationid: u.applicationid,
+    setupuser: u.setupuser,
+    issyncwithdirectory: u.issyncwithdirectory,
+    deletedstate: u.deletedstate,
+    azurestate: 0,
+    _businessunitid_value: u.businessunitid,
+    _organizationid_value: env.organizationId,
+    versionnumber: u.versionnumber,
+    createdon: u.createdon,
+    modifiedon: u.modifiedon,
+  };
+}
+
+/** The managed-property complex value Dataverse returns for `iscustomizable` / `canbedeleted`. */
+function managedProperty(value: boolean, logicalName: string): Record<string, unknown> {
+  return { Value: value, CanBeChanged: value, ManagedPropertyLogicalName: logicalName };
+}
+
+/** Renders a `role` row. */
+export function roleToWire(env: DataverseEnvironmentState, r: RoleRow): Record<string, unknown> {
+  return {
+    "@odata.etag": etag(r.versionnumber),
+    roleid: r.roleid,
+    name: r.name,
+    _businessunitid_value: r.businessunitid,
+    _parentrootroleid_value: r.parentrootroleid,
+    _parentroleid_value: r.parentroleid,
+    _roletemplateid_value: r.roletemplateid,
+    ismanaged: r.ismanaged,
+    isinherited: r.isinherited,
+    roleidunique: r.parentrootroleid,
+    solutionid: r.solutionid,
+    componentstate: 0,
+    _organizationid_value: env.organizationId,
+    iscustomizable: managedProperty(!r.ismanaged, "iscustomizableanddeletable"),
+    canbedeleted: managedProperty(!r.ismanaged, "canbedeleted"),
+    versionnumber: r.versionnumber,
+    createdon: r.createdon,
+    modifiedon: r.modifiedon,
+  };
+}
+
+/** Renders a `businessunit` row. */
+export function businessUnitToWire(
+  env: DataverseEnvironmentState,
+  b: BusinessUnitRow,
+): Record<string, unknown> {
+  return {
+    "@odata.etag": etag(b.versionnumber),
+    businessunitid: b.businessunitid,
+    name: b.name,
+    _parentbusinessunitid_value: b.parentbusinessunitid,
+    isdisabled: b.isdisabled,
+    _organizationid_value: env.organizationId,
+    versionnumber: b.versionnumber,
+    createdon: b.createdon,
+    modifiedon: b.modifiedon,
+  };
+}
