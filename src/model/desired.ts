@@ -1,0 +1,141 @@
+/**
+ * The normalized desired state read from users.yaml: plain data, personas expanded, defaults
+ * applied. The Pulumi program and the reports consume it; the reconcilers receive slices of it
+ * as resource inputs with the same field names (see the shared model contract).
+ */
+
+/** One finding about the input, always tied to the place in a file where it was written. */
+export interface Diagnostic {
+  /** `error` stops the run before any API is called; `warning` is reported and tolerated. */
+  severity: "error" | "warning";
+  /** Stable, kebab-case identifier of the kind of finding, e.g. `unknown-persona`. */
+  code: string;
+  /** File path relative to the working directory (forward slashes). */
+  file: string;
+  /** 1-based line of the offending node (the key for unknown/duplicate keys, else the value). */
+  line: number;
+  /** 1-based column of the offending node. */
+  col: number;
+  /** Path of the offending node inside its file, e.g. `users[3].personas[1]`; empty for the whole file. */
+  path: string;
+  /** Plain-language explanation, including the fix where one is known. */
+  message: string;
+}
+
+/** Where something was declared. */
+export interface SourceLocation {
+  file: string;
+  line: number;
+  col: number;
+}
+
+/** A logical environment; the stack maps its name to real endpoints. */
+export interface DesiredEnvironment {
+  /** Logical name, e.g. `contoso-demo`. */
+  name: string;
+  /** The environment has Dataverse. */
+  dataverse: boolean;
+  /** The environment has a linked finance and operations environment. */
+  fno: boolean;
+  /** Known F&O legal entities (DataAreaId, upper case), used for validation; empty = not checked. */
+  legalEntities: string[];
+}
+
+/** One license a user holds directly. */
+export interface DesiredLicense {
+  /** SKU part number, e.g. `DYN365_FINANCE`. */
+  sku: string;
+  /** Service plans of the SKU to disable, by service plan name; sorted. */
+  disabledPlans: string[];
+}
+
+/** A user's presence and roles in one Dataverse environment. */
+export interface DesiredDataverseAccess {
+  environment: string;
+  /** Business unit name; undefined = the root business unit. */
+  businessUnit?: string;
+  /** Security role names, sorted. */
+  roles: string[];
+}
+
+/** One F&O role assignment, optionally restricted to legal entities. */
+export interface DesiredFnoRole {
+  /** AOT name (SecurityRoleIdentifier) or label (SecurityRoleName), as written. */
+  role: string;
+  /** Legal entities (upper case, sorted); empty = unrestricted (all companies). */
+  legalEntities: string[];
+}
+
+/** A user's account and roles in one F&O environment. */
+export interface DesiredFnoAccess {
+  environment: string;
+  /** F&O UserID: from the YAML or derived from the UPN; at most 20 characters, unique per environment. */
+  userId: string;
+  /** Default (startup) legal entity, upper case. */
+  company: string;
+  /** Roles sorted by role name (case-insensitive). */
+  roles: DesiredFnoRole[];
+}
+
+/** One user after personas and defaults are applied. */
+export interface DesiredUser {
+  /** User principal name as written; compare case-insensitively. */
+  upn: string;
+  displayName: string;
+  /** ISO 3166-1 alpha-2 country code; empty string only when the user has no license. */
+  usageLocation: string;
+  enabled: boolean;
+  /** `adopt` an existing Entra user (default) or `create` it. */
+  manage: "adopt" | "create";
+  /** What removing the user from the YAML does: `disable` (default) or `delete`. */
+  onRemove: "disable" | "delete";
+  /** Persona names applied, in the order written (for reports). */
+  personas: string[];
+  /** Direct licenses, sorted by SKU. */
+  licenses: DesiredLicense[];
+  /** Dataverse access per environment, sorted by environment. */
+  dataverse: DesiredDataverseAccess[];
+  /** F&O access per environment, sorted by environment. */
+  fno: DesiredFnoAccess[];
+  /** Where the user is declared. */
+  source: SourceLocation;
+}
+
+/** A segregation-of-duties rule: holding two or more of `roles` together is a conflict. */
+export interface SodRule {
+  name: string;
+  /** `fno` (default) or `dataverse`: whose roles the rule speaks about. */
+  system: "fno" | "dataverse";
+  /** Role names/identifiers, compared case-insensitively; at least two. */
+  roles: string[];
+  /** `error` stops the run; `warning` reports the conflict. */
+  severity: "error" | "warning";
+  description?: string;
+  source: SourceLocation;
+}
+
+/** Limits for the apply-time blast-radius guard; absent = no limit. */
+export interface Guards {
+  /** Most users whose access may change in one run. */
+  maxUsersChanged?: number;
+  /** Most users that may be removed (disabled or deleted) in one run. */
+  maxUsersRemoved?: number;
+  /** Most role assignments (Dataverse + F&O) that may be added or removed in one run. */
+  maxRoleChanges?: number;
+  /** Most license assignments that may be added or removed in one run. */
+  maxLicenseChanges?: number;
+}
+
+/** The whole normalized desired state. */
+export interface DesiredState {
+  /** The YAML files read, includes after their includer, relative to the working directory. */
+  files: string[];
+  /** Environments sorted by name. */
+  environments: DesiredEnvironment[];
+  /** Users sorted by lower-case UPN. */
+  users: DesiredUser[];
+  rules: { sod: SodRule[] };
+  guards: Guards;
+  /** Non-fatal findings, with file:line:col. */
+  warnings: Diagnostic[];
+}
