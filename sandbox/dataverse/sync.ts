@@ -84,12 +84,16 @@ export function isEligibleForDataverse(user: EntraUser, entra: EntraState): bool
   return user.accountEnabled && hasDataverseLicense(user, entra);
 }
 
-function nameParts(displayName: string): { firstname: string | null; lastname: string } {
-  // Entra's givenName/surname are not in the sandbox's Entra slice; split the display name.
-  const i = displayName.lastIndexOf(" ");
+function nameParts(user: EntraUser): { firstname: string | null; lastname: string } {
+  // Entra givenName/surname when the slice has them; else split the display name.
+  const named = user as EntraUser & { givenName?: string | null; surname?: string | null };
+  if (named.givenName || named.surname) {
+    return { firstname: named.givenName ?? null, lastname: named.surname ?? named.displayName };
+  }
+  const i = user.displayName.lastIndexOf(" ");
   return i < 0
-    ? { firstname: null, lastname: displayName }
-    : { firstname: displayName.slice(0, i), lastname: displayName.slice(i + 1) };
+    ? { firstname: null, lastname: user.displayName }
+    : { firstname: user.displayName.slice(0, i), lastname: user.displayName.slice(i + 1) };
 }
 
 /** The root business unit (the one without a parent). */
@@ -114,7 +118,7 @@ export function provisionSystemUser(
   const existing = env.systemUsers.find(
     (u) => u.azureactivedirectoryobjectid === user.id && u.applicationid === null,
   );
-  const { firstname, lastname } = nameParts(user.displayName);
+  const { firstname, lastname } = nameParts(user);
   if (existing) {
     existing.isdisabled = false;
     existing.islicensed = true;
