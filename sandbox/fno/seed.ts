@@ -26,7 +26,7 @@ export const SYSADMIN_ROLE = "-SYSADMIN-";
 /** Provider (NetworkDomain) of users of the environment's own Entra tenant. */
 export const ENTRA_PROVIDER = "https://sts.windows.net/";
 
-/** [identifier, label, description, license type, sensitive data]. */
+/** [identifier (AOT name), label, description, license type]. */
 const STANDARD_ROLES: [string, string, string, string][] = [
   [SYSADMIN_ROLE, "System administrator", "Full access to the system.", "Enterprise"],
   [SYSTEM_USER_ROLE, "System user", "Assigned to every user; grants basic access.", "None"],
@@ -71,23 +71,33 @@ const BUILT_IN_USERS: { id: string; name: string; enabled: boolean; roles: strin
   },
 ];
 
-/** Existing people of the demo company (mail domain = the demo tenant's verified domain). */
+/**
+ * People of the demo tenant's Entra ID (sandbox/entra/seed.ts) who already exist in F&O, with
+ * UserID = the mail local part (the convention of [BAP] `Add-FscmUser`). Their roles differ in
+ * places from users.yaml, so the demo shows real changes; Chloé and Eva are not imported yet.
+ */
 const DEMO_PEOPLE: { id: string; name: string; enabled: boolean; company: string; roles: string[] }[] = [
   {
-    id: "mgarcia",
-    name: "Maria Garcia",
+    id: "adele.vance",
+    name: "Adele Vance",
     enabled: true,
     company: "USMF",
-    roles: [SYSTEM_USER_ROLE, "VENDINVOICEACCOUNTSPAYABLECLERK"],
-  },
-  {
-    id: "kwright",
-    name: "Kevin Wright",
-    enabled: true,
-    company: "DEMF",
     roles: [SYSTEM_USER_ROLE, "LEDGERACCOUNTANT"],
   },
-  { id: "lnguyen", name: "Linh Nguyen", enabled: false, company: "USMF", roles: [SYSTEM_USER_ROLE] },
+  {
+    id: "bruno.keller",
+    name: "Bruno Keller",
+    enabled: true,
+    company: "DEMF",
+    roles: [SYSTEM_USER_ROLE, "WHSWAREHOUSEWORKER"],
+  },
+  {
+    id: "diego.ramos",
+    name: "Diego Ramos",
+    enabled: true,
+    company: "USMF",
+    roles: [SYSTEM_USER_ROLE, "LEDGERACCOUNTANT"],
+  },
 ];
 
 /** The demo tenant's verified domain. */
@@ -190,11 +200,11 @@ export function seedFnoEnvironment(): FnoEnvironmentState {
   }
   for (const p of DEMO_PEOPLE) addUser(p.id, p.name, `${p.id}@${DEMO_DOMAIN}`, p.enabled, p.company, p.roles);
 
-  // Kevin's accountant role applies to DEMF only (an org-restricted assignment).
+  // Bruno's warehouse role applies to DEMF only (an org-restricted assignment).
   env.userRoleOrganizations.push({
     ...base(),
-    UserId: "kwright",
-    SecurityRoleIdentifier: "LEDGERACCOUNTANT",
+    UserId: "bruno.keller",
+    SecurityRoleIdentifier: "WHSWAREHOUSEWORKER",
     OrganizationType: "LegalEntity",
     OrganizationId: "DEMF",
     OperatingUnitType: "None",

@@ -175,14 +175,14 @@ describe("F&O handle(): reads", () => {
     const ok = await call(
       ctx,
       "GET",
-      "/data/SecurityUserRoleOrganizations(UserId='kwright',SecurityRoleIdentifier='LEDGERACCOUNTANT',OrganizationType=Microsoft.Dynamics.DataEntities.OmInternalOrganizationType'LegalEntity',OrganizationId='DEMF')",
+      "/data/SecurityUserRoleOrganizations(UserId='bruno.keller',SecurityRoleIdentifier='WHSWAREHOUSEWORKER',OrganizationType=Microsoft.Dynamics.DataEntities.OmInternalOrganizationType'LegalEntity',OrganizationId='DEMF')",
     );
     assert.equal(ok.status, 200);
     assert.equal(ok.json.OrganizationType, "LegalEntity");
     const plain = await call(
       ctx,
       "GET",
-      "/data/SecurityUserRoleOrganizations(UserId='kwright',SecurityRoleIdentifier='LEDGERACCOUNTANT',OrganizationType='LegalEntity',OrganizationId='DEMF')",
+      "/data/SecurityUserRoleOrganizations(UserId='bruno.keller',SecurityRoleIdentifier='WHSWAREHOUSEWORKER',OrganizationType='LegalEntity',OrganizationId='DEMF')",
     );
     assert.equal(plain.status, 400);
   });
@@ -190,7 +190,7 @@ describe("F&O handle(): reads", () => {
   it("filters with eq, wildcards, enums and booleans; refuses functions, in, wrong case and plain enum values", async () => {
     const ctx = makeContext();
     const enabled = await call(ctx, "GET", "/data/SystemUsers?$filter=Enabled eq false&$select=UserID");
-    assert.deepEqual(enabled.json.value.map((u: J) => u.UserID).sort(), ["Guest", "lnguyen"]);
+    assert.deepEqual(enabled.json.value.map((u: J) => u.UserID).sort(), ["Guest"]);
     const wild = await call(ctx, "GET", "/data/SystemUsers?$filter=UserID eq '*service*'&$select=UserID");
     assert.deepEqual(wild.json.value.map((u: J) => u.UserID).sort(), [
       "FRServiceUser",
@@ -202,7 +202,7 @@ describe("F&O handle(): reads", () => {
     const en = await call(
       ctx,
       "GET",
-      "/data/SecurityUserRoles?$filter=AssignmentStatus eq Microsoft.Dynamics.DataEntities.RoleAssignmentStatus'Enabled' and UserId eq 'mgarcia'",
+      "/data/SecurityUserRoles?$filter=AssignmentStatus eq Microsoft.Dynamics.DataEntities.RoleAssignmentStatus'Enabled' and UserId eq 'adele.vance'",
     );
     assert.equal(en.status, 200);
     assert.equal(en.json.value.length, 2);
@@ -240,7 +240,7 @@ describe("F&O handle(): reads", () => {
       all.json.value.slice(1, 3).map((r: J) => r.SecurityRoleIdentifier),
     );
     const count = await call(ctx, "GET", "/data/SystemUsers/$count?$filter=Enabled eq true");
-    assert.equal(count.body, "8");
+    assert.equal(count.body, "9");
   });
 
   it("caps pages at 10,000 rows and continues with @odata.nextLink", async () => {
@@ -425,7 +425,7 @@ describe("F&O handle(): writes", () => {
 
   it("ignores DELETE on SecurityUserRoleAssociations but honours it on SecurityUserRoles", async () => {
     const ctx = makeContext();
-    const key = "(UserId='mgarcia',SecurityRoleIdentifier='VENDINVOICEACCOUNTSPAYABLECLERK')";
+    const key = "(UserId='adele.vance',SecurityRoleIdentifier='LEDGERACCOUNTANT')";
     assert.equal((await call(ctx, "DELETE", `/data/SecurityUserRoleAssociations${key}`)).status, 204);
     assert.equal((await call(ctx, "GET", `/data/SecurityUserRoles${key}`)).status, 200);
     assert.equal(
@@ -441,8 +441,8 @@ describe("F&O handle(): writes", () => {
   it("restricts roles to organizations that exist, for assigned roles only", async () => {
     const ctx = makeContext();
     const base = {
-      UserId: "mgarcia",
-      SecurityRoleIdentifier: "VENDINVOICEACCOUNTSPAYABLECLERK",
+      UserId: "adele.vance",
+      SecurityRoleIdentifier: "LEDGERACCOUNTANT",
       OrganizationType: "LegalEntity",
     };
     const ok = await call(ctx, "POST", "/data/SecurityUserRoleOrganizations", {
@@ -458,7 +458,7 @@ describe("F&O handle(): writes", () => {
     );
     const unassigned = await call(ctx, "POST", "/data/SecurityUserRoleOrganizations", {
       ...base,
-      SecurityRoleIdentifier: "LEDGERACCOUNTANT",
+      SecurityRoleIdentifier: "LEDGERACCOUNTINGMANAGER",
       OrganizationId: "USMF",
     });
     assert.equal(unassigned.status, 400);
@@ -471,7 +471,7 @@ describe("F&O handle(): writes", () => {
     const reg = await call(ctx, "POST", "/data/SysAADClients", {
       AADClientId: other,
       Name: "Other",
-      UserId: "mgarcia",
+      UserId: "adele.vance",
     });
     assert.equal(reg.status, 201);
     assert.equal((await call(ctx, "GET", "/data/SystemUsers", undefined, other)).status, 200);
