@@ -107,7 +107,11 @@ export function readSourceFile(absPath: string, file: string, diagnostics: Diagn
   });
   source.doc = doc;
   const pos = (offset: number) => lineCounter.linePos(offset);
+  const reported = new Set<number>();
   for (const problem of [...doc.errors, ...doc.warnings]) {
+    // One finding per place: a single slip often trips several parser rules at once.
+    if (reported.has(problem.pos[0])) continue;
+    reported.add(problem.pos[0]);
     const { line, col } = pos(problem.pos[0]);
     const own = problem.message.split("\n")[0] ?? "";
     let message =
@@ -135,14 +139,18 @@ export function readSourceFile(absPath: string, file: string, diagnostics: Diagn
         ),
       );
     } else {
-      const unresolved = /Unresolved alias.*?: (.*)$/.exec((err as Error).message);
+      const unresolved = /Unresolved alias.*?: (.*)$/.exec((err as Error).message)?.[1];
+      const offset = unresolved === undefined ? undefined : firstAlias(doc, unresolved);
+      const where = offset === undefined ? { line: 1, col: 1 } : pos(offset);
       diagnostics.push(
         fileDiagnostic(
           file,
           "yaml-syntax",
-          unresolved
-            ? `alias *${unresolved[1]} refers to no anchor &${unresolved[1]} defined before it`
+          unresolved !== undefined
+            ? `alias *${unresolved} refers to no anchor &${unresolved} defined before it`
             : `YAML error: ${(err as Error).message}`,
+          where.line,
+          where.col,
         ),
       );
     }
@@ -150,10 +158,11 @@ export function readSourceFile(absPath: string, file: string, diagnostics: Diagn
   return source;
 }
 
-function firstAlias(doc: ReturnType<typeof parseDocument>): number | undefined {
+function firstAlias(doc: ReturnType<typeof parseDocument>, name?: string): number | undefined {
   let at: number | undefined;
   visit(doc, {
     Alias(_, node) {
+      if (name !== undefined && node.source !== name) return undefined;
       at = node.range?.[0];
       return visit.BREAK;
     },
