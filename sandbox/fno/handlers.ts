@@ -20,6 +20,7 @@ import {
   qualifiedType,
 } from "./model.ts";
 import { type FnoQuery, FnoQueryError, nextLink, parseFnoQuery, runQuery, scopeRows } from "./query.ts";
+import { SYSADMIN_ROLE } from "./seed.ts";
 import type { FnoEnvironmentState, FnoValue, SystemUserRecord } from "./state.ts";
 import {
   createEntity,
@@ -170,6 +171,16 @@ function sessionUser(env: FnoEnvironmentState, appId: string): SystemUserRecord 
   return env.users.find((u) => u.UserID.toLowerCase() === client.UserId.toLowerCase());
 }
 
+/** True when `userId` holds an enabled System administrator role. */
+function isSystemAdministrator(env: FnoEnvironmentState, userId: string): boolean {
+  return env.userRoles.some(
+    (r) =>
+      r.UserId.toLowerCase() === userId.toLowerCase() &&
+      r.SecurityRoleIdentifier === SYSADMIN_ROLE &&
+      r.AssignmentStatus === "Enabled",
+  );
+}
+
 /** Handles one authenticated request for the F&O environment `req.environment`. */
 export function handleFnoRequest(req: SandboxRequest, ctx: ServiceContext): SandboxResponse {
   const env = req.environment === undefined ? undefined : ctx.state.fno[req.environment];
@@ -219,6 +230,20 @@ export function handleFnoRequest(req: SandboxRequest, ctx: ServiceContext): Sand
       );
     }
     return notImplemented(req);
+  }
+  if (
+    def.set !== "LegalEntities" &&
+    def.set !== "CustomerGroups" &&
+    !isSystemAdministrator(env, user.UserID)
+  ) {
+    // The application acts with its F&O user's roles (reference §4). Entry-point security of the
+    // system administration entities is modelled coarsely: only System administrators pass.
+    // Status and text are UNCONFIRMED; a client must surface this as "the app's F&O user lacks a role".
+    return fnoError(
+      403,
+      `Access denied: user '${user.UserID}' has no access to the data entity '${def.axEntity}'.`,
+      "System.UnauthorizedAccessException",
+    );
   }
   const session = { company: user.Company };
   const isCount = parsed.rest.length === 1 && parsed.rest[0] === "$count";

@@ -471,7 +471,7 @@ describe("F&O handle(): writes", () => {
     const reg = await call(ctx, "POST", "/data/SysAADClients", {
       AADClientId: other,
       Name: "Other",
-      UserId: "adele.vance",
+      UserId: "FRServiceUser",
     });
     assert.equal(reg.status, 201);
     assert.equal((await call(ctx, "GET", "/data/SystemUsers", undefined, other)).status, 200);
@@ -480,6 +480,18 @@ describe("F&O handle(): writes", () => {
       UserId: "ghost",
     });
     assert.equal(badUser.status, 400);
+  });
+
+  it("answers 403 when the app's F&O user is not a System administrator", async () => {
+    const ctx = makeContext();
+    const patch = await call(ctx, "PATCH", `/data/SysAADClients('${DEMO_APP_ID}')`, {
+      UserId: "bruno.keller",
+    });
+    assert.equal(patch.status, 204);
+    const denied = await call(ctx, "GET", "/data/SystemUsers");
+    assert.equal(denied.status, 403);
+    assert.equal(denied.json.error.message, "An error has occurred.");
+    assert.equal((await call(ctx, "GET", "/data/LegalEntities")).status, 200);
   });
 
   it("answers 501 for sets and methods it does not emulate, 404 for a wrongly cased set", async () => {
