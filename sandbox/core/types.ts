@@ -78,6 +78,16 @@ export interface EntraUser {
   assignedLicenses: { skuId: string; disabledPlans: string[] }[];
   /** Group ids the user is a member of (group-based licensing). */
   memberOf: string[];
+  givenName?: string | null;
+  surname?: string | null;
+  jobTitle?: string | null;
+  department?: string | null;
+  mobilePhone?: string | null;
+  officeLocation?: string | null;
+  preferredLanguage?: string | null;
+  businessPhones?: string[];
+  /** When each direct license was last changed (ISO), by lower-cased skuId. */
+  licenseTimestamps?: Record<string, string>;
 }
 
 /** A subscribed SKU (Graph subscribedSku, trimmed). */
@@ -121,6 +131,8 @@ export interface EntraState {
   users: EntraUser[];
   skus: EntraSku[];
   groups: EntraGroup[];
+  /** Soft-deleted users (Graph keeps them restorable for 30 days); they hold no seats. */
+  deletedUsers?: (EntraUser & { deletedDateTime: string })[];
 }
 
 // ---------------------------------------------------------------------------------------------
