@@ -3,6 +3,7 @@ export * from "./credentials.ts";
 export * from "./errors.ts";
 export * from "./http.ts";
 export * from "./odata.ts";
+export * from "./provider.ts";
 export * from "./retry.ts";
 export * from "./runtime.ts";
 export * from "./settings.ts";

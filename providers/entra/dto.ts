@@ -1,0 +1,199 @@
+/**
+ * Microsoft Graph wire shapes (Graph's own casing) and the conversions to and from our
+ * vocabulary (style.md principle 2). Sources: reference/graph.md §1–2;
+ * https://learn.microsoft.com/graph/api/resources/user,
+ * https://learn.microsoft.com/graph/api/resources/subscribedsku,
+ * https://learn.microsoft.com/graph/api/resources/licenseassignmentstate.
+ */
+import type { LicenseAssignment, UserSnapshot } from "./plan.ts";
+
+/** `assignedLicense`. */
+export interface AssignedLicenseDto {
+  skuId: string;
+  disabledPlans: string[];
+}
+
+/** `licenseAssignmentState`: one entry per assignment path; `assignedByGroup` is null when direct. */
+export interface LicenseAssignmentStateDto {
+  skuId: string;
+  disabledPlans?: string[];
+  assignedByGroup: string | null;
+  state?: string;
+  error?: string | null;
+}
+
+/** The user properties we `$select` (several are not in Graph's default set: §7 item 14). */
+export interface UserDto {
+  id: string;
+  userPrincipalName: string;
+  displayName?: string | null;
+  usageLocation?: string | null;
+  accountEnabled?: boolean;
+  assignedLicenses?: AssignedLicenseDto[];
+  licenseAssignmentStates?: LicenseAssignmentStateDto[];
+}
+
+/** The `$select` list matching {@link UserDto}. */
+export const USER_SELECT =
+  "id,userPrincipalName,displayName,usageLocation,accountEnabled,assignedLicenses,licenseAssignmentStates";
+
+/** `subscribedSku` (the fields we use). */
+export interface SubscribedSkuDto {
+  skuId: string;
+  skuPartNumber: string;
+  appliesTo?: string;
+  capabilityStatus?: string;
+  consumedUnits: number;
+  prepaidUnits: { enabled: number; suspended?: number; warning?: number; lockedOut?: number };
+  servicePlans: { servicePlanId: string; servicePlanName: string }[];
+}
+
+/** `POST /users` body (required fields: reference/graph.md §1.2). */
+export interface CreateUserDto {
+  accountEnabled: boolean;
+  displayName: string;
+  mailNickname: string;
+  userPrincipalName: string;
+  usageLocation?: string;
+  passwordProfile: { forceChangePasswordNextSignIn: boolean; password: string };
+}
+
+/** `PATCH /users/{id}` body. */
+export interface UpdateUserDto {
+  displayName?: string;
+  usageLocation?: string;
+  accountEnabled?: boolean;
+}
+
+/** `POST /users/{id}/assignLicense` body; both arrays always sent (every documented sample does). */
+export interface AssignLicenseDto {
+  addLicenses: AssignedLicenseDto[];
+  removeLicenses: string[];
+}
+
+/** A tenant SKU in our vocabulary. */
+export interface Sku {
+  /** Lower-cased skuId. */
+  skuId: string;
+  partNumber: string;
+  /** Seats purchased and enabled. */
+  enabled: number;
+  /** Seats consumed. */
+  consumed: number;
+  plans: { id: string; name: string }[];
+}
+
+/** Converts a subscribed SKU. */
+export function toSku(dto: SubscribedSkuDto): Sku {
+  return {
+    skuId: dto.skuId.toLowerCase(),
+    partNumber: dto.skuPartNumber,
+    enabled: dto.prepaidUnits?.enabled ?? 0,
+    consumed: dto.consumedUnits ?? 0,
+    plans: (dto.servicePlans ?? []).map((p) => ({
+      id: p.servicePlanId.toLowerCase(),
+      name: p.servicePlanName,
+    })),
+  };
+}
+
+/** Finds a SKU by part number (case-insensitive). */
+export function skuByPartNumber(skus: Sku[], partNumber: string): Sku | undefined {
+  const key = partNumber.toLowerCase();
+  return skus.find((s) => s.partNumber.toLowerCase() === key);
+}
+
+function skuById(skus: Sku[], skuId: string): Sku | undefined {
+  const key = skuId.toLowerCase();
+  return skus.find((s) => s.skuId === key);
+}
+
+function planNames(sku: Sku | undefined, ids: string[] | undefined): string[] {
+  return (ids ?? [])
+    .map((id) => sku?.plans.find((p) => p.id === id.toLowerCase())?.name ?? id.toLowerCase())
+    .sort();
+}
+
+/**
+ * Converts a Graph user into the planner's snapshot. "Direct" = `licenseAssignmentStates`
+ * entries without `assignedByGroup` (hashicorp's azuread_user_license rule; `assignedLicenses`
+ * is the aggregate and includes group-inherited SKUs: reference/graph.md §2.5). SKU ids the
+ * tenant no longer lists keep their id as name. When Graph returns no states at all we treat
+ * `assignedLicenses` as direct (UNCONFIRMED whether that happens; a removal of an inherited
+ * license would then be refused by Graph rather than silently applied).
+ */
+export function toUserSnapshot(dto: UserDto, skus: Sku[]): UserSnapshot & { objectId: string } {
+  const states = dto.licenseAssignmentStates;
+  const direct = new Map<string, LicenseAssignment>();
+  const inherited = new Set<string>();
+  const name = (skuId: string) => skuById(skus, skuId)?.partNumber ?? skuId.toLowerCase();
+  if (states) {
+    for (const s of states) {
+      if (s.assignedByGroup) inherited.add(name(s.skuId));
+      else
+        direct.set(s.skuId.toLowerCase(), {
+          sku: name(s.skuId),
+          disabledPlans: planNames(skuById(skus, s.skuId), s.disabledPlans),
+        });
+    }
+  } else {
+    for (const l of dto.assignedLicenses ?? []) {
+      direct.set(l.skuId.toLowerCase(), {
+        sku: name(l.skuId),
+        disabledPlans: planNames(skuById(skus, l.skuId), l.disabledPlans),
+      });
+    }
+  }
+  return {
+    objectId: dto.id,
+    upn: dto.userPrincipalName,
+    displayName: dto.displayName ?? "",
+    usageLocation: dto.usageLocation ?? undefined,
+    enabled: dto.accountEnabled ?? true,
+    directLicenses: [...direct.values()].sort((a, b) =>
+      a.sku.toLowerCase().localeCompare(b.sku.toLowerCase()),
+    ),
+    inheritedSkus: [...inherited].sort(),
+  };
+}
+
+/** Thrown when a declared SKU or service plan is not in the tenant; names what is missing. */
+export class UnknownLicenseError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UnknownLicenseError";
+  }
+}
+
+/** Converts declared licenses (part numbers, plan names) to `addLicenses` entries. */
+export function fromLicenses(licenses: LicenseAssignment[], skus: Sku[]): AssignedLicenseDto[] {
+  return licenses.map((l) => {
+    const sku = skuByPartNumber(skus, l.sku);
+    if (!sku) {
+      const known = skus.map((s) => s.partNumber).join(", ") || "none";
+      throw new UnknownLicenseError(
+        `license ${l.sku} is not subscribed in this tenant (subscribed: ${known})`,
+      );
+    }
+    const disabledPlans = l.disabledPlans.map((planName) => {
+      const plan = sku.plans.find((p) => p.name.toLowerCase() === planName.toLowerCase());
+      if (!plan) {
+        throw new UnknownLicenseError(
+          `service plan ${planName} is not part of ${sku.partNumber} (plans: ${sku.plans.map((p) => p.name).join(", ")})`,
+        );
+      }
+      return plan.id;
+    });
+    return { skuId: sku.skuId, disabledPlans };
+  });
+}
+
+/** Resolves part numbers to skuIds for `removeLicenses`; SKUs the tenant no longer lists are passed as ids if they look like one. */
+export function skuIdsOf(partNumbers: string[], skus: Sku[]): string[] {
+  return partNumbers.map((p) => {
+    const sku = skuByPartNumber(skus, p);
+    if (sku) return sku.skuId;
+    if (/^[0-9a-f-]{36}$/i.test(p)) return p.toLowerCase();
+    throw new UnknownLicenseError(`license ${p} is not subscribed in this tenant`);
+  });
+}
