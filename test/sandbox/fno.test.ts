@@ -336,12 +336,33 @@ describe("F&O company data, paging and faults", () => {
     assert.equal(bad.status, 400);
   });
 
+  it("serves SecurityGroups (none imported in the demo) and 404s unknown legal entities", async () => {
+    const groups = await odata("/data/SecurityGroups");
+    assert.equal(groups.status, 200);
+    assert.deepEqual(groups.json.value, []);
+    assert.equal((await odata("/data/SecurityGroups?$select=ObjectId")).status, 400);
+    assert.equal((await odata("/data/LegalEntities('USMF')")).json.Name, "Contoso Entertainment System USA");
+    assert.equal((await odata("/data/LegalEntities('ZZZZ')")).status, 404);
+  });
+
+  it("restores the seed on reset", async () => {
+    await odata("/data/SystemUsers", { method: "POST", body: { ...NEW_USER, UserID: "nestor.wilke" } });
+    assert.equal((await odata("/data/SystemUsers('nestor.wilke')")).status, 200);
+    await sb.sandbox.reset();
+    assert.equal((await odata("/data/SystemUsers('nestor.wilke')")).status, 404);
+    assert.equal((await odata("/data/SystemUsers('Admin')")).status, 200);
+  });
+
   it("pages with $top/$skip and follows @odata.nextLink only when a page is full", async () => {
     const page = await odata("/data/SecurityRoles?$top=5&$skip=5&$orderby=SecurityRoleIdentifier");
     assert.equal(page.json.value.length, 5);
     assert.equal(page.json["@odata.nextLink"], undefined);
     const count = await odata("/data/SecurityRoles/$count");
     assert.equal(count.text, "15");
+    const badCount = await odata(
+      `/data/SecurityRoles/$count?$filter=${encodeURIComponent("contains(SecurityRoleName,'clerk')")}`,
+    );
+    assert.equal(badCount.status, 400);
   });
 
   it("injects 429 with Retry-After in F&O's error shape, then recovers", async () => {
