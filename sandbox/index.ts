@@ -39,6 +39,22 @@ export const STABLE_PORTS = {
   environmentBase: 47310,
 } as const;
 
+/** Stable ports by origin key, shifted so that `admin` listens on `base` (default 47300). */
+export function stablePorts(base: number = STABLE_PORTS.admin): Record<string, number> {
+  const shift = base - STABLE_PORTS.admin;
+  const ports: Record<string, number> = {
+    admin: STABLE_PORTS.admin + shift,
+    login: STABLE_PORTS.login + shift,
+    graph: STABLE_PORTS.graph + shift,
+    powerplatform: STABLE_PORTS.powerplatform + shift,
+  };
+  demoSeedInfo().environments.forEach((e, i) => {
+    ports[`dataverse:${e.name}`] = STABLE_PORTS.environmentBase + shift + 2 * i;
+    ports[`fno:${e.name}`] = STABLE_PORTS.environmentBase + shift + 2 * i + 1;
+  });
+  return ports;
+}
+
 /** Options of `startSandbox`. */
 export interface StartSandboxOptions {
   /** Where the CA, keys, state and endpoints.json live; default a fresh temp dir removed on close. */

@@ -1,0 +1,318 @@
+/**
+ * `d365-access sandbox start|stop|status|reset`: runs the local emulator of the Microsoft APIs
+ * in the background, on stable ports, with its CA, state and endpoints under `.sandbox/`.
+ */
+import { spawn } from "node:child_process";
+import { existsSync, openSync, readFileSync } from "node:fs";
+import { readFile, rm, writeFile } from "node:fs/promises";
+import { request } from "node:https";
+import { join, resolve } from "node:path";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import { type FaultUpdate, parseFaultSpec } from "../../sandbox/core/faults.ts";
+import type { SandboxEndpoints } from "../../sandbox/core/types.ts";
+
+const USAGE = `usage: d365-access sandbox <command> [options]
+
+commands:
+  start   start the sandbox in the background and print its endpoints
+          --latency MS           fixed latency added to every API response
+          --jitter MS            random extra latency 0..MS
+          --faults 429=0.2,503=0.05   rates of injected 429 (with Retry-After) and 503
+          --sync-delay S         seconds before a licensed Entra user appears in Dataverse
+          --foreground           run in this process (Ctrl-C stops it)
+  stop    stop the background sandbox (state is kept)
+  status  say whether it runs, and print its endpoints
+  reset   restore the demo tenant's seed
+
+options for every command:
+  --state-dir DIR   where the CA, state and endpoints.json live (default: ./.sandbox)
+  --port-base N     listen on N (admin), N+1 (sign-in), N+2 (Graph), N+3 (Power Platform),
+                    N+10.. (Dataverse, F&O per environment); default 47300`;
+
+interface Parsed {
+  command: string | undefined;
+  stateDir: string;
+  foreground: boolean;
+  portBase: number | undefined;
+  faults: FaultUpdate;
+  passthrough: string[];
+}
+
+function parse(argv: string[]): Parsed {
+  const parsed: Parsed = {
+    command: undefined,
+    stateDir: resolve(process.env.D365_SANDBOX_DIR ?? ".sandbox"),
+    foreground: false,
+    portBase: undefined,
+    faults: {},
+    passthrough: [],
+  };
+  const value = (i: number, flag: string): string => {
+    const v = argv[i + 1];
+    if (v === undefined || v.startsWith("--")) throw new RangeError(`${flag} needs a value`);
+    return v;
+  };
+  const number = (text: string, flag: string): number => {
+    const n = Number(text);
+    if (!Number.isFinite(n) || n < 0)
+      throw new RangeError(`${flag} needs a non-negative number, got '${text}'`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    switch (arg) {
+      case "--state-dir":
+        parsed.stateDir = resolve(value(i, arg));
+        parsed.passthrough.push(arg, value(i, arg));
+        i++;
+        break;
+      case "--port-base": {
+        const base = Number(value(i, arg));
+        if (!Number.isInteger(base) || base < 1024 || base > 65500)
+          throw new RangeError(`--port-base needs a port number 1024..65500`);
+        parsed.portBase = base;
+        parsed.passthrough.push(arg, value(i, arg));
+        i++;
+        break;
+      }
+      case "--latency":
+        parsed.faults.latencyMs = number(value(i, arg), arg);
+        parsed.passthrough.push(arg, value(i, arg));
+        i++;
+        break;
+      case "--jitter":
+        parsed.faults.jitterMs = number(value(i, arg), arg);
+        parsed.passthrough.push(arg, value(i, arg));
+        i++;
+        break;
+      case "--faults":
+        Object.assign(parsed.faults, parseFaultSpec(value(i, arg)));
+        parsed.passthrough.push(arg, value(i, arg));
+        i++;
+        break;
+      case "--sync-delay":
+        parsed.faults.syncDelaySeconds = number(value(i, arg), arg);
+        parsed.passthrough.push(arg, value(i, arg));
+        i++;
+        break;
+      case "--foreground":
+        parsed.foreground = true;
+        break;
+      case "--help":
+      case "-h":
+        parsed.command = "help";
+        break;
+      default:
+        if (arg.startsWith("-") || parsed.command !== undefined)
+          throw new RangeError(`unknown argument '${arg}'`);
+        parsed.command = arg;
+    }
+  }
+  return parsed;
+}
+
+const pidPath = (dir: string) => join(dir, "sandbox.pid");
+const endpointsPath = (dir: string) => join(dir, "endpoints.json");
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+async function runningPid(dir: string): Promise<number | undefined> {
+  if (!existsSync(pidPath(dir))) return undefined;
+  const pid = Number((await readFile(pidPath(dir), "utf8")).trim());
+  return Number.isInteger(pid) && pid > 0 && alive(pid) ? pid : undefined;
+}
+
+async function readEndpoints(dir: string): Promise<SandboxEndpoints | undefined> {
+  try {
+    return JSON.parse(await readFile(endpointsPath(dir), "utf8")) as SandboxEndpoints;
+  } catch {
+    return undefined;
+  }
+}
+
+/** One request to the admin API, trusting the sandbox CA. */
+function admin(
+  endpoints: SandboxEndpoints,
+  method: string,
+  path: string,
+): Promise<{ status: number; text: string }> {
+  const ca = readFileSync(endpoints.caCertPath, "utf8");
+  return new Promise((done, fail) => {
+    const req = request(`${endpoints.adminUrl}${path}`, { method, ca, timeout: 3000 }, (res) => {
+      let text = "";
+      res.on("data", (c: Buffer) => {
+        text += c.toString("utf8");
+      });
+      res.on("end", () => done({ status: res.statusCode ?? 0, text }));
+    });
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.on("error", fail);
+    req.end();
+  });
+}
+
+async function healthy(dir: string, pid: number): Promise<SandboxEndpoints | undefined> {
+  const endpoints = await readEndpoints(dir);
+  if (!endpoints) return undefined;
+  try {
+    const res = await admin(endpoints, "GET", "/health");
+    return res.status === 200 && (JSON.parse(res.text) as { pid?: number }).pid === pid
+      ? endpoints
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function describe(endpoints: SandboxEndpoints): string {
+  return `${JSON.stringify(endpoints, null, 2)}\n\nTrust the sandbox CA in Node clients with:\n  export NODE_EXTRA_CA_CERTS=${endpoints.caCertPath}\n`;
+}
+
+async function foreground(parsed: Parsed): Promise<number> {
+  const { stablePorts, startSandbox } = await import("../../sandbox/index.ts");
+  const sandbox = await startSandbox({
+    stateDir: parsed.stateDir,
+    ports: stablePorts(parsed.portBase),
+    faults: parsed.faults,
+  });
+  await writeFile(pidPath(parsed.stateDir), `${process.pid}\n`);
+  process.stdout.write(`sandbox running (pid ${process.pid})\n${describe(sandbox.endpoints)}`);
+  await new Promise<void>((done) => {
+    const stop = () => done();
+    process.once("SIGTERM", stop);
+    process.once("SIGINT", stop);
+  });
+  await sandbox.close();
+  if ((await readFile(pidPath(parsed.stateDir), "utf8").catch(() => "")).trim() === String(process.pid)) {
+    await rm(pidPath(parsed.stateDir), { force: true });
+  }
+  process.stdout.write("sandbox stopped\n");
+  return 0;
+}
+
+async function start(parsed: Parsed): Promise<number> {
+  const existing = await runningPid(parsed.stateDir);
+  if (existing !== undefined) {
+    const endpoints = await healthy(parsed.stateDir, existing);
+    process.stdout.write(
+      `sandbox already running (pid ${existing})\n${endpoints ? describe(endpoints) : ""}`,
+    );
+    return 0;
+  }
+  if (parsed.foreground) return foreground(parsed);
+  const { mkdir } = await import("node:fs/promises");
+  await mkdir(parsed.stateDir, { recursive: true, mode: 0o700 });
+  const logFile = join(parsed.stateDir, "sandbox.log");
+  const out = openSync(logFile, "a");
+  const main = fileURLToPath(new URL("./main.ts", import.meta.url));
+  const child = spawn(process.execPath, [main, "sandbox", "start", "--foreground", ...parsed.passthrough], {
+    detached: true,
+    stdio: ["ignore", out, out],
+    env: { ...process.env, D365_SANDBOX_DIR: parsed.stateDir },
+  });
+  const pid = child.pid;
+  child.unref();
+  if (pid === undefined) {
+    process.stderr.write(`sandbox: could not start a background process; see ${logFile}\n`);
+    return 1;
+  }
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (!alive(pid)) break;
+    const endpoints = await healthy(parsed.stateDir, pid);
+    if (endpoints) {
+      process.stdout.write(`sandbox started (pid ${pid}); log: ${logFile}\n${describe(endpoints)}`);
+      return 0;
+    }
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  process.stderr.write(`sandbox: did not become healthy; see ${logFile}\n`);
+  if (alive(pid)) process.kill(pid, "SIGTERM");
+  return 1;
+}
+
+async function stop(parsed: Parsed): Promise<number> {
+  const pid = await runningPid(parsed.stateDir);
+  if (pid === undefined) {
+    await rm(pidPath(parsed.stateDir), { force: true });
+    process.stdout.write("sandbox is not running\n");
+    return 0;
+  }
+  process.kill(pid, "SIGTERM");
+  const deadline = Date.now() + 15_000;
+  while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  if (alive(pid)) {
+    process.stderr.write(`sandbox: pid ${pid} did not stop within 15 s\n`);
+    return 1;
+  }
+  await rm(pidPath(parsed.stateDir), { force: true });
+  process.stdout.write(`sandbox stopped (pid ${pid}); state kept in ${parsed.stateDir}\n`);
+  return 0;
+}
+
+async function status(parsed: Parsed): Promise<number> {
+  const pid = await runningPid(parsed.stateDir);
+  const endpoints = pid === undefined ? undefined : await healthy(parsed.stateDir, pid);
+  if (pid === undefined || !endpoints) {
+    process.stdout.write(
+      pid === undefined ? "sandbox is not running\n" : `sandbox process ${pid} is not answering\n`,
+    );
+    return 1;
+  }
+  process.stdout.write(`sandbox running (pid ${pid})\n${describe(endpoints)}`);
+  return 0;
+}
+
+async function reset(parsed: Parsed): Promise<number> {
+  const pid = await runningPid(parsed.stateDir);
+  const endpoints = pid === undefined ? undefined : await healthy(parsed.stateDir, pid);
+  if (endpoints) {
+    const res = await admin(endpoints, "POST", "/reset");
+    if (res.status !== 200) {
+      process.stderr.write(`sandbox: reset failed (${res.status}): ${res.text}\n`);
+      return 1;
+    }
+    process.stdout.write("sandbox reset to the demo seed\n");
+    return 0;
+  }
+  // Not running: dropping the state file makes the next start seed afresh (CA and keys are kept).
+  await rm(join(parsed.stateDir, "state.json"), { force: true });
+  process.stdout.write("sandbox state cleared; the next start seeds the demo tenant\n");
+  return 0;
+}
+
+/** Runs `d365-access sandbox …`; resolves to the exit code (0 ok, 1 failure, 2 usage). */
+export async function run(argv: string[]): Promise<number> {
+  let parsed: Parsed;
+  try {
+    parsed = parse(argv);
+  } catch (err) {
+    process.stderr.write(`d365-access sandbox: ${(err as Error).message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  switch (parsed.command) {
+    case "start":
+      return start(parsed);
+    case "stop":
+      return stop(parsed);
+    case "status":
+      return status(parsed);
+    case "reset":
+      return reset(parsed);
+    case undefined:
+    case "help":
+      process.stdout.write(`${USAGE}\n`);
+      return parsed.command ? 0 : 2;
+    default:
+      process.stderr.write(`d365-access sandbox: unknown command '${parsed.command}'\n\n${USAGE}\n`);
+      return 2;
+  }
+}
