@@ -482,6 +482,14 @@ describe("F&O handle(): writes", () => {
     assert.equal(badUser.status, 400);
   });
 
+  it("answers 401 once the app's mapped user is disabled", async () => {
+    const ctx = makeContext();
+    assert.equal((await call(ctx, "PATCH", "/data/SystemUsers('Admin')", { Enabled: false })).status, 204);
+    const res = await call(ctx, "GET", "/data/SystemUsers");
+    assert.equal(res.status, 401);
+    assert.equal(res.body, undefined);
+  });
+
   it("answers 403 when the app's F&O user is not a System administrator", async () => {
     const ctx = makeContext();
     const patch = await call(ctx, "PATCH", `/data/SysAADClients('${DEMO_APP_ID}')`, {

@@ -377,4 +377,15 @@ describe("F&O company data, paging and faults", () => {
     }
     assert.equal((await odata("/data/SystemUsers?$top=1")).status, 200);
   });
+
+  it("injects 503 in F&O's error shape", async () => {
+    sb.sandbox.setFaults({ services: { fno: { rate503: 1 } } });
+    try {
+      const res = await odata("/data/SecurityRoles");
+      assert.equal(res.status, 503);
+      assert.equal(typeof res.json.error.innererror.message, "string");
+    } finally {
+      sb.sandbox.setFaults({ services: { fno: null } });
+    }
+  });
 });
