@@ -315,7 +315,7 @@ function readCollection(
     throw err;
   }
   const rows = scopeRows(def, def.rows(env), query.crossCompany, company);
-  const page = runQuery(rows, query);
+  const page = runQuery(def, rows, query);
   if (isCount) {
     return {
       status: 200,

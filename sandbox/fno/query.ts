@@ -234,13 +234,26 @@ export interface FnoPage {
 }
 
 /** Filters, orders and pages `rows` as F&O does (the page never exceeds 10,000 rows). */
-export function runQuery(rows: FnoEntityRow[], query: FnoQuery, pageSize = FNO_MAX_PAGE_SIZE): FnoPage {
+export function runQuery(
+  def: FnoEntitySetDef,
+  rows: FnoEntityRow[],
+  query: FnoQuery,
+  pageSize = FNO_MAX_PAGE_SIZE,
+): FnoPage {
   const matched = rows.filter((r) => matchesFilter(r, query));
-  const ordered = applyOrderBy(
-    matched.map((r) => ({ ...r.values, __row: r }) as Record<string, unknown>),
-    query.options.orderby,
-    EVALUATE,
-  ).map((o) => o.__row as FnoEntityRow);
+  // Enums sort by their numeric value (as stored in SQL), not by member name.
+  const enumProps = def.properties.filter((p) => p.type.kind === "enum");
+  const sortable = (r: FnoEntityRow): Record<string, unknown> => {
+    const values: Record<string, unknown> = { ...r.values, __row: r };
+    for (const p of enumProps) {
+      if (p.type.kind === "enum")
+        values[p.name] = FNO_ENUMS[p.type.enumName]?.[String(r.values[p.name])] ?? null;
+    }
+    return values;
+  };
+  const ordered = applyOrderBy(matched.map(sortable), query.options.orderby, EVALUATE).map(
+    (o) => o.__row as FnoEntityRow,
+  );
   const skip = query.options.skip ?? 0;
   const top = query.options.top;
   const wanted =

@@ -239,6 +239,15 @@ describe("F&O handle(): reads", () => {
       res.json.value.map((r: J) => r.SecurityRoleIdentifier),
       all.json.value.slice(1, 3).map((r: J) => r.SecurityRoleIdentifier),
     );
+    const { AccountType: _a, ...adUser } = NEW_USER;
+    assert.equal((await call(ctx, "POST", "/data/SystemUsers", adUser)).status, 201);
+    const byEnum = await call(
+      ctx,
+      "GET",
+      "/data/SystemUsers?$orderby=AccountType desc,UserID&$select=UserID",
+    );
+    assert.equal(byEnum.json.value.at(-1).UserID, "jdoe", "ADUser (0) sorts after ClaimsUser (2) descending");
+    assert.equal(byEnum.json.value.at(0).UserID, "adele.vance", "then by UserID, case-insensitively");
     const count = await call(ctx, "GET", "/data/SystemUsers/$count?$filter=Enabled eq true");
     assert.equal(count.body, "9");
   });
