@@ -1,0 +1,194 @@
+/**
+ * Benchmark: HTTP requests per reconciliation, and state bytes per resource (issue 6,
+ * acceptance: "the number of HTTP requests each system needs to onboard one new user and to
+ * refresh 1,000 unchanged users, and the state bytes per resource").
+ *
+ * Starts one sandbox, then runs each system's scenarios in order. Requests are counted by the
+ * HTTP core's `requestCounter` (every request put on the wire, retries included; token requests
+ * excluded). State bytes = what the engine stores for one resource: inputs and outputs, each
+ * with the serialized provider shim (reference/pulumi.md §1.2).
+ *
+ * To add a system (R2 Dataverse, R3 F&O): write a `<system>Scenarios(ctx)` function returning
+ * `Scenario[]` below and add it to SYSTEMS.
+ *
+ * Run: bash scripts/with-node bench/requests.ts [users=1000]
+ */
+import process from "node:process";
+import { requestCounter } from "../providers/core/http.ts";
+import { configureRuntime, resetRuntime } from "../providers/core/runtime.ts";
+import { shimSource } from "../providers/core/shim.ts";
+import {
+  type EntraUserInputs,
+  type EntraUserOutputs,
+  provider as entra,
+} from "../providers/entra/resources.ts";
+import { type RunningSandbox, startSandbox } from "../sandbox/index.ts";
+
+/** What every scenario gets. */
+export interface BenchContext {
+  sandbox: RunningSandbox;
+  /** How many unchanged users the refresh scenarios read. */
+  users: number;
+  /** Starts a new "run": fresh runtime (clients, caches) configured for the sandbox, counters at zero. */
+  newRun(): void;
+}
+
+/** One measurement. */
+export interface Scenario {
+  system: string;
+  name: string;
+  run(): Promise<{ requests: number; detail?: Record<string, number>; stateBytes?: number }>;
+}
+
+/** Bytes the engine stores for one resource: inputs and outputs, each carrying `__provider`. */
+export function stateBytes(implementation: string, inputs: object, outputs: object): number {
+  const shim = shimSource(implementation);
+  return Buffer.byteLength(
+    JSON.stringify({ inputs: { ...inputs, __provider: shim }, outputs: { ...outputs, __provider: shim } }),
+  );
+}
+
+/** Runs `tasks` with at most `n` at once (the engine's parallelism). */
+async function pool<T>(n: number, tasks: (() => Promise<T>)[]): Promise<T[]> {
+  const results: T[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      while (next < tasks.length) {
+        const i = next++;
+        results[i] = await (tasks[i] as () => Promise<T>)();
+      }
+    }),
+  );
+  return results;
+}
+
+// ------------------------------------------------------------------------------------ Entra --
+
+function entraScenarios(ctx: BenchContext): Scenario[] {
+  const domain = ctx.sandbox.state.entra.verifiedDomains[0] ?? "contoso.example";
+  const base = {
+    usageLocation: "US",
+    enabled: true,
+    manage: "adopt",
+    onRemove: "disable",
+    licenses: [],
+  } as const;
+  return [
+    {
+      system: "entra",
+      name: "onboard one new user (create + 1 license)",
+      async run() {
+        ctx.newRun();
+        const inputs: EntraUserInputs = {
+          ...base,
+          upn: `bench.new@${domain}`,
+          displayName: "Bench New",
+          manage: "create",
+          licenses: [{ sku: "DYN365_FINANCE", disabledPlans: [] }],
+        };
+        const res = await entra.create({ ...inputs, __provider: "x" } as EntraUserInputs);
+        const outs = {
+          ...(res.outs as EntraUserOutputs),
+          initialPassword: "[secret ciphertext]".padEnd(180, "."),
+        };
+        return {
+          requests: requestCounter.total,
+          detail: requestCounter.snapshot().byOperation,
+          stateBytes: stateBytes("entra/resources", inputs, outs),
+        };
+      },
+    },
+    {
+      system: "entra",
+      name: `refresh ${ctx.users} unchanged users`,
+      async run() {
+        // Seed the users straight into the sandbox (not measured), then read them as refresh does.
+        const users = ctx.sandbox.state.entra.users;
+        const states: EntraUserOutputs[] = [];
+        for (let i = 0; i < ctx.users; i++) {
+          const id = `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`;
+          const upn = `bench.user${i}@${domain}`;
+          users.push({
+            ...(users[0] as (typeof users)[number]),
+            id,
+            userPrincipalName: upn,
+            displayName: `Bench User ${i}`,
+            mail: upn,
+            mailNickname: `bench.user${i}`,
+            usageLocation: "US",
+            accountEnabled: true,
+            assignedLicenses: [],
+            memberOf: [],
+          });
+          states.push({
+            ...base,
+            upn,
+            displayName: `Bench User ${i}`,
+            objectId: id,
+            adopted: true,
+            managedLicenses: [],
+          });
+        }
+        ctx.sandbox.store.changed();
+        ctx.newRun();
+        const reads = await pool(
+          16,
+          states.map((s) => () => entra.read(s.objectId, s)),
+        );
+        const drift = reads.filter((r, i) => r.props?.displayName !== states[i]?.displayName).length;
+        if (drift > 0) throw new Error(`refresh saw ${drift} changed users; expected none`);
+        return {
+          requests: requestCounter.total,
+          detail: requestCounter.snapshot().byOperation,
+          stateBytes: stateBytes("entra/resources", base, states[0] as object),
+        };
+      },
+    },
+  ];
+}
+
+// R2: add dataverseScenarios(ctx) here.  R3: add fnoScenarios(ctx) here.
+const SYSTEMS: ((ctx: BenchContext) => Scenario[])[] = [entraScenarios];
+
+async function main() {
+  const users = Number(process.argv[2] ?? 1000);
+  const sandbox = await startSandbox({ log: () => undefined });
+  const e = sandbox.endpoints;
+  const config: Record<string, string> = {
+    "d365-access:tenantId": e.tenantId,
+    "d365-access:authorityHost": e.authorityHost,
+    "d365-access:graphUrl": e.graphUrl,
+    "d365-access:powerPlatformUrl": e.powerPlatformUrl,
+    "d365-access:caCertPath": e.caCertPath,
+    "d365-access:clientId": e.clientId,
+    "d365-access:clientSecret": e.clientSecret,
+    "d365-access:environments": JSON.stringify(e.environments),
+  };
+  const ctx: BenchContext = {
+    sandbox,
+    users,
+    newRun() {
+      resetRuntime();
+      configureRuntime({ get: (k) => config[k] }, {}, {});
+      requestCounter.reset();
+    },
+  };
+  try {
+    console.log(`HTTP requests per scenario (sandbox, ${users} users for refresh)`);
+    for (const scenario of SYSTEMS.flatMap((s) => s(ctx))) {
+      const started = performance.now();
+      const r = await scenario.run();
+      const ms = Math.round(performance.now() - started);
+      const bytes = r.stateBytes === undefined ? "" : `, state ${r.stateBytes} B/resource`;
+      console.log(
+        `${scenario.system.padEnd(10)} ${scenario.name}: ${r.requests} requests${bytes} (${ms} ms) ${JSON.stringify(r.detail ?? {})}`,
+      );
+    }
+  } finally {
+    resetRuntime();
+    await sandbox.close();
+  }
+}
+
+await main();
