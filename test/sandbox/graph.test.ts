@@ -228,9 +228,8 @@ describe("sandbox Graph v1.0", () => {
         { skuId: SKU_FINANCE, disabledPlans: [cdsFinance] },
       ]);
       const details = await get(`/users/${encodeURIComponent(CHLOE_UPN)}/licenseDetails`);
-      const plan = (((details.body as Json).value as Json[])[0]?.servicePlans as Json[]).find(
-        (p) => p.servicePlanId === cdsFinance,
-      );
+      const firstRow = ((details.body as Json).value as Json[])[0] as Json;
+      const plan = (firstRow.servicePlans as Json[]).find((p) => p.servicePlanId === cdsFinance);
       assert.equal(plan?.provisioningStatus, "Disabled");
       const upsert = await send("POST", `/users/${encodeURIComponent(CHLOE_UPN)}/assignLicense`, {
         addLicenses: [{ skuId: SKU_FINANCE, disabledPlans: [] }],
@@ -313,7 +312,7 @@ describe("sandbox Graph v1.0", () => {
       assert.equal(res.status, 200);
       const byId = new Map(((res.body as Json).responses as Json[]).map((r) => [r.id, r]));
       assert.equal(byId.get("1")?.status, 200);
-      assert.equal((byId.get("1")?.body as Json).id, ADELE);
+      assert.equal(((byId.get("1") as Json).body as Json).id, ADELE);
       assert.equal(byId.get("2")?.status, 404);
       assert.equal(byId.get("3")?.status, 424);
     });
