@@ -67,13 +67,13 @@ async function pool<T>(n: number, tasks: (() => Promise<T>)[]): Promise<T[]> {
 
 function entraScenarios(ctx: BenchContext): Scenario[] {
   const domain = ctx.sandbox.state.entra.verifiedDomains[0] ?? "contoso.example";
-  const base = {
+  const base: Omit<EntraUserInputs, "upn" | "displayName"> = {
     usageLocation: "US",
     enabled: true,
     manage: "adopt",
     onRemove: "disable",
     licenses: [],
-  } as const;
+  };
   return [
     {
       system: "entra",
