@@ -207,7 +207,8 @@ export function runDataverseSync(ctx: ServiceContext): void {
       let obs = env.sync.observations[user.id];
       if (!obs || obs.eligible !== eligible) {
         // At environment creation every eligible user is added at once (reference §10 (1)).
-        obs = { eligible, since: initial ? Number.NEGATIVE_INFINITY : now, forcedAt: obs?.forcedAt };
+        // (0, not -Infinity: the state is persisted as JSON.)
+        obs = { eligible, since: initial ? 0 : now, forcedAt: obs?.forcedAt };
         if (obs.forcedAt === undefined) delete obs.forcedAt;
         env.sync.observations[user.id] = obs;
         changed = true;
