@@ -1,4 +1,122 @@
-/** The Pulumi program: users.yaml → one resource per user per system per environment. */
+/**
+ * The Pulumi program: users.yaml → one resource per user per system per environment.
+ *
+ *   entra:User        <upn>                  licenses belong to it
+ *   dataverse:User    <upn>/<environment>    business unit and roles; after the Entra user
+ *   fno:User          <upn>/<environment>    UserID, company, roles with legal entities
+ *
+ * It stops before any resource is declared (so before any API write) when users.yaml has
+ * errors, when users.yaml names an environment the stack does not map, or when the whole
+ * change needs more license seats than the tenant has free.
+ */
+import path from "node:path";
+import process from "node:process";
+import * as pulumi from "@pulumi/pulumi";
+import { DataverseUser } from "../../providers/dataverse/resources.ts";
+import { EntraUser } from "../../providers/entra/resources.ts";
+import { FnoUser } from "../../providers/fno/resources.ts";
+import { type DesiredState, formatDiagnostic, formatDiagnostics, loadDesiredState } from "../model/index.ts";
+import { desiredMatrix } from "../report/matrix.ts";
+import { renderMarkdown } from "../report/render.ts";
+import { checkSeatsForChange } from "./seats.ts";
+import { stackSettings } from "./settings.ts";
+
+/** The files the program reads: config `d365-access:usersFiles` (a list) or `users.yaml`. */
+function usersFiles(config: pulumi.Config): string[] {
+  return config.getObject<string[]>("usersFiles") ?? [config.get("usersFile") ?? "users.yaml"];
+}
+
+/** Loads users.yaml; on errors, stops the program with the validator's messages. */
+export function loadOrStop(files: string[], root: string): DesiredState {
+  const { state, diagnostics } = loadDesiredState(files, { cwd: root });
+  if (!state) {
+    throw new pulumi.RunError(
+      `users.yaml has errors; nothing was changed:\n${formatDiagnostics(diagnostics, "text").trimEnd()}`,
+    );
+  }
+  for (const warning of state.warnings) pulumi.log.warn(formatDiagnostic(warning));
+  return state;
+}
+
+/** Resource name of a user: its UPN in lower case (UPNs compare case-insensitively). */
+export function userResourceName(upn: string): string {
+  return upn.toLowerCase();
+}
+
+/** Declares the resources of the desired state; returns them per system. */
+export function declareUsers(state: DesiredState) {
+  const entra: EntraUser[] = [];
+  const dataverse: DataverseUser[] = [];
+  const fno: FnoUser[] = [];
+  for (const user of state.users) {
+    const name = userResourceName(user.upn);
+    const entraUser = new EntraUser(name, {
+      upn: user.upn,
+      displayName: user.displayName,
+      usageLocation: user.usageLocation,
+      enabled: user.enabled,
+      manage: user.manage,
+      onRemove: user.onRemove,
+      licenses: user.licenses,
+    });
+    entra.push(entraUser);
+    // Dataverse and F&O follow the Entra identity: the user must exist, enabled and licensed,
+    // before Dataverse can sync it; F&O imports it by its Entra identity.
+    for (const access of user.dataverse) {
+      dataverse.push(
+        new DataverseUser(
+          `${name}/${access.environment}`,
+          {
+            upn: user.upn,
+            objectId: entraUser.objectId,
+            environment: access.environment,
+            ...(access.businessUnit ? { businessUnit: access.businessUnit } : {}),
+            roles: access.roles,
+          },
+          { dependsOn: [entraUser] },
+        ),
+      );
+    }
+    for (const access of user.fno) {
+      fno.push(
+        new FnoUser(
+          `${name}/${access.environment}`,
+          {
+            upn: user.upn,
+            objectId: entraUser.objectId,
+            environment: access.environment,
+            userId: access.userId,
+            userName: user.displayName,
+            company: access.company,
+            enabled: user.enabled,
+            roles: access.roles,
+            onRemove: user.onRemove,
+          },
+          { dependsOn: [entraUser] },
+        ),
+      );
+    }
+  }
+  return { entra, dataverse, fno };
+}
+
+/** The program run by `d365-access` (Automation API) and by the official CLI (main.ts). */
 export async function program(): Promise<Record<string, unknown>> {
-  return {};
+  const root = process.env.D365_ACCESS_ROOT ?? process.cwd();
+  const config = new pulumi.Config("d365-access");
+  const state = loadOrStop(usersFiles(config), root);
+  stackSettings(config, state, pulumi.getStack());
+  await checkSeatsForChange(state, config);
+
+  const declared = declareUsers(state);
+  return {
+    counts: {
+      users: state.users.length,
+      entra: declared.entra.length,
+      dataverse: declared.dataverse.length,
+      fno: declared.fno.length,
+    },
+    usersFiles: state.files.map((f) => path.relative(root, path.resolve(root, f)) || f),
+    accessReport: renderMarkdown(desiredMatrix(state)),
+  };
 }

@@ -1,0 +1,51 @@
+/**
+ * `d365-access demo` (`npm start`): the whole flow on the sandbox, for a newcomer.
+ * Starts the sandbox if it is not running, previews the demo users.yaml on the sandbox stack,
+ * applies it, then prints the access report compared with what the sandbox now holds.
+ */
+import process from "node:process";
+import { projectRoot } from "../engine/stack.ts";
+
+const STEPS = 4;
+
+function step(n: number, text: string): void {
+  process.stdout.write(`\n\x1b[1m[${n}/${STEPS}] ${text}\x1b[0m\n`);
+}
+
+export async function run(argv: string[]): Promise<number> {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    process.stdout.write(
+      "usage: d365-access demo\n\nStarts the sandbox, runs `preview` then `up --yes` of users.yaml on the sandbox stack,\nand prints the access report with any difference from the live sandbox.\n",
+    );
+    return 0;
+  }
+  if (argv.length) {
+    process.stderr.write(`d365-access demo: unexpected arguments: ${argv.join(" ")}\n`);
+    return 2;
+  }
+  const root = projectRoot();
+  process.chdir(root);
+  const sandbox = await import("./sandbox.ts");
+  const engine = await import("./engine.ts");
+  const report = await import("./report.ts");
+
+  step(1, "sandbox: the local emulator of Entra, Graph, Dataverse, Power Platform and F&O");
+  let code = await sandbox.run(["start"]);
+  if (code !== 0) return code;
+
+  step(2, "preview: what `up` would change (this is what a reviewer sees on a pull request)");
+  code = await engine.run("preview", ["--stack", "sandbox"], root);
+  if (code !== 0) return code;
+
+  step(3, "up: apply users.yaml to the three systems");
+  code = await engine.run("up", ["--stack", "sandbox", "--yes"], root);
+  if (code !== 0) return code;
+
+  step(4, "access report: declared access, compared with what the sandbox now holds");
+  code = await report.run(["--live", "--stack", "sandbox"]);
+  if (code !== 0) return code;
+  process.stdout.write(
+    "\nDone. `npm run preview` now shows no changes; edit users.yaml and preview again.\n",
+  );
+  return 0;
+}

@@ -1,0 +1,121 @@
+/**
+ * The access matrix: users × systems and environments, built from the desired state (and, for
+ * `report --live`, compared with what the systems hold). Pure: rendering lives in render.ts.
+ */
+import type { DesiredState, DesiredUser } from "../model/desired.ts";
+
+/** One column of the matrix: a system, in an environment for Dataverse and F&O. */
+export interface MatrixColumn {
+  key: string;
+  system: "entra" | "dataverse" | "fno";
+  environment?: string;
+  title: string;
+}
+
+/** What one user holds (or should hold) in one column: a sorted list of short entries. */
+export type MatrixCell = string[];
+
+/** A cell's differences between declared and live access (report --live). */
+export interface CellDrift {
+  /** Declared but not held live. */
+  missing: string[];
+  /** Held live (and granted by us or unmanaged) but not declared. */
+  extra: string[];
+}
+
+export interface MatrixRow {
+  upn: string;
+  displayName: string;
+  enabled: boolean;
+  personas: string[];
+  cells: Record<string, MatrixCell>;
+  drift?: Record<string, CellDrift>;
+}
+
+export interface AccessMatrix {
+  columns: MatrixColumn[];
+  rows: MatrixRow[];
+}
+
+/** Columns in a stable order: Entra, then per environment Dataverse and F&O. */
+export function matrixColumns(state: DesiredState): MatrixColumn[] {
+  const columns: MatrixColumn[] = [{ key: "entra", system: "entra", title: "Entra licenses" }];
+  for (const env of state.environments) {
+    if (env.dataverse) {
+      columns.push({
+        key: `dataverse/${env.name}`,
+        system: "dataverse",
+        environment: env.name,
+        title: `${env.name} · Dataverse`,
+      });
+    }
+    if (env.fno) {
+      columns.push({
+        key: `fno/${env.name}`,
+        system: "fno",
+        environment: env.name,
+        title: `${env.name} · F&O`,
+      });
+    }
+  }
+  return columns;
+}
+
+/** The declared entries of one user in one column. */
+export function declaredCell(user: DesiredUser, column: MatrixColumn): MatrixCell {
+  switch (column.system) {
+    case "entra":
+      return user.licenses.map((l) =>
+        l.disabledPlans.length ? `${l.sku} (without ${l.disabledPlans.join(", ")})` : l.sku,
+      );
+    case "dataverse": {
+      const access = user.dataverse.find((d) => d.environment === column.environment);
+      if (!access) return [];
+      const unit = access.businessUnit ? [`BU: ${access.businessUnit}`] : [];
+      return [...unit, ...access.roles];
+    }
+    case "fno": {
+      const access = user.fno.find((f) => f.environment === column.environment);
+      if (!access) return [];
+      return [
+        `user ${access.userId} (${access.company})`,
+        ...access.roles.map((r) =>
+          r.legalEntities.length ? `${r.role} [${r.legalEntities.join(", ")}]` : r.role,
+        ),
+      ];
+    }
+  }
+}
+
+/** The matrix of declared access. */
+export function desiredMatrix(state: DesiredState): AccessMatrix {
+  const columns = matrixColumns(state);
+  const rows = state.users.map((user) => ({
+    upn: user.upn,
+    displayName: user.displayName,
+    enabled: user.enabled,
+    personas: user.personas,
+    cells: Object.fromEntries(columns.map((c) => [c.key, declaredCell(user, c)])),
+  }));
+  return { columns, rows };
+}
+
+/** Compares declared and live entries case-insensitively; both lists keep their own spelling. */
+export function cellDrift(declared: MatrixCell, live: MatrixCell): CellDrift {
+  const has = (list: MatrixCell, item: string) => list.some((x) => x.toLowerCase() === item.toLowerCase());
+  return { missing: declared.filter((d) => !has(live, d)), extra: live.filter((l) => !has(declared, l)) };
+}
+
+/** Adds live drift to a desired matrix; `live` maps upn (lower case) → column key → entries. */
+export function withDrift(matrix: AccessMatrix, live: Map<string, Record<string, MatrixCell>>): AccessMatrix {
+  return {
+    columns: matrix.columns,
+    rows: matrix.rows.map((row) => {
+      const held = live.get(row.upn.toLowerCase()) ?? {};
+      const drift = Object.fromEntries(
+        matrix.columns.map((c) => [c.key, cellDrift(row.cells[c.key] ?? [], held[c.key] ?? [])]),
+      );
+      return { ...row, drift };
+    }),
+  };
+}
