@@ -188,6 +188,9 @@ export function runDataverseSync(ctx: ServiceContext): void {
   const now = ctx.now();
   const delayMs = Math.max(0, ctx.faults.syncDelaySeconds) * 1000;
   let changed = false;
+  // Eligibility does not depend on the environment: compute it once per evaluation (O(users)).
+  const eligibility = new Map<string, boolean>();
+  for (const user of entra.users) eligibility.set(user.id, isEligibleForDataverse(user, entra));
   for (const env of Object.values(ctx.state.dataverse)) {
     // Application users carry their service principal's object id (owned by the Entra slice).
     for (const row of env.systemUsers) {
@@ -200,10 +203,15 @@ export function runDataverseSync(ctx: ServiceContext): void {
       }
     }
     const initial = !env.sync.initialSyncDone;
+    const rowsByOid = new Map<string, SystemUserRow>();
+    for (const row of env.systemUsers) {
+      if (row.azureactivedirectoryobjectid && row.applicationid === null)
+        rowsByOid.set(row.azureactivedirectoryobjectid, row);
+    }
     const seen = new Set<string>();
     for (const user of entra.users) {
       seen.add(user.id);
-      const eligible = isEligibleForDataverse(user, entra);
+      const eligible = eligibility.get(user.id) === true;
       let obs = env.sync.observations[user.id];
       if (!obs || obs.eligible !== eligible) {
         // At environment creation every eligible user is added at once (reference §10 (1)).
@@ -213,12 +221,10 @@ export function runDataverseSync(ctx: ServiceContext): void {
         env.sync.observations[user.id] = obs;
         changed = true;
       }
-      const row = env.systemUsers.find(
-        (u) => u.azureactivedirectoryobjectid === user.id && u.applicationid === null,
-      );
+      const row = rowsByOid.get(user.id);
       const due = Math.min(obs.since, obs.forcedAt ?? Number.POSITIVE_INFINITY) + delayMs <= now;
       if (eligible && (!row || row.isdisabled) && due) {
-        provisionSystemUser(env, user, entra, now);
+        rowsByOid.set(user.id, provisionSystemUser(env, user, entra, now));
         delete obs.forcedAt;
         changed = true;
       } else if (!eligible && row && !row.isdisabled && obs.since + delayMs <= now) {
