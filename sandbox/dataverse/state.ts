@@ -118,5 +118,7 @@ export interface DataverseEnvironmentState {
     /** False until the first evaluation, which adds every eligible user at once (environment creation). */
     initialSyncDone: boolean;
     observations: Record<string, SyncObservation>;
+    /** When the sync last evaluated this environment (ms, injected clock). */
+    lastEvaluatedAt?: number;
   };
 }

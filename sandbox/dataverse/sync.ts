@@ -180,6 +180,23 @@ function disableSystemUser(
 }
 
 /**
+ * When a user's eligibility changed, as exactly as the Entra slice tells: Graph stamps license
+ * assignments (`licenseTimestamps`), so a stamp since the previous evaluation is the moment the
+ * user became licensed; other changes (account enabled, removals) count from this observation.
+ */
+function changedAt(user: EntraUser, previous: number | undefined, now: number): number {
+  if (previous === undefined) return now;
+  let latest: number | undefined;
+  for (const stamp of Object.values(user.licenseTimestamps ?? {})) {
+    const t = Date.parse(stamp);
+    // `>=`: a stamp in the same ms as the previous evaluation came after it, or that evaluation
+    // would have seen the user eligible already and nothing would have changed now.
+    if (t >= previous && t <= now && (latest === undefined || t > latest)) latest = t;
+  }
+  return latest ?? now;
+}
+
+/**
  * One evaluation of the sync for every environment. Mutates the state and calls `ctx.changed()`
  * when anything changed. Cheap (linear in users), so it runs on every request.
  */
@@ -216,7 +233,11 @@ export function runDataverseSync(ctx: ServiceContext): void {
       if (!obs || obs.eligible !== eligible) {
         // At environment creation every eligible user is added at once (reference §10 (1)).
         // (0, not -Infinity: the state is persisted as JSON.)
-        obs = { eligible, since: initial ? 0 : now, forcedAt: obs?.forcedAt };
+        obs = {
+          eligible,
+          since: initial ? 0 : changedAt(user, env.sync.lastEvaluatedAt, now),
+          forcedAt: obs?.forcedAt,
+        };
         if (obs.forcedAt === undefined) delete obs.forcedAt;
         env.sync.observations[user.id] = obs;
         changed = true;
@@ -251,6 +272,7 @@ export function runDataverseSync(ctx: ServiceContext): void {
       env.sync.initialSyncDone = true;
       changed = true;
     }
+    env.sync.lastEvaluatedAt = now;
   }
   if (changed) ctx.changed();
 }

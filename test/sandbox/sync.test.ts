@@ -1,9 +1,10 @@
 /**
  * Contract tests of the background Entra → Dataverse sync through the real server: Entra changes
  * made with Graph, observed through the Dataverse Web API, timed by the sandbox's injected clock
- * (so an N-second delay is checked exactly, without sleeping). The delay counts from when the sync
- * observes a change: on the next Dataverse/PP request or the 200 ms background tick, whichever
- * comes first; so each test reads once right after a Graph change, before moving the clock.
+ * (so an N-second delay is checked exactly, without sleeping). A license assignment counts from
+ * Graph's own stamp; other changes (account enabled, license removed) count from when the sync
+ * observes them (next Dataverse/PP request or 200 ms background tick), so those tests read once
+ * right after the Graph change, before moving the clock.
  * Reference dataverse.md §8.1, §10.
  */
 import assert from "node:assert/strict";
@@ -76,7 +77,7 @@ describe("Entra → Dataverse background sync (contract)", () => {
       addLicenses: [{ skuId: FINANCE_SKU, disabledPlans: [] }],
       removeLicenses: [],
     });
-    assert.equal(await row(CHLOE), undefined);
+    // No read in between: Graph stamps the assignment, so the delay counts from it exactly.
     now += DELAY_SECONDS * 1000 - 1;
     assert.equal(await row(CHLOE), undefined);
     now += 1;
