@@ -58,7 +58,11 @@ export function parseDataverseQuery(req: SandboxRequest): ODataQueryOptions {
     options = parseQueryOptions(req.url.searchParams);
   } catch (e) {
     if (e instanceof ODataSyntaxError) {
-      throw badQuery(`Syntax error at position ${e.position} in '${e.text}'. ${e.message}`);
+      throw badQuery(
+        e.message.startsWith("Syntax error")
+          ? e.message
+          : `Syntax error at position ${e.position} in '${e.text}': ${e.message}`,
+      );
     }
     throw e;
   }

@@ -324,13 +324,21 @@ describe("Dataverse Web API (contract)", () => {
     assert.equal((await dv("teams")).status, 501);
   });
 
-  it("renders injected throttling as 429 with Retry-After and 0x80072322", async () => {
+  it("renders injected faults: 429 with Retry-After and 0x80072322, and 503", async () => {
     sb.sandbox.setFaults({ services: { dataverse: { rate429: 1, retryAfterSeconds: 7 } } });
     try {
       const r = await dv("WhoAmI");
       assert.equal(r.status, 429);
       assert.equal(r.headers["retry-after"], "7");
       assert.equal(r.body.error.code, "0x80072322");
+    } finally {
+      sb.sandbox.setFaults({ services: { dataverse: null } });
+    }
+    sb.sandbox.setFaults({ services: { dataverse: { rate503: 1 } } });
+    try {
+      const r = await dv("WhoAmI");
+      assert.equal(r.status, 503);
+      assert.ok(r.body.error);
     } finally {
       sb.sandbox.setFaults({ services: { dataverse: null } });
     }

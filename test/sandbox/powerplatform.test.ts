@@ -140,13 +140,21 @@ describe("Power Platform admin API (contract)", () => {
     assert.equal(noBody.status, 400);
   });
 
-  it("renders injected throttling as 429 with Retry-After", async () => {
+  it("renders injected faults: 429 with Retry-After, and 503", async () => {
     sb.sandbox.setFaults({ services: { powerplatform: { rate429: 1, retryAfterSeconds: 3 } } });
     try {
       const r = await bap(`/scopes/admin/environments?${V}`);
       assert.equal(r.status, 429);
       assert.equal(r.headers["retry-after"], "3");
       assert.equal(r.body.error.code, "TooManyRequests");
+    } finally {
+      sb.sandbox.setFaults({ services: { powerplatform: null } });
+    }
+    sb.sandbox.setFaults({ services: { powerplatform: { rate503: 1 } } });
+    try {
+      const r = await bap(`/scopes/admin/environments?${V}`);
+      assert.equal(r.status, 503);
+      assert.equal(r.body.error.code, "ServiceUnavailable");
     } finally {
       sb.sandbox.setFaults({ services: { powerplatform: null } });
     }
