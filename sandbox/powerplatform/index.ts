@@ -206,10 +206,17 @@ function unrouted(req: SandboxRequest): SandboxResponse {
   );
 }
 
+/** The authority each origin's 401 challenge names, learnt in `audiences()` (`unauthorized` gets no context). */
+const challengeByOrigin = new Map<string, string>();
+
 /** The Power Platform admin API module. */
 export const powerPlatformService: ServiceModule<PowerPlatformState> = {
   name: "powerplatform",
-  audiences() {
+  audiences(ctx) {
+    challengeByOrigin.set(
+      ctx.endpoints.powerPlatformUrl,
+      `${ctx.endpoints.authorityHost}/${ctx.endpoints.tenantId}`,
+    );
     return [...POWER_PLATFORM_AUDIENCES];
   },
   unauthorized(failure, req) {
