@@ -221,10 +221,8 @@ export const powerPlatformService: ServiceModule<PowerPlatformState> = {
   },
   unauthorized(failure, req) {
     // ARM-style authentication errors (codes UNCONFIRMED for BAP).
-    const headers = {
-      "WWW-Authenticate":
-        'Bearer authorization_uri="https://login.microsoftonline.com/common", error="invalid_token"',
-    };
+    const authority = challengeByOrigin.get(req.url.origin) ?? "https://login.microsoftonline.com/common";
+    const headers = { "WWW-Authenticate": `Bearer authorization_uri="${authority}", error="invalid_token"` };
     switch (failure.kind) {
       case "missing":
         return error(

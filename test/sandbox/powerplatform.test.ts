@@ -68,6 +68,7 @@ describe("Power Platform admin API (contract)", () => {
     const none = await bap(`/scopes/admin/environments?${V}`, { token: "" });
     assert.equal(none.status, 401);
     assert.ok((none.body as Json).error.code);
+    assert.ok(none.headers["www-authenticate"]?.includes(sb.endpoints.authorityHost));
   });
 
   it("refuses an app that is not a registered management application with 403", async () => {
