@@ -39,7 +39,8 @@ const ODATA_HEADERS = { "OData-MaxVersion": "4.0", "OData-Version": "4.0" };
 // (`systemuserroles_association`) may answer from a stale cache right after our own writes
 // (reference §1; https://learn.microsoft.com/power-apps/developer/data-platform/webapi/query/join-tables).
 const FRESH = { "If-None-Match": "null" };
-const USER_SELECT = "systemuserid,azureactivedirectoryobjectid,domainname,isdisabled,_businessunitid_value,deletedstate";
+const USER_SELECT =
+  "systemuserid,azureactivedirectoryobjectid,domainname,isdisabled,_businessunitid_value,deletedstate";
 const ROLE_EXPAND = "systemuserroles_association($select=roleid,name,_businessunitid_value)";
 const DUPLICATE_RECORD = "0x80040237";
 const NOT_MEMBER_OF_ORGANIZATION = "0x80072560";
@@ -128,7 +129,11 @@ export function createDataverseClient(options: DataverseClientOptions): Datavers
   const userKey = (systemUserId: string) => odataKey(filter.guid(systemUserId));
   const where = `Dataverse environment "${environment}"`;
 
-  async function collect<D, T>(path: string, query: Record<string, string>, convert: (d: D) => T): Promise<T[]> {
+  async function collect<D, T>(
+    path: string,
+    query: Record<string, string>,
+    convert: (d: D) => T,
+  ): Promise<T[]> {
     const out: T[] = [];
     const headers = { ...ODATA_HEADERS, ...FRESH, Prefer: `odata.maxpagesize=${pageSize}` };
     for await (const row of dv.paginate<D>(api(path), { query, headers })) out.push(convert(row));
@@ -203,7 +208,8 @@ export function createDataverseClient(options: DataverseClientOptions): Datavers
       const query = {
         $select: USER_SELECT,
         $expand: ROLE_EXPAND,
-        $filter: filter.and(filter.ne("azureactivedirectoryobjectid", null), filter.eq("applicationid", null)).text,
+        $filter: filter.and(filter.ne("azureactivedirectoryobjectid", null), filter.eq("applicationid", null))
+          .text,
       };
       try {
         const rows = await collect<SystemUserDto, SystemUserDto>("systemusers", query, (d) => d);
@@ -217,7 +223,11 @@ export function createDataverseClient(options: DataverseClientOptions): Datavers
 
     async listRoles() {
       try {
-        return await collect<RoleDto, Role>("roles", { $select: "roleid,name,_businessunitid_value" }, toRole);
+        return await collect<RoleDto, Role>(
+          "roles",
+          { $select: "roleid,name,_businessunitid_value" },
+          toRole,
+        );
       } catch (e) {
         throw privilegeHint(e, "Read on Security Role (prvReadRole)");
       }
@@ -268,7 +278,10 @@ export function createDataverseClient(options: DataverseClientOptions): Datavers
       } catch (e) {
         if (isApiError(e, "Conflict") && e.code.toLowerCase() === DUPLICATE_RECORD) return true;
         if (isApiError(e, "NotFound")) return false;
-        throw privilegeHint(e, "Assign Role (prvAssignRole), Write on User (prvWriteUser) and Create on User (prvCreateUser)");
+        throw privilegeHint(
+          e,
+          "Assign Role (prvAssignRole), Write on User (prvWriteUser) and Create on User (prvCreateUser)",
+        );
       }
     },
 
@@ -276,7 +289,9 @@ export function createDataverseClient(options: DataverseClientOptions): Datavers
       try {
         await dv.request({
           method: "DELETE",
-          path: api(`systemusers${userKey(systemUserId)}/systemuserroles_association${odataKey(filter.guid(roleId))}/$ref`),
+          path: api(
+            `systemusers${userKey(systemUserId)}/systemuserroles_association${odataKey(filter.guid(roleId))}/$ref`,
+          ),
           headers: ODATA_HEADERS,
           accept: [204],
         });

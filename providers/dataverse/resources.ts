@@ -155,8 +155,12 @@ function clientFor(rt: Runtime, environment: string): DataverseClient {
 
 function loadCatalog(rt: Runtime, client: DataverseClient): Promise<Catalog> {
   return rt.cached(`dataverse:${client.environment}:catalog`, async () => {
-    const [businessUnits, roles] = await Promise.all([client.listBusinessUnits(), client.listRoles()]);
-    return { environment: client.environment, businessUnits, roles };
+    // allSettled: when one read fails, the other still finishes before we report, so no request
+    // is left running (and retrying) behind a failed operation.
+    const [units, roles] = await Promise.allSettled([client.listBusinessUnits(), client.listRoles()]);
+    if (units.status === "rejected") throw units.reason;
+    if (roles.status === "rejected") throw roles.reason;
+    return { environment: client.environment, businessUnits: units.value, roles: roles.value };
   });
 }
 
@@ -188,8 +192,15 @@ function oneLine(e: unknown): string {
   return String(e);
 }
 
-function fail(inputs: { upn?: string; environment?: string }, e: unknown): Error {
-  if (e instanceof DataversePartialFailure) return e;
+/**
+ * The error a provider method throws. A partial failure keeps the serialized shim (`__provider`)
+ * of the raw inputs in its properties: the engine stores them as the outputs, and a later
+ * update or delete loads the provider from there.
+ */
+function fail(inputs: { upn?: string; environment?: string }, e: unknown, raw?: object): Error {
+  if (e instanceof DataversePartialFailure) {
+    return new DataversePartialFailure(e.message, e.id, { ...e.properties, ...providerKey(raw ?? {}) });
+  }
   return new Error(`${describe(inputs)}: ${oneLine(e)}`);
 }
 
@@ -401,7 +412,6 @@ async function reconcile(
     if (reached) {
       throw new DataversePartialFailure(`${describe(inputs)}: ${oneLine(e)}`, reached.systemUserId, {
         ...reached,
-        ...providerKey(inputs),
       });
     }
     throw e;
@@ -495,7 +505,7 @@ export const provider: ProviderImplementation<DataverseUserInputs, DataverseUser
       const outs = await reconcile(desired, undefined);
       return { id: outs.systemUserId, outs: compact(outs) };
     } catch (e) {
-      throw fail(desired, e);
+      throw fail(desired, e, inputs);
     }
   },
 
@@ -505,7 +515,7 @@ export const provider: ProviderImplementation<DataverseUserInputs, DataverseUser
       const outs = await reconcile(desired, stripProvider(olds));
       return { outs: compact(outs) };
     } catch (e) {
-      throw fail(desired, e);
+      throw fail(desired, e, news);
     }
   },
 

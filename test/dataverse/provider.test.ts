@@ -1,0 +1,300 @@
+/**
+ * The Dataverse provider driven directly (no engine) against one sandbox for the whole file:
+ * create-or-adopt, exact roles, business unit, refresh from bulk reads, removal, partial
+ * failures and a missing permission.
+ */
+import assert from "node:assert/strict";
+import { after, before, beforeEach, describe, it } from "node:test";
+import { requestCounter } from "../../providers/core/http.ts";
+import { configureRuntime, resetRuntime } from "../../providers/core/runtime.ts";
+import {
+  DataversePartialFailure,
+  type DataverseUserInputs,
+  type DataverseUserOutputs,
+  presenceWait,
+  provider,
+} from "../../providers/dataverse/resources.ts";
+import { startTestSandbox, type TestSandbox } from "../sandbox/helpers.ts";
+
+const ENV = "contoso-demo";
+const NO_PERMISSIONS = {
+  clientId: "11111111-2222-3333-4444-555555555555",
+  secret: "sandbox-no-permissions-secret",
+};
+const SHIM = "shim-source-placeholder";
+
+let sb: TestSandbox;
+
+function configFor(app: { clientId: string; secret: string } | undefined): Record<string, string> {
+  const e = sb.endpoints;
+  return {
+    "d365-access:tenantId": e.tenantId,
+    "d365-access:authorityHost": e.authorityHost,
+    "d365-access:graphUrl": e.graphUrl,
+    "d365-access:powerPlatformUrl": e.powerPlatformUrl,
+    "d365-access:caCertPath": e.caCertPath,
+    "d365-access:clientId": app?.clientId ?? e.clientId,
+    "d365-access:clientSecret": app?.secret ?? e.clientSecret,
+    "d365-access:environments": JSON.stringify(e.environments),
+  };
+}
+
+/**
+ * A new engine run: fresh runtime (clients, caches), counters at zero. Transport and credential
+ * go through the test sandbox's agent, which `close()` destroys, so no keep-alive socket
+ * outlives the suite.
+ */
+async function newRun(app?: { clientId: string; secret: string }): Promise<void> {
+  const config = configFor(app);
+  const source = { get: (k: string) => config[k], require: (k: string) => config[k] ?? "" };
+  resetRuntime();
+  await provider.configure({ config: source });
+  configureRuntime(
+    source,
+    {
+      credential: sb.credential(app ? { clientId: app.clientId, clientSecret: app.secret } : "demo"),
+      client: { httpClient: sb.httpClient },
+    },
+    {},
+  );
+  requestCounter.reset();
+}
+
+function dv() {
+  const env = sb.sandbox.state.dataverse[ENV];
+  assert.ok(env);
+  return env;
+}
+
+function entraUser(alias: string) {
+  const u = sb.sandbox.state.entra.users.find((x) => x.userPrincipalName.startsWith(`${alias}@`));
+  assert.ok(u, alias);
+  return u;
+}
+
+/** The direct role names of a user, read from the sandbox's state (not through our client). */
+function directRoles(objectId: string): string[] {
+  const env = dv();
+  const row = env.systemUsers.find((u) => u.azureactivedirectoryobjectid === objectId);
+  assert.ok(row, `no Dataverse row for ${objectId}`);
+  return row.roleids.map((id) => env.roles.find((r) => r.roleid === id)?.name ?? id).sort();
+}
+
+function unitOf(objectId: string): string {
+  const env = dv();
+  const row = env.systemUsers.find((u) => u.azureactivedirectoryobjectid === objectId);
+  return env.businessUnits.find((b) => b.businessunitid === row?.businessunitid)?.name ?? "?";
+}
+
+function license(alias: string): void {
+  const sku = sb.sandbox.state.entra.skus.find((s) => s.skuPartNumber === "DYN365_FINANCE");
+  assert.ok(sku);
+  entraUser(alias).assignedLicenses = [{ skuId: sku.skuId, disabledPlans: [] }];
+  sb.sandbox.store.changed();
+}
+
+function inputs(alias: string, roles: string[], businessUnit?: string): DataverseUserInputs {
+  const u = entraUser(alias);
+  return {
+    upn: u.userPrincipalName,
+    objectId: u.id,
+    environment: ENV,
+    roles,
+    ...(businessUnit ? { businessUnit } : {}),
+    __provider: SHIM,
+  } as DataverseUserInputs;
+}
+
+function writes(): string[] {
+  return Object.keys(requestCounter.snapshot().byOperation).filter((k) => !k.startsWith("GET"));
+}
+
+before(async () => {
+  // A one-hour background sync: only our own actions (JIT, addUser) bring new users in quickly.
+  sb = await startTestSandbox({ faults: { syncDelaySeconds: 3600 } });
+  presenceWait.timeoutMs = 3000;
+  presenceWait.attempts = 8;
+  presenceWait.initialDelayMs = 50;
+  presenceWait.maxDelayMs = 400;
+  // The first Dataverse request runs the environment's initial sync (every eligible user at once);
+  // users licensed after it wait for the one-hour background sync.
+  await newRun();
+  await provider.check({} as DataverseUserInputs, inputs("adele.vance", ["Basic User"]));
+});
+after(async () => {
+  resetRuntime();
+  await sb?.close();
+});
+beforeEach(() => newRun());
+
+describe("dataverse:User provider", () => {
+  let eva: DataverseUserOutputs;
+
+  it("onboards a user just in time with exactly the declared roles", async () => {
+    license("eva.nowak");
+    const res = await provider.create(inputs("eva.nowak", ["Basic User", "contoso finance reader"]));
+    eva = res.outs as DataverseUserOutputs;
+    const oid = entraUser("eva.nowak").id;
+    // The F&O auto-provisioned roles are undeclared direct roles, so exactness revokes them.
+    assert.deepEqual(directRoles(oid), ["Basic User", "Contoso Finance Reader"]);
+    assert.equal(res.id, eva.systemUserId);
+    assert.equal(eva.adopted, false);
+    assert.deepEqual(eva.managedRoles, ["Basic User", "Contoso Finance Reader"]);
+    assert.equal(requestCounter.bySystem.powerplatform, 0, "the JIT path needs no addUser");
+    assert.ok(!("__provider" in eva));
+  });
+
+  it("a second create with the same inputs is a no-op (reads only)", async () => {
+    const res = await provider.create(inputs("eva.nowak", ["basic user", "Contoso Finance Reader"]));
+    assert.deepEqual(writes(), []);
+    assert.equal(res.id, eva.systemUserId);
+    assert.deepEqual(directRoles(entraUser("eva.nowak").id), ["Basic User", "Contoso Finance Reader"]);
+    // diff against the stored outputs agrees: nothing to do.
+    const d = await provider.diff(
+      res.id,
+      { ...eva, __provider: SHIM } as DataverseUserOutputs,
+      inputs("eva.nowak", ["Contoso Finance Reader", "BASIC USER"]),
+    );
+    assert.equal(d.changes, false);
+  });
+
+  let adele: DataverseUserOutputs;
+  it("adopts a synced user: declared roles it already had stay unmanaged", async () => {
+    const oid = entraUser("adele.vance").id;
+    assert.deepEqual(directRoles(oid), ["Environment Maker", "Finance and Operations Basic User"]);
+    const res = await provider.create(inputs("adele.vance", ["Environment Maker", "Basic User"]));
+    adele = res.outs as DataverseUserOutputs;
+    assert.equal(adele.adopted, true);
+    assert.deepEqual(directRoles(oid), ["Basic User", "Environment Maker"]);
+    assert.deepEqual(adele.managedRoles, ["Basic User"]);
+  });
+
+  it("refresh serves every user from one bulk request and reports drift", async () => {
+    const [a, e] = await Promise.all([
+      provider.read(adele.systemUserId, { ...adele, __provider: SHIM } as DataverseUserOutputs),
+      provider.read(eva.systemUserId, { ...eva, __provider: SHIM } as DataverseUserOutputs),
+    ]);
+    assert.equal(requestCounter.total, 1, JSON.stringify(requestCounter.snapshot()));
+    assert.deepEqual(a.props, adele);
+    assert.deepEqual(e.props, eva);
+
+    // Someone grants System Administrator by hand: refresh shows it and diff wants it gone.
+    const env = dv();
+    const admin = env.roles.find(
+      (r) => r.name === "System Administrator" && r.businessunitid === env.businessUnits[0]?.businessunitid,
+    );
+    const row = env.systemUsers.find((u) => u.systemuserid === eva.systemUserId);
+    assert.ok(admin && row);
+    row.roleids.push(admin.roleid);
+    sb.sandbox.store.changed();
+    await newRun();
+    const drifted = await provider.read(eva.systemUserId, {
+      ...eva,
+      __provider: SHIM,
+    } as DataverseUserOutputs);
+    assert.ok(drifted.props?.roles.includes("System Administrator"));
+    const d = await provider.diff(
+      eva.systemUserId,
+      drifted.props as DataverseUserOutputs,
+      inputs("eva.nowak", eva.roles),
+    );
+    assert.equal(d.changes, true);
+    await newRun();
+    await provider.update(
+      eva.systemUserId,
+      drifted.props as DataverseUserOutputs,
+      inputs("eva.nowak", eva.roles),
+    );
+    assert.deepEqual(directRoles(entraUser("eva.nowak").id), ["Basic User", "Contoso Finance Reader"]);
+  });
+
+  it("moves the business unit and grants the roles of the new unit", async () => {
+    const res = await provider.update(
+      adele.systemUserId,
+      adele,
+      inputs("adele.vance", ["Environment Maker", "Basic User"], "contoso europe"),
+    );
+    const outs = res.outs as DataverseUserOutputs;
+    const oid = entraUser("adele.vance").id;
+    assert.equal(unitOf(oid), "Contoso Europe");
+    assert.deepEqual(directRoles(oid), ["Basic User", "Environment Maker"]);
+    // Dataverse stripped the old unit's roles; both roles in the new unit are ours now.
+    assert.deepEqual(outs.managedRoles, ["Basic User", "Environment Maker"]);
+    assert.notEqual(outs.businessUnitId, adele.businessUnitId);
+    adele = outs;
+  });
+
+  it("removal revokes only the roles we granted and never deletes the user", async () => {
+    const oid = entraUser("adele.vance").id;
+    const env = dv();
+    const row = env.systemUsers.find((u) => u.azureactivedirectoryobjectid === oid);
+    const europe = env.businessUnits.find((b) => b.name === "Contoso Europe");
+    const delegate = env.roles.find(
+      (r) => r.name === "Delegate" && r.businessunitid === europe?.businessunitid,
+    );
+    assert.ok(row && delegate);
+    row.roleids.push(delegate.roleid); // granted by someone else, after our last apply
+    sb.sandbox.store.changed();
+    await provider.delete(adele.systemUserId, { ...adele, managedRoles: ["Basic User"] });
+    assert.deepEqual(directRoles(oid), ["Delegate", "Environment Maker"]);
+    assert.equal(row.isdisabled, false);
+    assert.equal(row.deletedstate, 0);
+  });
+
+  it("rejects unknown and ambiguous names in check, naming the candidates, before any write", async () => {
+    const res = await provider.check(
+      {} as DataverseUserInputs,
+      inputs("eva.nowak", ["Basic Usr", "Contoso Finance Reader"]),
+    );
+    assert.equal(res.failures?.length, 1);
+    assert.equal(res.failures?.[0]?.property, "roles");
+    assert.match(
+      res.failures?.[0]?.reason ?? "",
+      /contoso-demo.*business unit "contoso-demo".*"Basic Usr" does not exist.*"Basic User"/,
+    );
+    assert.deepEqual(writes(), []);
+  });
+
+  it("reports a half-done update with the user id and the state reached, and a re-run resumes", async () => {
+    const u = entraUser("eva.nowak");
+    const row = dv().systemUsers.find((x) => x.azureactivedirectoryobjectid === u.id);
+    assert.ok(row);
+    // Disabled in Entra and in Dataverse: revocations succeed, grants are refused.
+    u.accountEnabled = false;
+    row.isdisabled = true;
+    sb.sandbox.store.changed();
+    const wanted = inputs("eva.nowak", ["Basic User", "Delegate"]);
+    await assert.rejects(provider.update(eva.systemUserId, eva, wanted), (e: unknown) => {
+      assert.ok(e instanceof DataversePartialFailure);
+      assert.equal(e.id, eva.systemUserId);
+      const reached = e.properties as unknown as DataverseUserOutputs & { __provider: string };
+      assert.deepEqual(reached.roles, ["Basic User"]);
+      assert.deepEqual(reached.managedRoles, ["Basic User"]);
+      assert.equal(reached.__provider, SHIM);
+      assert.doesNotMatch(e.message, /\n/);
+      eva = reached;
+      return true;
+    });
+    assert.deepEqual(directRoles(u.id), ["Basic User"]);
+    u.accountEnabled = true;
+    row.isdisabled = false;
+    sb.sandbox.store.changed();
+    await newRun();
+    assert.equal((await provider.diff(eva.systemUserId, eva, wanted)).changes, true);
+    const res = await provider.update(eva.systemUserId, eva, wanted);
+    assert.deepEqual(directRoles(u.id), ["Basic User", "Delegate"]);
+    assert.deepEqual((res.outs as DataverseUserOutputs).managedRoles, ["Basic User", "Delegate"]);
+  });
+
+  it("a missing permission yields one actionable line", async () => {
+    await newRun(NO_PERMISSIONS);
+    await assert.rejects(provider.create(inputs("eva.nowak", ["Basic User"])), (e: unknown) => {
+      assert.ok(e instanceof Error);
+      assert.doesNotMatch(e.message, /\n/);
+      assert.match(e.message, /^dataverse:User eva\.nowak@\S+ in environment "contoso-demo": dataverse 403 /);
+      assert.match(e.message, /Hint: .*application user/);
+      assert.doesNotMatch(e.message, /sandbox-no-permissions-secret|eyJ/);
+      return true;
+    });
+  });
+});
