@@ -18,7 +18,7 @@ import { FnoUser } from "../../providers/fno/resources.ts";
 import { type DesiredState, formatDiagnostic, formatDiagnostics, loadDesiredState } from "../model/index.ts";
 import { desiredMatrix } from "../report/matrix.ts";
 import { renderMarkdown } from "../report/render.ts";
-import { checkSeatsForChange } from "./seats.ts";
+import { checkSeatsForChange, readTenant } from "./seats.ts";
 import { stackSettings } from "./settings.ts";
 
 /** The files the program reads: config `d365-access:usersFiles` (a list) or `users.yaml`. */
@@ -43,8 +43,16 @@ export function userResourceName(upn: string): string {
   return upn.toLowerCase();
 }
 
-/** Declares the resources of the desired state; returns them per system. */
-export function declareUsers(state: DesiredState) {
+/**
+ * Declares the resources of the desired state; returns them per system.
+ *
+ * @param objectIds Entra object ids of users that exist already (lower-cased UPN → id). The
+ *   Dataverse and F&O resources get these as plain values, so a preview that updates an Entra
+ *   user (say, a license) does not show its Dataverse and F&O resources as changing too, which
+ *   an output of an updating resource (unknown during preview) would. Users still to be created
+ *   get the Entra resource's output.
+ */
+export function declareUsers(state: DesiredState, objectIds: Map<string, string> = new Map()) {
   const entra: EntraUser[] = [];
   const dataverse: DataverseUser[] = [];
   const fno: FnoUser[] = [];
@@ -60,6 +68,7 @@ export function declareUsers(state: DesiredState) {
       licenses: user.licenses,
     });
     entra.push(entraUser);
+    const objectId = objectIds.get(user.upn.toLowerCase()) ?? entraUser.objectId;
     // Dataverse and F&O follow the Entra identity: the user must exist, enabled and licensed,
     // before Dataverse can sync it; F&O imports it by its Entra identity.
     for (const access of user.dataverse) {
@@ -68,7 +77,7 @@ export function declareUsers(state: DesiredState) {
           `${name}/${access.environment}`,
           {
             upn: user.upn,
-            objectId: entraUser.objectId,
+            objectId,
             environment: access.environment,
             ...(access.businessUnit ? { businessUnit: access.businessUnit } : {}),
             roles: access.roles,
@@ -83,7 +92,7 @@ export function declareUsers(state: DesiredState) {
           `${name}/${access.environment}`,
           {
             upn: user.upn,
-            objectId: entraUser.objectId,
+            objectId,
             environment: access.environment,
             userId: access.userId,
             userName: user.displayName,
@@ -106,9 +115,10 @@ export async function program(): Promise<Record<string, unknown>> {
   const config = new pulumi.Config("d365-access");
   const state = loadOrStop(usersFiles(config), root);
   stackSettings(config, state, pulumi.getStack());
-  await checkSeatsForChange(state, config);
+  const tenant = await readTenant(config);
+  checkSeatsForChange(state, tenant);
 
-  const declared = declareUsers(state);
+  const declared = declareUsers(state, new Map([...tenant.users].map(([upn, u]) => [upn, u.objectId])));
   return {
     counts: {
       users: state.users.length,

@@ -10,8 +10,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { configureRuntime } from "../../providers/core/runtime.ts";
 import { createEntraClient } from "../../providers/entra/client.ts";
-import { toSku, toUserSnapshot } from "../../providers/entra/dto.ts";
-import { checkSeats, planLicenseChanges, seatDemand } from "../../providers/entra/plan.ts";
+import { type Sku, toSku, toUserSnapshot } from "../../providers/entra/dto.ts";
+import { checkSeats, planLicenseChanges, seatDemand, type UserSnapshot } from "../../providers/entra/plan.ts";
 import type { DesiredState } from "../model/index.ts";
 
 /** Seats needed per SKU part number by the whole change (pure; exported for tests). */
@@ -32,15 +32,28 @@ export function demandOf(
   return demand;
 }
 
-/** Reads the tenant's SKUs and users (bulk, paged) and stops the program if seats are short. */
-export async function checkSeatsForChange(state: DesiredState, config: pulumi.Config): Promise<void> {
-  if (!state.users.some((u) => u.licenses.length > 0)) return;
+/** What the program reads from Entra before declaring anything. */
+export interface TenantSnapshot {
+  skus: Sku[];
+  /** Existing users by lower-cased UPN. */
+  users: Map<string, UserSnapshot & { objectId: string }>;
+}
+
+/** Reads the tenant's SKUs and users (bulk, one request per page). */
+export async function readTenant(config: pulumi.Config): Promise<TenantSnapshot> {
   const rt = configureRuntime({ get: (key) => config.get(key.replace(/^d365-access:/, "")) });
   const entra = createEntraClient(rt.client("entra"));
   const [skuDtos, users] = await Promise.all([entra.listSubscribedSkus(), entra.listUsers()]);
   const skus = skuDtos.map(toSku);
-  const current = new Map(users.map((u) => [u.userPrincipalName.toLowerCase(), toUserSnapshot(u, skus)]));
-  const shortages = checkSeats(demandOf(state, current), skus);
+  return {
+    skus,
+    users: new Map(users.map((u) => [u.userPrincipalName.toLowerCase(), toUserSnapshot(u, skus)])),
+  };
+}
+
+/** Stops the program if the whole change needs more seats than are free. */
+export function checkSeatsForChange(state: DesiredState, tenant: TenantSnapshot): void {
+  const shortages = checkSeats(demandOf(state, tenant.users), tenant.skus);
   if (shortages.length) {
     throw new pulumi.RunError(
       `license seats: the change needs more seats than are free; nothing was changed:\n  ${shortages.map((s) => s.message).join("\n  ")}`,
