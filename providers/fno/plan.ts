@@ -576,6 +576,8 @@ export function liveView(
     roles.push({ role: declaredNames.get(a.roleId.toLowerCase()) ?? a.roleId, legalEntities });
     managedRoles.push({ role: a.roleId, legalEntities });
   }
+  // The order `check` gives declared roles (by name, case-insensitively), so equal sets compare equal.
+  roles.sort((a, b) => byText(a.role.toLowerCase(), b.role.toLowerCase()));
   return { record, roles, managedRoles };
 }
 

@@ -124,6 +124,19 @@ function clientFor(r: Runtime, environment: string): FnoClient {
   });
 }
 
+/**
+ * `Promise.all` that waits for every request before failing, so no request outlives the
+ * operation that started it (an orphan would keep retrying after the error was reported).
+ */
+async function settled<T extends readonly unknown[]>(
+  promises: readonly [...{ [K in keyof T]: Promise<T[K]> }],
+): Promise<T> {
+  const results = await Promise.allSettled(promises);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) throw failed.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
+}
+
 /** The environment's role catalog: one bulk read per run. */
 function loadRoles(r: Runtime, client: FnoClient): Promise<FnoRole[]> {
   return r.cached(`fno:${client.environment}:roles`, () => client.listRoles());
@@ -132,7 +145,7 @@ function loadRoles(r: Runtime, client: FnoClient): Promise<FnoRole[]> {
 /** Every user, role row and organization row of the environment: three bulk paged reads per run. */
 function loadSnapshot(r: Runtime, client: FnoClient): Promise<FnoLiveState> {
   return r.cached(`fno:${client.environment}:snapshot`, async () => {
-    const [users, assignments, organizations] = await Promise.all([
+    const [users, assignments, organizations] = await settled([
       client.listUsers(),
       client.listUserRoles(),
       client.listUserRoleOrganizations(),
@@ -155,7 +168,7 @@ async function readUser(client: FnoClient, upn: string, userId: string): Promise
     matchUser({ upn, userId }, users).record ??
     users.find((u) => u.userId.toLowerCase() === userId.toLowerCase());
   if (!record) return { users, assignments: [], organizations: [] };
-  const [assignments, organizations] = await Promise.all([
+  const [assignments, organizations] = await settled([
     client.listUserRoles(record.userId),
     client.listUserRoleOrganizations(record.userId),
   ]);
@@ -251,10 +264,7 @@ async function converge(
 ): Promise<{ id: string; outs: FnoUserOutputs }> {
   const r = await rt();
   const client = clientFor(r, inputs.environment);
-  const [catalog, live] = await Promise.all([
-    loadRoles(r, client),
-    readUser(client, inputs.upn, inputs.userId),
-  ]);
+  const [catalog, live] = await settled([loadRoles(r, client), readUser(client, inputs.upn, inputs.userId)]);
   const plan = planUser(inputs, live, catalog);
   const adopted = previous.adopted ?? plan.adopted;
   const managedRoles = sameManaged(previous.managedRoles, plan.managedRoles);
@@ -444,7 +454,7 @@ export const provider: ProviderImplementation<FnoUserInputs, FnoUserOutputs> = {
     try {
       const r = await rt();
       const client = clientFor(r, previous.environment);
-      const [catalog, marks] = await Promise.all([loadRoles(r, client), written(r)]);
+      const [catalog, marks] = await settled([loadRoles(r, client), written(r)]);
       const live = marks.has(writtenKey(previous.environment, id))
         ? await readUser(client, previous.upn, id)
         : await loadSnapshot(r, client);
@@ -473,7 +483,7 @@ export const provider: ProviderImplementation<FnoUserInputs, FnoUserOutputs> = {
     try {
       const r = await rt();
       const client = clientFor(r, props.environment);
-      const [record, assignments, organizations] = await Promise.all([
+      const [record, assignments, organizations] = await settled([
         client.getUser(id),
         client.listUserRoles(id),
         client.listUserRoleOrganizations(id),

@@ -1,0 +1,325 @@
+/**
+ * The fno:User provider driven directly (no engine) against a real sandbox started for this suite:
+ * create-or-adopt, idempotence, exact roles and legal entities, refresh from bulk reads, removal,
+ * partial failures that resume, and the one-line error of an app F&O does not know.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { requestCounter } from "../../providers/core/http.ts";
+import { configureRuntime, resetRuntime } from "../../providers/core/runtime.ts";
+import { type FnoUserInputs, type FnoUserOutputs, provider } from "../../providers/fno/resources.ts";
+import type { FnoEnvironmentState } from "../../sandbox/fno/state.ts";
+import { startTestSandbox, type TestSandbox } from "../sandbox/helpers.ts";
+
+const NO_PERMISSIONS_APP = {
+  id: "11111111-2222-3333-4444-555555555555",
+  secret: "sandbox-no-permissions-secret",
+};
+
+let sb: TestSandbox;
+let environment: string;
+
+function config(app?: { id: string; secret: string }) {
+  const e = sb.endpoints;
+  const values: Record<string, string> = {
+    "d365-access:tenantId": e.tenantId,
+    "d365-access:authorityHost": e.authorityHost,
+    "d365-access:graphUrl": e.graphUrl,
+    "d365-access:powerPlatformUrl": e.powerPlatformUrl,
+    "d365-access:environments": JSON.stringify(e.environments),
+    "d365-access:clientId": app?.id ?? e.clientId,
+    "d365-access:clientSecret": app?.secret ?? e.clientSecret,
+    "d365-access:caCertPath": e.caCertPath,
+  };
+  return { get: (key: string) => values[key] };
+}
+
+async function configure(app?: { id: string; secret: string }): Promise<void> {
+  resetRuntime(); // a fresh run: empty caches, as a new engine process would have
+  // The suite's keep-alive agent (closed with the sandbox) instead of the default transport, whose
+  // idle sockets would keep the test process alive; the provider's own configure then reuses it.
+  configureRuntime(config(app), {
+    client: { httpClient: sb.httpClient },
+    credential: sb.credential(app ? { clientId: app.id, clientSecret: app.secret } : "demo"),
+  });
+  await provider.configure({ config: config(app) } as never);
+}
+
+const fno = (): FnoEnvironmentState => {
+  const state = sb.sandbox.state.fno[environment];
+  assert.ok(state);
+  return state;
+};
+const rolesOf = (userId: string): string[] =>
+  fno()
+    .userRoles.filter((r) => r.UserId.toLowerCase() === userId.toLowerCase())
+    .map((r) => `${r.SecurityRoleIdentifier}:${r.AssignmentStatus}`)
+    .sort();
+const orgsOf = (userId: string): string[] =>
+  fno()
+    .userRoleOrganizations.filter((o) => o.UserId.toLowerCase() === userId.toLowerCase())
+    .map((o) => `${o.SecurityRoleIdentifier}@${o.OrganizationId}`)
+    .sort();
+const userOf = (userId: string) => fno().users.find((u) => u.UserID.toLowerCase() === userId.toLowerCase());
+const writes = (): number =>
+  ["POST", "PATCH", "DELETE", "PUT"].reduce((n, m) => n + (requestCounter.byOperation[`${m} fno`] ?? 0), 0);
+
+/** `create` through the provider, with the outputs the engine would record. */
+async function create(inputs: FnoUserInputs): Promise<{ id: string; outs: FnoUserOutputs }> {
+  const result = await provider.create(inputs);
+  assert.ok(result.outs);
+  return { id: result.id, outs: result.outs };
+}
+
+async function checked(news: Partial<FnoUserInputs>): Promise<FnoUserInputs> {
+  const result = await provider.check({} as FnoUserInputs, news as FnoUserInputs);
+  assert.deepEqual(result.failures, []);
+  return result.inputs as FnoUserInputs;
+}
+
+before(async () => {
+  sb = await startTestSandbox();
+  const first = sb.endpoints.environments[0];
+  assert.ok(first);
+  environment = first.name;
+  await configure();
+});
+
+after(async () => {
+  resetRuntime();
+  await sb?.close();
+});
+
+describe("fno:User against the sandbox", () => {
+  const newUser = (): Partial<FnoUserInputs> => ({
+    upn: "Chloe.Dubois@contoso.example",
+    environment,
+    userId: "chloe.dubois",
+    userName: "Chloé Dubois",
+    company: "usmf",
+    roles: [
+      { role: "Accountant", legalEntities: ["usmf", "DEMF"] },
+      { role: "TRADESALESMANAGER", legalEntities: [] },
+    ],
+  });
+
+  it("creates a new user with its fields, roles and legal entities; a second create is a no-op", async () => {
+    const inputs = await checked(newUser());
+    const created = await create(inputs);
+    assert.equal(created.id, "chloe.dubois");
+    assert.equal(created.outs.adopted, false);
+    const user = userOf("chloe.dubois");
+    assert.ok(user);
+    assert.equal(user.Alias, "Chloe.Dubois@contoso.example");
+    assert.equal(user.Enabled, true);
+    assert.equal(user.NetworkDomain, "https://sts.windows.net/");
+    assert.equal(user.AccountType, "ClaimsUser");
+    assert.equal(user.Company, "USMF");
+    assert.equal(user.UserInfo_language, "en-us");
+    assert.deepEqual(rolesOf("chloe.dubois"), [
+      "LEDGERACCOUNTANT:Enabled",
+      "SYSTEMUSER:Enabled",
+      "TRADESALESMANAGER:Enabled",
+    ]);
+    assert.deepEqual(orgsOf("chloe.dubois"), ["LEDGERACCOUNTANT@DEMF", "LEDGERACCOUNTANT@USMF"]);
+    assert.deepEqual(created.outs.managedRoles, [
+      { role: "LEDGERACCOUNTANT", legalEntities: ["DEMF", "USMF"] },
+      { role: "TRADESALESMANAGER", legalEntities: [] },
+    ]);
+    assert.ok(JSON.stringify(created.outs).length < 1024, "state per resource stays under 1 KB");
+
+    requestCounter.reset();
+    const again = await provider.create(await checked({ ...newUser(), upn: "chloe.dubois@CONTOSO.example" }));
+    assert.equal(again.id, "chloe.dubois");
+    assert.equal(writes(), 0, "the second create writes nothing");
+    assert.equal(
+      fno().users.filter((u) => u.Alias.toLowerCase() === "chloe.dubois@contoso.example").length,
+      1,
+    );
+  });
+
+  it("diff reports nothing for the same declaration and a change for new access", async () => {
+    const inputs = await checked(newUser());
+    const outs = { ...inputs, adopted: false, managedRoles: [] } as FnoUserOutputs;
+    assert.equal((await provider.diff("chloe.dubois", outs, inputs)).changes, false);
+    const changed = await checked({ ...newUser(), enabled: false });
+    assert.equal((await provider.diff("chloe.dubois", outs, changed)).changes, true);
+    const moved = await checked({ ...newUser(), upn: "someone.else@contoso.example" });
+    assert.deepEqual((await provider.diff("chloe.dubois", outs, moved)).replaces, ["upn"]);
+  });
+
+  it("adopts an existing user by Alias, keeps its UserID and sets exactly the declared roles", async () => {
+    const adminRoles = rolesOf("Admin");
+    const inputs = await checked({
+      upn: "ADELE.VANCE@contoso.example",
+      environment,
+      userId: "avance",
+      userName: "Adele Vance",
+      company: "USMF",
+      roles: [{ role: "accounting manager", legalEntities: ["USMF"] }],
+    });
+    const adopted = await create(inputs);
+    assert.equal(adopted.id, "adele.vance");
+    assert.equal(adopted.outs.adopted, true);
+    assert.equal(userOf("avance"), undefined, "no second user was created");
+    assert.deepEqual(rolesOf("adele.vance"), ["LEDGERACCOUNTINGMANAGER:Enabled", "SYSTEMUSER:Enabled"]);
+    assert.deepEqual(orgsOf("adele.vance"), ["LEDGERACCOUNTINGMANAGER@USMF"]);
+    assert.deepEqual(rolesOf("Admin"), adminRoles, "users we do not own are untouched");
+  });
+
+  it("refuses to adopt a built-in service user and writes nothing", async () => {
+    requestCounter.reset();
+    const inputs = await checked({
+      upn: "admin@contoso.example",
+      environment,
+      userId: "admin2",
+      userName: "Admin",
+      company: "USMF",
+      roles: [],
+    });
+    await assert.rejects(provider.create(inputs), /Admin is a Microsoft built-in service user/);
+    assert.equal(writes(), 0);
+  });
+
+  it("check rejects unknown roles and bad legal entities before any write", async () => {
+    const result = await provider.check(
+      {} as FnoUserInputs,
+      {
+        ...newUser(),
+        roles: [{ role: "Accounts payable clerck", legalEntities: ["TOO-LONG"] }],
+      } as FnoUserInputs,
+    );
+    assert.deepEqual(
+      (result.failures ?? []).map((f) => f.property),
+      ["roles[0].legalEntities[0]"],
+    );
+    const unknown = await provider.check(
+      {} as FnoUserInputs,
+      {
+        ...newUser(),
+        roles: [{ role: "Accounts payable clerck", legalEntities: [] }],
+      } as FnoUserInputs,
+    );
+    assert.match(unknown.failures?.[0]?.reason ?? "", /"Accounts payable clerck" is unknown/);
+  });
+
+  it("refresh reads every user from bulk pages (not per user) and shows drift", async () => {
+    await configure(); // a new run: nothing cached, nothing written in this process
+    fno().userRoles.push({
+      RecId: 1,
+      RecVersion: 1,
+      UserId: "diego.ramos",
+      SecurityRoleIdentifier: "BUDGETBUDGETCLERK",
+      AssignmentStatus: "Enabled",
+      AssignmentMode: "Manual",
+    });
+    const props = (userId: string, upn: string): FnoUserOutputs => ({
+      upn,
+      environment,
+      userId,
+      userName: "x",
+      company: "USMF",
+      enabled: true,
+      roles: [{ role: "Accountant", legalEntities: [] }],
+      adopted: true,
+      managedRoles: [{ role: "LEDGERACCOUNTANT", legalEntities: [] }],
+    });
+    requestCounter.reset();
+    const [diego, bruno, gone] = await Promise.all([
+      provider.read("diego.ramos", props("diego.ramos", "diego.ramos@contoso.example")),
+      provider.read("bruno.keller", props("bruno.keller", "bruno.keller@contoso.example")),
+      provider.read("nobody", props("nobody", "nobody@contoso.example")),
+    ]);
+    assert.equal(requestCounter.bySystem.fno, 4, "roles catalog + users + user roles + organizations");
+    assert.deepEqual(diego.props?.roles, [
+      { role: "Accountant", legalEntities: [] },
+      { role: "BUDGETBUDGETCLERK", legalEntities: [] },
+    ]);
+    assert.equal(diego.props?.userName, "Diego Ramos");
+    assert.deepEqual(bruno.props?.roles, [{ role: "WHSWAREHOUSEWORKER", legalEntities: ["DEMF"] }]);
+    assert.deepEqual(bruno.props?.managedRoles, [], "a role we never granted is not ours to revoke");
+    assert.equal(gone.id, "", "a user gone from F&O is dropped by refresh");
+    const declared = await checked({
+      ...props("diego.ramos", "diego.ramos@contoso.example"),
+      userName: "Diego Ramos",
+    });
+    assert.equal((await provider.diff("diego.ramos", diego.props as FnoUserOutputs, declared)).changes, true);
+  });
+
+  it("update converges roles, legal entities and enabled; removal revokes and disables", async () => {
+    const before = await create(await checked(newUser()));
+    const news = await checked({
+      ...newUser(),
+      roles: [
+        { role: "LEDGERACCOUNTANT", legalEntities: ["GBSI", "USMF"] },
+        { role: "Budget clerk", legalEntities: [] },
+      ],
+    });
+    const updated = await provider.update("chloe.dubois", { ...before.outs, adopted: false }, news);
+    assert.deepEqual(rolesOf("chloe.dubois"), [
+      "BUDGETBUDGETCLERK:Enabled",
+      "LEDGERACCOUNTANT:Enabled",
+      "SYSTEMUSER:Enabled",
+    ]);
+    assert.deepEqual(orgsOf("chloe.dubois"), ["LEDGERACCOUNTANT@GBSI", "LEDGERACCOUNTANT@USMF"]);
+    assert.equal(updated.outs?.adopted, false, "adopted keeps its first value");
+
+    await provider.delete("chloe.dubois", updated.outs as FnoUserOutputs);
+    const user = userOf("chloe.dubois");
+    assert.ok(user, "removal never deletes by default");
+    assert.equal(user.Enabled, false);
+    assert.deepEqual(rolesOf("chloe.dubois"), ["SYSTEMUSER:Enabled"]);
+    assert.deepEqual(orgsOf("chloe.dubois"), []);
+    // Deleting again is a no-op (idempotent).
+    requestCounter.reset();
+    await provider.delete("chloe.dubois", updated.outs as FnoUserOutputs);
+    assert.equal(writes(), 0);
+  });
+
+  it("reports a partial failure with the UserID, and a re-run resumes", async () => {
+    const inputs = await checked({
+      upn: "eva.lind@contoso.example",
+      environment,
+      userId: "eva.lind",
+      userName: "Eva Lind",
+      company: "USMF",
+      roles: [{ role: "Accountant", legalEntities: ["USMF", "ZZZ"] }],
+    });
+    const error = await provider.create(inputs).then(
+      () => assert.fail("create should fail on the unknown legal entity"),
+      (e: { id?: string; properties?: FnoUserOutputs; message: string }) => e,
+    );
+    assert.equal(error.id, "eva.lind");
+    assert.match(error.message, /ZZZ/);
+    assert.ok(error.properties);
+    assert.ok(userOf("eva.lind"), "the user was created before the failure");
+    // The recorded state is what F&O holds: it differs from the declaration, so the next up
+    // calls update and resumes; once the declaration is fixed, what was applied already counts.
+    assert.equal((await provider.diff("eva.lind", error.properties, inputs)).changes, true);
+    const fixed = await checked({ ...inputs, roles: [{ role: "Accountant", legalEntities: ["USMF"] }] });
+    assert.equal((await provider.diff("eva.lind", error.properties, fixed)).changes, false);
+    requestCounter.reset();
+    await provider.update("eva.lind", error.properties, fixed);
+    assert.equal(writes(), 0, "resuming does not redo what succeeded");
+    assert.deepEqual(rolesOf("eva.lind"), ["LEDGERACCOUNTANT:Enabled", "SYSTEMUSER:Enabled"]);
+    assert.deepEqual(orgsOf("eva.lind"), ["LEDGERACCOUNTANT@USMF"]);
+  });
+
+  it("an app not registered in F&O yields one actionable line", async () => {
+    await configure(NO_PERMISSIONS_APP);
+    try {
+      const inputs = await checked(newUser());
+      const error = await provider.create(inputs).then(
+        () => assert.fail("an unregistered app must be refused"),
+        (e: Error) => e,
+      );
+      assert.doesNotMatch(error.message, /\n/);
+      assert.match(error.message, /fno 401/);
+      assert.match(error.message, /Microsoft Entra applications/);
+      assert.match(error.message, new RegExp(NO_PERMISSIONS_APP.id));
+      assert.doesNotMatch(error.message, new RegExp(NO_PERMISSIONS_APP.secret));
+    } finally {
+      await configure();
+    }
+  });
+});
