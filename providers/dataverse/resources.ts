@@ -323,8 +323,10 @@ async function bringIntoEnvironment(
       async () => {
         const found = await client.getSystemUserByObjectId(inputs.objectId);
         if (found) return found;
+        // One accepted sync request is enough; ask again only while `userNotLicensed` says the
+        // license is still propagating (the Terraform provider retries that for 9 minutes, §8.2).
+        if (lastSync === "sync requested") return undefined;
         try {
-          // Asking again is harmless and covers `userNotLicensed` while a license propagates.
           await client.forceUserSync(inputs.objectId);
           lastSync = "sync requested";
         } catch (e) {

@@ -286,6 +286,48 @@ describe("dataverse:User provider", () => {
     assert.deepEqual((res.outs as DataverseUserOutputs).managedRoles, ["Basic User", "Delegate"]);
   });
 
+  it("without declared roles, asks the admin API to sync the user and polls until it appears", async () => {
+    sb.sandbox.setFaults({ syncDelaySeconds: 0.3 });
+    try {
+      license("chloe.martin");
+      const res = await provider.create(inputs("chloe.martin", []));
+      assert.equal(requestCounter.bySystem.powerplatform, 1, "one addUser, however many polls");
+      assert.equal((res.outs as DataverseUserOutputs).adopted, false);
+      // No role declared: the F&O auto-provisioned roles are undeclared direct roles, so revoked.
+      assert.deepEqual(directRoles(entraUser("chloe.martin").id), []);
+    } finally {
+      sb.sandbox.setFaults({ syncDelaySeconds: 3600 });
+    }
+  });
+
+  it("gives up after a bounded wait, naming what is still missing", async () => {
+    const bruno = entraUser("bruno.keller");
+    const saved = bruno.memberOf;
+    bruno.memberOf = []; // loses his group license: not eligible, addUser answers userNotLicensed
+    sb.sandbox.store.changed();
+    const row = dv().systemUsers.findIndex((u) => u.azureactivedirectoryobjectid === bruno.id);
+    const removed = row >= 0 ? dv().systemUsers.splice(row, 1) : [];
+    const { attempts } = presenceWait;
+    presenceWait.attempts = 3;
+    try {
+      await assert.rejects(provider.create(inputs("bruno.keller", [])), (e: unknown) => {
+        assert.ok(e instanceof Error);
+        assert.doesNotMatch(e.message, /\n/);
+        assert.match(
+          e.message,
+          /bruno\.keller@\S+ is still missing: no systemusers row with azureactivedirectoryobjectid/,
+        );
+        assert.match(e.message, /userNotLicensed/);
+        return true;
+      });
+    } finally {
+      presenceWait.attempts = attempts;
+      bruno.memberOf = saved;
+      dv().systemUsers.push(...removed);
+      sb.sandbox.store.changed();
+    }
+  });
+
   it("a missing permission yields one actionable line", async () => {
     await newRun(NO_PERMISSIONS);
     await assert.rejects(provider.create(inputs("eva.nowak", ["Basic User"])), (e: unknown) => {
