@@ -16,8 +16,7 @@ import { DataverseUser } from "../../providers/dataverse/resources.ts";
 import { EntraUser } from "../../providers/entra/resources.ts";
 import { FnoUser } from "../../providers/fno/resources.ts";
 import { type DesiredState, formatDiagnostic, formatDiagnostics, loadDesiredState } from "../model/index.ts";
-import { desiredMatrix } from "../report/matrix.ts";
-import { renderMarkdown } from "../report/render.ts";
+import { accessByUser, desiredMatrix } from "../report/matrix.ts";
 import { checkSeatsForChange, readTenant } from "./seats.ts";
 import { stackSettings } from "./settings.ts";
 
@@ -127,6 +126,14 @@ export async function program(): Promise<Record<string, unknown>> {
       fno: declared.fno.length,
     },
     usersFiles: state.files.map((f) => path.relative(root, path.resolve(root, f)) || f),
-    accessReport: renderMarkdown(desiredMatrix(state)),
+    // The access report, one output per user: a preview then lists only the users whose
+    // access changes, each with the system columns of its row (`d365-access report` prints the
+    // whole matrix).
+    ...Object.fromEntries(
+      Object.entries(accessByUser(desiredMatrix(state))).map(([upn, cells]) => [
+        `access:${upn.toLowerCase()}`,
+        Object.fromEntries(Object.entries(cells).map(([column, entries]) => [column, entries.join("; ")])),
+      ]),
+    ),
   };
 }

@@ -119,3 +119,17 @@ export function withDrift(matrix: AccessMatrix, live: Map<string, Record<string,
     }),
   };
 }
+
+/** The matrix as `upn → column title → entries`, omitting empty cells (for stack outputs). */
+export function accessByUser(matrix: AccessMatrix): Record<string, Record<string, string[]>> {
+  return Object.fromEntries(
+    matrix.rows.map((row) => [
+      row.upn,
+      Object.fromEntries(
+        matrix.columns
+          .filter((c) => (row.cells[c.key] ?? []).length > 0)
+          .map((c) => [c.title, row.cells[c.key] ?? []]),
+      ),
+    ]),
+  );
+}
