@@ -23,6 +23,7 @@ import {
   provider as entra,
 } from "../providers/entra/resources.ts";
 import { type RunningSandbox, startSandbox } from "../sandbox/index.ts";
+import { dataverseScenarios } from "./requests-dataverse.ts";
 
 /** What every scenario gets. */
 export interface BenchContext {
@@ -148,8 +149,8 @@ function entraScenarios(ctx: BenchContext): Scenario[] {
   ];
 }
 
-// R2: add dataverseScenarios(ctx) here.  R3: add fnoScenarios(ctx) here.
-const SYSTEMS: ((ctx: BenchContext) => Scenario[])[] = [entraScenarios];
+// R3: add fnoScenarios(ctx) here.
+const SYSTEMS: ((ctx: BenchContext) => Scenario[])[] = [entraScenarios, dataverseScenarios];
 
 async function main() {
   const users = Number(process.argv[2] ?? 1000);
