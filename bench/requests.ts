@@ -23,6 +23,7 @@ import {
   provider as entra,
 } from "../providers/entra/resources.ts";
 import { type RunningSandbox, startSandbox } from "../sandbox/index.ts";
+import { fnoScenarios } from "./_requests-fno.ts";
 import { dataverseScenarios } from "./requests-dataverse.ts";
 
 /** What every scenario gets. */
@@ -149,8 +150,8 @@ function entraScenarios(ctx: BenchContext): Scenario[] {
   ];
 }
 
-// R3: add fnoScenarios(ctx) here.
-const SYSTEMS: ((ctx: BenchContext) => Scenario[])[] = [entraScenarios, dataverseScenarios];
+// F&O's scenarios live in bench/_requests-fno.ts.
+const SYSTEMS: ((ctx: BenchContext) => Scenario[])[] = [entraScenarios, dataverseScenarios, fnoScenarios];
 
 async function main() {
   const users = Number(process.argv[2] ?? 1000);

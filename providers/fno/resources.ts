@@ -142,17 +142,35 @@ function loadRoles(r: Runtime, client: FnoClient): Promise<FnoRole[]> {
   return r.cached(`fno:${client.environment}:roles`, () => client.listRoles());
 }
 
-/** Every user, role row and organization row of the environment: three bulk paged reads per run. */
-function loadSnapshot(r: Runtime, client: FnoClient): Promise<FnoLiveState> {
+/**
+ * Every user, role row and organization row of the environment: three bulk paged reads per run,
+ * indexed by UserID (lower-case) so each `read` looks at its own rows only.
+ */
+function loadSnapshot(r: Runtime, client: FnoClient): Promise<Map<string, FnoLiveState>> {
   return r.cached(`fno:${client.environment}:snapshot`, async () => {
     const [users, assignments, organizations] = await settled([
       client.listUsers(),
       client.listUserRoles(),
       client.listUserRoleOrganizations(),
     ]);
-    return { users, assignments, organizations };
+    const byUser = new Map<string, { [K in keyof FnoLiveState]: FnoLiveState[K][number][] }>();
+    const slot = (userId: string) => {
+      const key = userId.toLowerCase();
+      let entry = byUser.get(key);
+      if (!entry) {
+        entry = { users: [], assignments: [], organizations: [] };
+        byUser.set(key, entry);
+      }
+      return entry;
+    };
+    for (const u of users) slot(u.userId).users.push(u);
+    for (const a of assignments) slot(a.userId).assignments.push(a);
+    for (const o of organizations) slot(o.userId).organizations.push(o);
+    return byUser as Map<string, FnoLiveState>;
   });
 }
+
+const NO_ROWS: FnoLiveState = { users: [], assignments: [], organizations: [] };
 
 /** UserIDs (lower-case, per environment) written in this process: the snapshot is stale for them. */
 function written(r: Runtime): Promise<Set<string>> {
@@ -457,7 +475,7 @@ export const provider: ProviderImplementation<FnoUserInputs, FnoUserOutputs> = {
       const [catalog, marks] = await settled([loadRoles(r, client), written(r)]);
       const live = marks.has(writtenKey(previous.environment, id))
         ? await readUser(client, previous.upn, id)
-        : await loadSnapshot(r, client);
+        : ((await loadSnapshot(r, client)).get(id.toLowerCase()) ?? NO_ROWS);
       const view = liveView(id, live, catalog, previous.roles ?? []);
       if (!view) return { id: "", props: {} as FnoUserOutputs }; // gone from F&O: refresh drops it
       const managedRoles = view.managedRoles.filter((m) =>
