@@ -446,7 +446,14 @@ export const provider: ProviderImplementation<FnoUserInputs, FnoUserOutputs> = {
   },
 
   async diff(_id, olds, news) {
-    const result = planDiff(olds, news);
+    // Preview may send unknown values (e.g. a name computed from another resource): say "changes"
+    // rather than guess; identity fields come from users.yaml and are always known.
+    const unknown = (["userName", "company", "enabled", "roles", "onRemove"] as const).filter((k) =>
+      containsUnknown(news[k]),
+    );
+    if (unknown.length > 0) return { changes: true, replaces: [], deleteBeforeReplace: false };
+    // State written by an older version may lack a field: treat it as empty, never crash.
+    const result = planDiff({ ...olds, roles: olds.roles ?? [] }, news);
     return { changes: result.changes, replaces: result.replaces, deleteBeforeReplace: false };
   },
 
