@@ -181,8 +181,11 @@ export async function createProject(options: { faults?: FaultUpdate } = {}): Pro
           await get(`${env.fnoUrl}/data/SecurityUserRoleOrganizations?$filter=UserId eq ${id}`, fnoScope)
         )?.value ?? []) as { SecurityRoleIdentifier: string; OrganizationId: string }[];
         const legalEntities: Record<string, string[]> = {};
-        for (const o of orgs)
-          (legalEntities[o.SecurityRoleIdentifier] ??= []).push(o.OrganizationId.toUpperCase());
+        for (const o of orgs) {
+          const list = legalEntities[o.SecurityRoleIdentifier] ?? [];
+          list.push(o.OrganizationId.toUpperCase());
+          legalEntities[o.SecurityRoleIdentifier] = list;
+        }
         for (const list of Object.values(legalEntities)) list.sort();
         result.fno = {
           userId: fnoUser.UserID,
