@@ -305,6 +305,30 @@ describe("fno:User against the sandbox", () => {
     assert.deepEqual(orgsOf("eva.lind"), ["LEDGERACCOUNTANT@USMF"]);
   });
 
+  it("an app whose F&O user lacks the security role yields one actionable line", async () => {
+    // Register the no-permissions app as Bruno, who is no administrator.
+    fno().aadClients.push({
+      RecId: 2,
+      RecVersion: 1,
+      AADClientId: NO_PERMISSIONS_APP.id,
+      Name: "t",
+      UserId: "bruno.keller",
+    });
+    await configure(NO_PERMISSIONS_APP);
+    try {
+      const error = await provider.create(await checked(newUser())).then(
+        () => assert.fail("a user without the role must be refused"),
+        (e: Error) => e,
+      );
+      assert.doesNotMatch(error.message, /\n/);
+      assert.match(error.message, /fno 403/);
+      assert.match(error.message, /Security administrator/);
+    } finally {
+      fno().aadClients = fno().aadClients.filter((c) => c.AADClientId !== NO_PERMISSIONS_APP.id);
+      await configure();
+    }
+  });
+
   it("an app not registered in F&O yields one actionable line", async () => {
     await configure(NO_PERMISSIONS_APP);
     try {
