@@ -107,8 +107,11 @@ export interface FnoClient {
   updateUser(userId: string, changes: FnoUserChanges): Promise<void>;
   /** `DELETE SystemUsers(UserID='…')` → 204; false when already gone (404). */
   deleteUser(userId: string): Promise<boolean>;
-  /** `POST SecurityUserRoles` (manual, enabled) → 201; a row that already exists counts as done. */
-  assignRole(userId: string, roleId: string, roleName: string): Promise<void>;
+  /**
+   * `POST SecurityUserRoles` (manual; enabled unless `enabled` is false) → 201; a row that already
+   * exists counts as done.
+   */
+  assignRole(userId: string, roleId: string, roleName: string, enabled?: boolean): Promise<void>;
   /** `PATCH SecurityUserRoles(UserId=…,SecurityRoleIdentifier=…)` `{AssignmentStatus: Enabled}` → 204. */
   enableRole(userId: string, roleId: string): Promise<void>;
   /** `DELETE SecurityUserRoles(UserId=…,SecurityRoleIdentifier=…)` → 204; false when already gone. */
@@ -301,12 +304,12 @@ export function createFnoClient(options: FnoClientOptions): FnoClient {
       return remove(userPath(userId));
     },
 
-    async assignRole(userId, roleId, roleName) {
+    async assignRole(userId, roleId, roleName, enabled = true) {
       try {
         await fno.request({
           method: "POST",
           path: SETS.userRoles,
-          body: fromRoleAssignment(userId, roleId, roleName),
+          body: fromRoleAssignment(userId, roleId, roleName, enabled),
           accept: [200, 201, 204],
           // Set-like: a replay after a lost answer meets the row it created and is confirmed below.
           idempotent: true,

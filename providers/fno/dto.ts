@@ -141,17 +141,22 @@ export function toFnoRoleAssignment(dto: SecurityUserRoleDto): FnoRoleAssignment
 }
 
 /**
- * A manual, enabled assignment → the POST body. `SecurityRoleName` is always sent: some versions
+ * A manual assignment (enabled unless told otherwise) → the POST body. `SecurityRoleName` is always sent: some versions
  * reject a role POST without it ("Security role '' with identifier value '…' is not valid",
  * reference §2.3, UNCONFIRMED on every version). `UserLicenseType` is left to F&O (the role
  * determines it).
  */
-export function fromRoleAssignment(userId: string, roleId: string, roleName: string): SecurityUserRoleDto {
+export function fromRoleAssignment(
+  userId: string,
+  roleId: string,
+  roleName: string,
+  enabled = true,
+): SecurityUserRoleDto {
   return {
     UserId: userId,
     SecurityRoleIdentifier: roleId,
     SecurityRoleName: roleName,
-    AssignmentStatus: "Enabled",
+    AssignmentStatus: enabled ? "Enabled" : "Disabled",
     AssignmentMode: "Manual",
   };
 }

@@ -148,7 +148,7 @@ export type FnoOperation =
   | { kind: "createUser"; userId: string; user: NewFnoUser }
   | { kind: "updateUser"; userId: string; changes: FnoUserChanges }
   | { kind: "deleteUser"; userId: string }
-  | { kind: "assignRole"; userId: string; roleId: string; roleName: string }
+  | { kind: "assignRole"; userId: string; roleId: string; roleName: string; enabled: boolean }
   | { kind: "enableRole"; userId: string; roleId: string }
   | { kind: "removeRole"; userId: string; roleId: string }
   | { kind: "addRoleOrganization"; userId: string; roleId: string; organizationId: string }
@@ -367,9 +367,9 @@ export function matchUser(
  *     rows first would briefly widen the role to every company);
  *  3. for kept roles, add declared legal entities before removing undeclared ones (removing the
  *     last row first would briefly make the role unrestricted);
- *  4. assign new roles (or re-enable disabled ones), then their legal entities. UNCONFIRMED
- *     whether F&O accepts organization rows before the role row exists, so a restricted new role
- *     is unrestricted between the two requests;
+ *  4. assign new roles (or re-enable disabled ones). A new role restricted to legal entities is
+ *     assigned disabled, restricted, then enabled: organization rows need the assignment row
+ *     (reference §2.5), and an enabled row without them would apply in every company meanwhile;
  *  5. enable the user.
  * SYSTEMUSER, rule-based (`Automatic`) assignments and organization rows that are not legal
  * entities are never touched.
@@ -449,16 +449,29 @@ export function planUser(
     const current = legalOrgsOf(r.roleId);
     const add = r.legalEntities.filter((le) => !current.some((o) => sameText(o.organizationId, le)));
     const remove = current.filter((o) => !r.legalEntities.some((le) => sameText(o.organizationId, le)));
-    const target = existing ? restrict : grant;
-    if (!existing) {
-      grant.push({ kind: "assignRole", userId, roleId: r.roleId, roleName: r.roleName });
-    } else if (!sameText(existing.status, "Enabled")) {
-      grant.push({ kind: "enableRole", userId, roleId: existing.roleId });
-    }
     const roleId = existing ? existing.roleId : r.roleId;
-    for (const le of add) target.push({ kind: "addRoleOrganization", userId, roleId, organizationId: le });
-    for (const o of remove) {
-      target.push({ kind: "removeRoleOrganization", userId, roleId, organizationId: o.organizationId });
+    const restrictions: FnoOperation[] = [
+      ...add.map((le): FnoOperation => ({ kind: "addRoleOrganization", userId, roleId, organizationId: le })),
+      ...remove.map(
+        (o): FnoOperation => ({
+          kind: "removeRoleOrganization",
+          userId,
+          roleId,
+          organizationId: o.organizationId,
+        }),
+      ),
+    ];
+    if (existing) {
+      restrict.push(...restrictions);
+      if (!sameText(existing.status, "Enabled")) grant.push({ kind: "enableRole", userId, roleId });
+    } else if (restrictions.length === 0) {
+      grant.push({ kind: "assignRole", userId, roleId, roleName: r.roleName, enabled: true });
+    } else {
+      // Organization rows need the assignment row to exist, and an enabled row without them
+      // applies in every company: assign disabled, restrict, then enable.
+      grant.push({ kind: "assignRole", userId, roleId, roleName: r.roleName, enabled: false });
+      grant.push(...restrictions);
+      grant.push({ kind: "enableRole", userId, roleId });
     }
   }
 

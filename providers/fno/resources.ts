@@ -207,7 +207,7 @@ async function execute(client: FnoClient, operations: readonly FnoOperation[]): 
         await client.deleteUser(op.userId);
         break;
       case "assignRole":
-        await client.assignRole(op.userId, op.roleId, op.roleName);
+        await client.assignRole(op.userId, op.roleId, op.roleName, op.enabled);
         break;
       case "enableRole":
         await client.enableRole(op.userId, op.roleId);

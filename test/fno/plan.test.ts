@@ -99,7 +99,13 @@ describe("planUser", () => {
           helpLanguage: "en-us",
         },
       },
-      { kind: "assignRole", userId: "alice2", roleId: "LEDGERACCOUNTANT", roleName: "Accountant" },
+      {
+        kind: "assignRole",
+        userId: "alice2",
+        roleId: "LEDGERACCOUNTANT",
+        roleName: "Accountant",
+        enabled: true,
+      },
     ]);
     assert.deepEqual(plan.managedRoles, [{ role: "LEDGERACCOUNTANT", legalEntities: [] }]);
   });
@@ -121,7 +127,13 @@ describe("planUser", () => {
     assert.equal(plan.userId, "ALIDDELL");
     assert.deepEqual(plan.operations, [
       { kind: "updateUser", userId: "ALIDDELL", changes: { userName: "Alice Liddell" } },
-      { kind: "assignRole", userId: "ALIDDELL", roleId: "LEDGERACCOUNTANT", roleName: "Accountant" },
+      {
+        kind: "assignRole",
+        userId: "ALIDDELL",
+        roleId: "LEDGERACCOUNTANT",
+        roleName: "Accountant",
+        enabled: true,
+      },
     ]);
   });
 
@@ -156,7 +168,13 @@ describe("planUser", () => {
       { kind: "removeRole", userId: "alice", roleId: "VENDINVOICECLERK" },
       // The org row goes after its role: removing it first would widen the role to every company.
       { kind: "removeRoleOrganization", userId: "alice", roleId: "VENDINVOICECLERK", organizationId: "USMF" },
-      { kind: "assignRole", userId: "alice", roleId: "-SYSADMIN-", roleName: "System administrator" },
+      {
+        kind: "assignRole",
+        userId: "alice",
+        roleId: "-SYSADMIN-",
+        roleName: "System administrator",
+        enabled: true,
+      },
     ]);
   });
 
@@ -203,15 +221,22 @@ describe("planUser", () => {
     );
   });
 
-  it("restricts a new role right after assigning it", () => {
+  it("assigns a new restricted role disabled, restricts it, then enables it (never unrestricted)", () => {
     const plan = planUser(
       desired({ roles: [{ role: "Vendor manager", legalEntities: ["USMF"] }] }),
       live({ assignments: [role("SYSTEMUSER")] }),
       catalog,
     );
     assert.deepEqual(plan.operations, [
-      { kind: "assignRole", userId: "alice", roleId: "VENDVENDORMANAGER", roleName: "Vendor manager" },
+      {
+        kind: "assignRole",
+        userId: "alice",
+        roleId: "VENDVENDORMANAGER",
+        roleName: "Vendor manager",
+        enabled: false,
+      },
       { kind: "addRoleOrganization", userId: "alice", roleId: "VENDVENDORMANAGER", organizationId: "USMF" },
+      { kind: "enableRole", userId: "alice", roleId: "VENDVENDORMANAGER" },
     ]);
   });
 
