@@ -60,13 +60,20 @@ async function confirm(question: string): Promise<boolean> {
   }
 }
 
-/** Loads the program module's `program` export. */
-async function loadProgram(root: string, modulePath: string): Promise<PulumiFn> {
+/** A program module: `program`, and optionally the hook that receives the previous deployment. */
+interface ProgramModule {
+  program: PulumiFn;
+  setAppliedDeployment?: (deployment: unknown) => void;
+}
+
+/** Loads the program module. */
+async function loadProgram(root: string, modulePath: string): Promise<ProgramModule> {
   const file = path.resolve(root, modulePath);
-  const mod = (await import(file)) as { program?: PulumiFn };
-  if (typeof mod.program !== "function")
+  const mod = (await import(file)) as Partial<ProgramModule>;
+  if (typeof mod.program !== "function") {
     throw new UsageError(`${modulePath} does not export a \`program\` function`);
-  return mod.program;
+  }
+  return mod as ProgramModule;
 }
 
 export async function run(operation: Operation, argv: string[], root = projectRoot()): Promise<number> {
@@ -104,12 +111,20 @@ export async function run(operation: Operation, argv: string[], root = projectRo
     return 2;
   }
 
+  let streamed = "";
   try {
     // The engine and the SDK resolve the program's relative paths against the working directory.
     process.chdir(root);
-    const program = await loadProgram(root, values.program ?? "src/program/index.ts");
-    const stack = await openStack({ root, stack: values.stack, program });
-    const onOutput = (out: string) => process.stdout.write(out);
+    const mod = await loadProgram(root, values.program ?? "src/program/index.ts");
+    const stack = await openStack({ root, stack: values.stack, program: mod.program });
+    // The program compares the declared change with what was applied (users.yaml guards).
+    if (mod.setAppliedDeployment && (operation === "preview" || operation === "up")) {
+      mod.setAppliedDeployment((await stack.exportStack()).deployment);
+    }
+    const onOutput = (out: string) => {
+      streamed += out;
+      process.stdout.write(out);
+    };
     const common = { onOutput, color, ...(parallel ? { parallel } : {}) };
     switch (operation) {
       case "preview":
@@ -152,8 +167,15 @@ export async function run(operation: Operation, argv: string[], root = projectRo
     // The engine has already streamed its diagnostics; add one line saying what failed.
     const name = (err as Error)?.name ?? "Error";
     const commandResult = (err as { commandResult?: { code?: number; stderr?: string } }).commandResult;
-    const stderr = commandResult?.stderr?.trim();
-    if (stderr) process.stderr.write(`${stderr}\n`);
+    // Its stderr repeats the streamed output after the internal command line; print only what
+    // the user has not seen yet (e.g. a backend or stack selection error).
+    const seen = new Set(streamed.split("\n").map((line) => line.trim()));
+    const unseen = (commandResult?.stderr ?? "")
+      .split("\n")
+      .filter(
+        (line) => line.trim() && !seen.has(line.trim()) && !line.startsWith("Command failed with exit code"),
+      );
+    if (unseen.length) process.stderr.write(`${unseen.join("\n")}\n`);
     process.stderr.write(
       `d365-access ${operation} failed (${name}${commandResult?.code !== undefined ? `, pulumi exit ${commandResult.code}` : ""})\n`,
     );

@@ -17,6 +17,7 @@ import { EntraUser } from "../../providers/entra/resources.ts";
 import { FnoUser } from "../../providers/fno/resources.ts";
 import { type DesiredState, formatDiagnostic, formatDiagnostics, loadDesiredState } from "../model/index.ts";
 import { accessByUser, desiredMatrix } from "../report/matrix.ts";
+import { appliedResources, declaredResources, guardViolations, summarizeChange } from "./guards.ts";
 import { checkSeatsForChange, readTenant } from "./seats.ts";
 import { stackSettings } from "./settings.ts";
 
@@ -108,11 +109,39 @@ export function declareUsers(state: DesiredState, objectIds: Map<string, string>
   return { entra, dataverse, fno };
 }
 
+/** The previous deployment of the stack, handed over by `d365-access` before it runs the program. */
+let applied: { deployment: unknown } | undefined;
+
+/** Called by the d365-access CLI with `stack.exportStack().deployment`, so guards can be checked. */
+export function setAppliedDeployment(deployment: unknown): void {
+  applied = { deployment };
+}
+
+/** Stops the program when the declared change exceeds a guard of users.yaml. */
+function enforceGuards(state: DesiredState): void {
+  if (Object.keys(state.guards).length === 0) return;
+  if (!applied) {
+    pulumi.log.warn(
+      "users.yaml has guards; they are enforced when run through d365-access, which reads the stack state first",
+    );
+    return;
+  }
+  const summary = summarizeChange(appliedResources(applied.deployment), declaredResources(state));
+  const violations = guardViolations(summary, state.guards);
+  if (violations.length) {
+    throw new pulumi.RunError(
+      `the change exceeds the guards of users.yaml; nothing was changed:\n  ${violations.join("\n  ")}\n` +
+        "  If the change is intended, raise the guard in users.yaml in the same pull request.",
+    );
+  }
+}
+
 /** The program run by `d365-access` (Automation API) and by the official CLI (main.ts). */
 export async function program(): Promise<Record<string, unknown>> {
   const root = process.env.D365_ACCESS_ROOT ?? process.cwd();
   const config = new pulumi.Config("d365-access");
   const state = loadOrStop(usersFiles(config), root);
+  enforceGuards(state);
   stackSettings(config, state, pulumi.getStack());
   const tenant = await readTenant(config);
   checkSeatsForChange(state, tenant);

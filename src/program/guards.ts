@@ -1,0 +1,168 @@
+/**
+ * The apply-time blast-radius guard (users.yaml `guards`). Before any resource is declared,
+ * the declared access is compared with what the stack applied last time (its state, exported
+ * by `d365-access` before the run); a change larger than a guard stops preview and up, so a
+ * pull request that would disable half the tenant fails its preview instead of its merge.
+ * Raising the guard is itself a reviewed change to users.yaml.
+ *
+ * The comparison is of declarations, not of live systems: drift undone by `--refresh` is not
+ * counted. Pure; tested in test/program/guards.test.ts.
+ */
+import type { DesiredState, Guards } from "../model/index.ts";
+
+/** One d365-access resource as the previous state recorded its inputs. */
+export interface AppliedResource {
+  system: "entra" | "dataverse" | "fno";
+  /** Lower-cased UPN. */
+  upn: string;
+  /** The environment for Dataverse and F&O. */
+  environment?: string;
+  /** License keys (Entra) or role keys (Dataverse, F&O) the resource declared. */
+  grants: string[];
+  /** Anything else that changes access when it changes (enabled, business unit, company). */
+  settings: string;
+}
+
+/** What a run would change, in the guards' terms. */
+export interface ChangeSummary {
+  usersChanged: string[];
+  usersRemoved: string[];
+  roleChanges: number;
+  licenseChanges: number;
+}
+
+const key = (r: Pick<AppliedResource, "system" | "upn" | "environment">) =>
+  `${r.system}|${r.upn}|${r.environment ?? ""}`;
+const sorted = (xs: string[]) => [...xs].map((x) => x.toLowerCase()).sort();
+
+/** The resources the program declares for `state`, in the same terms. */
+export function declaredResources(state: DesiredState): AppliedResource[] {
+  const out: AppliedResource[] = [];
+  for (const user of state.users) {
+    const upn = user.upn.toLowerCase();
+    out.push({
+      system: "entra",
+      upn,
+      grants: sorted(user.licenses.map((l) => [l.sku, ...l.disabledPlans.map((p) => `-${p}`)].join(" "))),
+      settings: JSON.stringify({ enabled: user.enabled }),
+    });
+    for (const a of user.dataverse) {
+      out.push({
+        system: "dataverse",
+        upn,
+        environment: a.environment,
+        grants: sorted(a.roles),
+        settings: JSON.stringify({ businessUnit: a.businessUnit?.toLowerCase() ?? null }),
+      });
+    }
+    for (const a of user.fno) {
+      out.push({
+        system: "fno",
+        upn,
+        environment: a.environment,
+        grants: sorted(
+          a.roles.flatMap((r) =>
+            r.legalEntities.length ? r.legalEntities.map((le) => `${r.role}@${le}`) : [r.role],
+          ),
+        ),
+        settings: JSON.stringify({ enabled: user.enabled, company: a.company.toLowerCase() }),
+      });
+    }
+  }
+  return out;
+}
+
+/** Reads the previous deployment's d365-access resources (from `stack.exportStack()`). */
+export function appliedResources(deployment: unknown): AppliedResource[] {
+  const resources =
+    (deployment as { resources?: { type?: string; inputs?: Record<string, unknown> }[] })?.resources ?? [];
+  const out: AppliedResource[] = [];
+  for (const r of resources) {
+    const match = /^pulumi-nodejs:dynamic\/(entra|dataverse|fno):User$/.exec(r.type ?? "");
+    const inputs = r.inputs;
+    if (!match || !inputs || typeof inputs.upn !== "string") continue;
+    const system = match[1] as AppliedResource["system"];
+    const upn = inputs.upn.toLowerCase();
+    if (system === "entra") {
+      const licenses = (inputs.licenses ?? []) as { sku: string; disabledPlans?: string[] }[];
+      out.push({
+        system,
+        upn,
+        grants: sorted(
+          licenses.map((l) => [l.sku, ...(l.disabledPlans ?? []).map((p) => `-${p}`)].join(" ")),
+        ),
+        settings: JSON.stringify({ enabled: inputs.enabled ?? true }),
+      });
+    } else if (system === "dataverse") {
+      out.push({
+        system,
+        upn,
+        environment: String(inputs.environment),
+        grants: sorted((inputs.roles ?? []) as string[]),
+        settings: JSON.stringify({
+          businessUnit: typeof inputs.businessUnit === "string" ? inputs.businessUnit.toLowerCase() : null,
+        }),
+      });
+    } else {
+      const roles = (inputs.roles ?? []) as { role: string; legalEntities?: string[] }[];
+      out.push({
+        system,
+        upn,
+        environment: String(inputs.environment),
+        grants: sorted(
+          roles.flatMap((r) =>
+            r.legalEntities?.length ? r.legalEntities.map((le) => `${r.role}@${le}`) : [r.role],
+          ),
+        ),
+        settings: JSON.stringify({
+          enabled: inputs.enabled ?? true,
+          company: String(inputs.company ?? "").toLowerCase(),
+        }),
+      });
+    }
+  }
+  return out;
+}
+
+/** Compares what was applied with what is declared now. */
+export function summarizeChange(applied: AppliedResource[], declared: AppliedResource[]): ChangeSummary {
+  const before = new Map(applied.map((r) => [key(r), r]));
+  const after = new Map(declared.map((r) => [key(r), r]));
+  const changed = new Set<string>();
+  const removed = new Set<string>();
+  let roleChanges = 0;
+  let licenseChanges = 0;
+  for (const k of new Set([...before.keys(), ...after.keys()])) {
+    const a = before.get(k);
+    const b = after.get(k);
+    const r = (a ?? b) as AppliedResource;
+    const oldGrants = new Set(a?.grants ?? []);
+    const newGrants = new Set(b?.grants ?? []);
+    const delta =
+      [...oldGrants].filter((g) => !newGrants.has(g)).length +
+      [...newGrants].filter((g) => !oldGrants.has(g)).length;
+    if (r.system === "entra") licenseChanges += delta;
+    else roleChanges += delta;
+    if (delta > 0 || a?.settings !== b?.settings) changed.add(r.upn);
+    if (r.system === "entra" && a && !b) removed.add(r.upn);
+  }
+  return {
+    usersChanged: [...changed].sort(),
+    usersRemoved: [...removed].sort(),
+    roleChanges,
+    licenseChanges,
+  };
+}
+
+/** The guards a change exceeds, one readable line each; empty when within limits. */
+export function guardViolations(summary: ChangeSummary, guards: Guards): string[] {
+  const checks: [keyof Guards, number, string][] = [
+    ["maxUsersChanged", summary.usersChanged.length, "users whose access changes"],
+    ["maxUsersRemoved", summary.usersRemoved.length, "users removed (their access revoked)"],
+    ["maxRoleChanges", summary.roleChanges, "role assignments added or removed"],
+    ["maxLicenseChanges", summary.licenseChanges, "license assignments added or removed"],
+  ];
+  return checks
+    .filter(([name, count]) => guards[name] !== undefined && count > (guards[name] as number))
+    .map(([name, count, what]) => `guards.${name} is ${guards[name]}, but this change has ${count} ${what}`);
+}

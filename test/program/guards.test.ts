@@ -1,0 +1,123 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { DesiredState, DesiredUser } from "../../src/model/index.ts";
+import {
+  appliedResources,
+  declaredResources,
+  guardViolations,
+  summarizeChange,
+} from "../../src/program/guards.ts";
+
+function user(upn: string, over: Partial<DesiredUser> = {}): DesiredUser {
+  return {
+    upn,
+    displayName: upn,
+    usageLocation: "US",
+    enabled: true,
+    manage: "adopt",
+    onRemove: "disable",
+    personas: [],
+    licenses: [{ sku: "DYN365_FINANCE", disabledPlans: [] }],
+    dataverse: [{ environment: "prod", roles: ["Basic User"] }],
+    fno: [
+      {
+        environment: "prod",
+        userId: upn.split("@")[0] ?? upn,
+        company: "USMF",
+        roles: [{ role: "LEDGERACCOUNTANT", legalEntities: [] }],
+      },
+    ],
+    source: { file: "users.yaml", line: 1, col: 1 },
+    ...over,
+  };
+}
+
+function state(users: DesiredUser[]): DesiredState {
+  return { files: ["users.yaml"], environments: [], users, rules: { sod: [] }, guards: {}, warnings: [] };
+}
+
+/** The previous deployment as exportStack() shows it: inputs as the program declared them. */
+function deployment(users: DesiredUser[]) {
+  return {
+    resources: [
+      { type: "pulumi:pulumi:Stack", inputs: {} },
+      ...users.flatMap((u) => [
+        {
+          type: "pulumi-nodejs:dynamic/entra:User",
+          inputs: { upn: u.upn, enabled: u.enabled, licenses: u.licenses, __provider: "x" },
+        },
+        ...u.dataverse.map((a) => ({
+          type: "pulumi-nodejs:dynamic/dataverse:User",
+          inputs: { upn: u.upn, environment: a.environment, roles: a.roles },
+        })),
+        ...u.fno.map((a) => ({
+          type: "pulumi-nodejs:dynamic/fno:User",
+          inputs: {
+            upn: u.upn,
+            environment: a.environment,
+            company: a.company,
+            enabled: u.enabled,
+            roles: a.roles,
+          },
+        })),
+      ]),
+    ],
+  };
+}
+
+test("an unchanged declaration is no change, whatever the case of UPNs", () => {
+  const users = [user("Ann@x.example"), user("bob@x.example")];
+  const summary = summarizeChange(
+    appliedResources(deployment(users)),
+    declaredResources(state([user("ann@X.example"), user("bob@x.example")])),
+  );
+  assert.deepEqual(summary, { usersChanged: [], usersRemoved: [], roleChanges: 0, licenseChanges: 0 });
+});
+
+test("added and removed users, roles, legal entities and licenses are counted", () => {
+  const before = [user("ann@x.example"), user("bob@x.example"), user("cid@x.example")];
+  const after = [
+    user("ann@x.example", {
+      fno: [
+        {
+          environment: "prod",
+          userId: "ann",
+          company: "USMF",
+          roles: [{ role: "LEDGERACCOUNTANT", legalEntities: ["USMF"] }],
+        },
+      ],
+    }),
+    user("bob@x.example", { enabled: false }),
+    user("dan@x.example", { licenses: [] }),
+  ];
+  const summary = summarizeChange(appliedResources(deployment(before)), declaredResources(state(after)));
+  assert.deepEqual(summary.usersChanged, [
+    "ann@x.example",
+    "bob@x.example",
+    "cid@x.example",
+    "dan@x.example",
+  ]);
+  assert.deepEqual(summary.usersRemoved, ["cid@x.example"]);
+  // ann: LEDGERACCOUNTANT → LEDGERACCOUNTANT@USMF (2); cid: 2 roles revoked; dan: 2 roles granted.
+  assert.equal(summary.roleChanges, 6);
+  assert.equal(summary.licenseChanges, 1); // cid's license; dan declares none
+});
+
+test("a first run counts every declared user as changed", () => {
+  const summary = summarizeChange(
+    appliedResources(undefined),
+    declaredResources(state([user("ann@x.example")])),
+  );
+  assert.deepEqual(summary.usersChanged, ["ann@x.example"]);
+  assert.equal(summary.roleChanges, 2);
+  assert.equal(summary.licenseChanges, 1);
+});
+
+test("guard violations name the guard, its limit and the count", () => {
+  const summary = { usersChanged: ["a", "b", "c"], usersRemoved: ["c"], roleChanges: 9, licenseChanges: 0 };
+  assert.deepEqual(guardViolations(summary, { maxUsersChanged: 2, maxUsersRemoved: 1, maxRoleChanges: 5 }), [
+    "guards.maxUsersChanged is 2, but this change has 3 users whose access changes",
+    "guards.maxRoleChanges is 5, but this change has 9 role assignments added or removed",
+  ]);
+  assert.deepEqual(guardViolations(summary, {}), []);
+});
