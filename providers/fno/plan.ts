@@ -371,8 +371,9 @@ export function matchUser(
  *     assigned disabled, restricted, then enabled: organization rows need the assignment row
  *     (reference §2.5), and an enabled row without them would apply in every company meanwhile;
  *  5. enable the user.
- * SYSTEMUSER, rule-based (`Automatic`) assignments and organization rows that are not legal
- * entities are never touched.
+ * SYSTEMUSER, rule-based (`Automatic`) assignments (a declared role held through a rule counts
+ * as present, with whatever organizations the rule gave it) and organization rows that are not
+ * legal entities are never touched.
  */
 export function planUser(
   desired: DesiredFnoUser,
@@ -441,11 +442,19 @@ export function planUser(
     }
   }
 
+  const ruleHeld = new Set<string>();
   for (const r of resolved.roles) {
-    const existing =
-      mine.find((a) => sameText(a.roleId, r.roleId)) ??
-      // A declared role held only through a rule (Automatic) counts as present: rules own it.
-      live.assignments.find((a) => sameText(a.userId, userId) && sameText(a.roleId, r.roleId));
+    // A declared role held through a rule (an Automatic row) is the rule's: present as far as we
+    // are concerned, and neither its status nor its organizations are ours to change.
+    if (
+      live.assignments.some(
+        (a) => sameText(a.userId, userId) && sameText(a.roleId, r.roleId) && !isOwnedAssignment(a),
+      )
+    ) {
+      ruleHeld.add(r.roleId);
+      continue;
+    }
+    const existing = mine.find((a) => sameText(a.roleId, r.roleId));
     const current = legalOrgsOf(r.roleId);
     const add = r.legalEntities.filter((le) => !current.some((o) => sameText(o.organizationId, le)));
     const remove = current.filter((o) => !r.legalEntities.some((le) => sameText(o.organizationId, le)));
@@ -479,7 +488,9 @@ export function planUser(
     userId,
     adopted: record !== undefined,
     operations: [...first, ...revoke, ...restrict, ...grant, ...last],
-    managedRoles: resolved.roles.map((r) => ({ role: r.roleId, legalEntities: r.legalEntities })),
+    managedRoles: resolved.roles
+      .filter((r) => !ruleHeld.has(r.roleId))
+      .map((r) => ({ role: r.roleId, legalEntities: r.legalEntities })),
   };
 }
 
@@ -566,15 +577,25 @@ export function liveView(
   // Role id -> the name the user wrote, for roles that still resolve (unresolvable ones are
   // reported by the next plan, not here).
   const declaredNames = new Map<string, string>();
+  const declared = new Map<string, DeclaredRole>();
   for (const d of previousRoles) {
     const one = resolveRoles([{ role: d.role, legalEntities: [] }], catalog).roles[0];
-    if (one) declaredNames.set(one.roleId.toLowerCase(), d.role);
+    if (one) {
+      declaredNames.set(one.roleId.toLowerCase(), d.role);
+      declared.set(one.roleId.toLowerCase(), d);
+    }
   }
-  const held = live.assignments
-    .filter((a) => sameText(a.userId, record.userId) && isOwnedAssignment(a) && sameText(a.status, "Enabled"))
+  const mine = live.assignments.filter((a) => sameText(a.userId, record.userId));
+  const held = mine
+    .filter((a) => isOwnedAssignment(a) && sameText(a.status, "Enabled"))
     .sort((a, b) => byText(a.roleId, b.roleId));
   const roles: DeclaredRole[] = [];
   const managedRoles: ManagedRole[] = [];
+  // Declared roles a rule holds are satisfied as declared (planUser leaves them to the rule).
+  for (const a of mine) {
+    const d = declared.get(a.roleId.toLowerCase());
+    if (d && !isOwnedAssignment(a) && !isSystemUserRole(a.roleId)) roles.push({ ...d });
+  }
   for (const a of held) {
     const legalEntities = normalizeLegalEntities(
       live.organizations

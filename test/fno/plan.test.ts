@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import {
   type DesiredFnoUser,
   type FnoLiveState,
+  type FnoOperation,
   FnoPlanError,
   type FnoRole,
   type FnoRoleAssignment,
@@ -200,6 +201,17 @@ describe("planUser", () => {
     assert.deepEqual(plan.managedRoles, [{ role: "LEDGERACCOUNTANT", legalEntities: [] }]);
     const none = planUser(desired({ roles: [] }), state, catalog);
     assert.deepEqual(none.operations, [{ kind: "removeRole", userId: "alice", roleId: "LEDGERACCOUNTANT" }]);
+  });
+
+  it("leaves a declared role held through a rule to the rule (status, organizations, removal)", () => {
+    const state = live({
+      assignments: [role("SYSTEMUSER"), role("VENDVENDORMANAGER", { mode: "Automatic", status: "Disabled" })],
+    });
+    const declared = [{ role: "Vendor manager", legalEntities: ["USMF"] }];
+    const plan = planUser(desired({ roles: declared }), state, catalog);
+    assert.deepEqual(plan.operations, []);
+    assert.deepEqual(plan.managedRoles, [], "not ours, so removal will not revoke it");
+    assert.deepEqual(liveView("alice", state, catalog, declared)?.roles, declared, "refresh shows no drift");
   });
 
   it("adds and removes exactly the declared legal entities, adding before removing", () => {
@@ -422,5 +434,144 @@ describe("liveView and planDiff", () => {
     ]);
     assert.deepEqual(planDiff({ ...inputs, roles: view.roles }, inputs).changed, ["roles"]);
     assert.equal(liveView("nobody", state, catalog, []), undefined);
+  });
+});
+
+describe("planUser, property-based (seeded random states)", () => {
+  // A tiny deterministic PRNG so failures reproduce.
+  const rng = (seed: number) => () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648;
+  };
+  const ids = catalog.map((r) => r.identifier);
+  const entities = ["USMF", "DEMF", "GBSI"];
+
+  /** Applies operations the way F&O would (deleting a role row cascades its organization rows). */
+  function apply(state: FnoLiveState, op: FnoOperation): FnoLiveState {
+    const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+    const users = [...state.users];
+    let assignments = [...state.assignments];
+    let organizations = [...state.organizations];
+    switch (op.kind) {
+      case "createUser":
+        users.push({ ...op.user });
+        assignments.push(role("SYSTEMUSER", { userId: op.userId }));
+        break;
+      case "updateUser": {
+        const i = users.findIndex((u) => same(u.userId, op.userId));
+        users[i] = { ...(users[i] as FnoUserRecord), ...op.changes };
+        break;
+      }
+      case "assignRole":
+        assert.ok(
+          !assignments.some((a) => same(a.userId, op.userId) && same(a.roleId, op.roleId)),
+          "duplicate row",
+        );
+        assignments.push(role(op.roleId, { userId: op.userId, status: op.enabled ? "Enabled" : "Disabled" }));
+        break;
+      case "enableRole":
+        assignments = assignments.map((a) =>
+          same(a.userId, op.userId) && same(a.roleId, op.roleId) ? { ...a, status: "Enabled" } : a,
+        );
+        break;
+      case "removeRole":
+        assignments = assignments.filter((a) => !(same(a.userId, op.userId) && same(a.roleId, op.roleId)));
+        organizations = organizations.filter(
+          (o) => !(same(o.userId, op.userId) && same(o.roleId, op.roleId)),
+        );
+        break;
+      case "addRoleOrganization":
+        assert.ok(
+          assignments.some((a) => same(a.userId, op.userId) && same(a.roleId, op.roleId)),
+          "org before role",
+        );
+        organizations.push(org(op.roleId, op.organizationId, op.userId));
+        break;
+      case "removeRoleOrganization":
+        organizations = organizations.filter(
+          (o) =>
+            !(
+              same(o.userId, op.userId) &&
+              same(o.roleId, op.roleId) &&
+              same(o.organizationId, op.organizationId)
+            ),
+        );
+        break;
+      case "deleteUser":
+        assert.fail("planUser never deletes");
+    }
+    return { users, assignments, organizations };
+  }
+
+  /** Roles that are enabled and apply in every company, per user. */
+  const unrestricted = (s: FnoLiveState, userId: string) =>
+    s.assignments
+      .filter((a) => a.userId === userId && a.status === "Enabled" && a.roleId !== "SYSTEMUSER")
+      .filter((a) => !s.organizations.some((o) => o.userId === userId && o.roleId === a.roleId))
+      .map((a) => a.roleId);
+
+  it("converges in one pass, is idempotent, never widens access mid-way and touches only its user", () => {
+    for (let seed = 1; seed <= 300; seed++) {
+      const r = rng(seed);
+      const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
+      const subset = <T>(xs: readonly T[]): T[] => xs.filter(() => r() < 0.4);
+      const exists = r() < 0.7;
+      let state: FnoLiveState = {
+        users: exists ? [bob, user({ enabled: r() < 0.5, company: pick(entities) })] : [bob],
+        assignments: [
+          role("VENDVENDORMANAGER", { userId: "bob" }),
+          ...(exists
+            ? [
+                role("SYSTEMUSER"),
+                ...subset(ids.filter((i) => i !== "SYSTEMUSER")).map((i) =>
+                  role(i, {
+                    status: r() < 0.2 ? "Disabled" : "Enabled",
+                    mode: r() < 0.15 ? "Automatic" : "Manual",
+                  }),
+                ),
+              ]
+            : []),
+        ],
+        organizations: [org("VENDVENDORMANAGER", "DEMF", "bob")],
+      };
+      if (exists) {
+        for (const a of state.assignments.filter((a) => a.userId === "alice" && a.roleId !== "SYSTEMUSER")) {
+          state = {
+            ...state,
+            organizations: [...state.organizations, ...subset(entities).map((e) => org(a.roleId, e))],
+          };
+        }
+      }
+      const roles = subset(
+        ids.filter((i) => i !== "SYSTEMUSER" && (!i.startsWith("VEND") || i === "VENDVENDORMANAGER")),
+      ).map((i) => ({
+        role: r() < 0.5 ? i.toLowerCase() : (catalog.find((c) => c.identifier === i)?.name ?? i),
+        legalEntities: subset(entities),
+      }));
+      const want = desired({ enabled: r() < 0.7, company: pick(entities), roles });
+      const start = state;
+      const before = new Set(unrestricted(state, "alice"));
+      const plan = planUser(want, state, catalog);
+      for (const op of plan.operations) {
+        assert.equal(op.userId, "alice", `seed ${seed}: touched ${op.userId}`);
+        assert.ok(!("roleId" in op) || op.roleId !== "SYSTEMUSER", `seed ${seed}: touched SYSTEMUSER`);
+        state = apply(state, op);
+        for (const roleId of unrestricted(state, "alice")) {
+          const declared = plan.managedRoles.find((m) => m.role === roleId);
+          const endsUnrestricted = declared?.legalEntities.length === 0;
+          assert.ok(before.has(roleId) || endsUnrestricted, `seed ${seed}: ${roleId} unrestricted mid-way`);
+        }
+      }
+      assert.deepEqual(planUser(want, state, catalog).operations, [], `seed ${seed}: not converged`);
+      assert.deepEqual(
+        state.assignments.filter((a) => a.userId === "bob"),
+        start.assignments.filter((a) => a.userId === "bob"),
+      );
+      assert.deepEqual(
+        state.assignments.filter((a) => a.userId === "alice" && a.mode === "Automatic"),
+        start.assignments.filter((a) => a.userId === "alice" && a.mode === "Automatic"),
+        `seed ${seed}: rule-based rows changed`,
+      );
+    }
   });
 });
