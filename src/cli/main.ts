@@ -67,9 +67,16 @@ if (import.meta.main) {
       process.exitCode = code;
     },
     (err: unknown) => {
-      process.stderr.write(
-        `d365-access: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-      );
+      // Errors raised on purpose (API answers, settings, usage) are one actionable line; a
+      // stack trace is for the unexpected, or when D365_ACCESS_DEBUG is set.
+      const known = err instanceof Error && ["ApiError", "SettingsError", "UsageError"].includes(err.name);
+      const text =
+        err instanceof Error
+          ? known && !process.env.D365_ACCESS_DEBUG
+            ? String(err)
+            : (err.stack ?? err.message)
+          : String(err);
+      process.stderr.write(`d365-access: ${text}\n`);
       process.exitCode = 1;
     },
   );

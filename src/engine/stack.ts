@@ -65,7 +65,9 @@ export function engineEnvironment(root: string, stack: string): Record<string, s
 }
 
 /** Thrown for set-up problems the user must fix (exit code 2, no stack trace). */
-export class UsageError extends Error {}
+export class UsageError extends Error {
+  override name = "UsageError";
+}
 
 /** The `pulumi` the toolchain linked into `.tools/bin` (scripts/toolchain). */
 export async function pulumiCommand(root: string): Promise<PulumiCommand> {

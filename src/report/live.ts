@@ -87,7 +87,7 @@ export async function readLiveAccess(
       for (const user of fnoUsers) {
         const upn = user.alias.toLowerCase();
         const desired = state.users.find((u) => u.upn.toLowerCase() === upn);
-        if (!desired || !user.enabled) continue;
+        if (!desired) continue;
         // Name each live role the way users.yaml wrote it (identifier or label), so they compare.
         const entries = assignments
           .filter((a) => a.userId.toLowerCase() === user.userId.toLowerCase() && a.status === "Enabled")
@@ -112,7 +112,7 @@ export async function readLiveAccess(
               .sort();
             return entities.length ? `${written} [${entities.join(", ")}]` : written;
           });
-        const account = `user ${user.userId} (${user.company.toUpperCase()})`;
+        const account = `user ${user.userId} (${user.company.toUpperCase()}${user.enabled ? "" : ", disabled"})`;
         cellsOf(upn)[column.key] = [account, ...entries.sort((a, b) => a.localeCompare(b))];
       }
     }

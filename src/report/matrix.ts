@@ -78,7 +78,7 @@ export function declaredCell(user: DesiredUser, column: MatrixColumn): MatrixCel
       const access = user.fno.find((f) => f.environment === column.environment);
       if (!access) return [];
       return [
-        `user ${access.userId} (${access.company})`,
+        `user ${access.userId} (${access.company}${user.enabled ? "" : ", disabled"})`,
         ...access.roles.map((r) =>
           r.legalEntities.length ? `${r.role} [${r.legalEntities.join(", ")}]` : r.role,
         ),

@@ -77,10 +77,10 @@ function edit(from: string | RegExp, to: string): void {
 test("5a: the first up creates everything and the sandbox holds exactly the declared access", async () => {
   const preview = await project.cli(["preview"]);
   assert.equal(preview.code, 0, preview.output);
-  assert.match(preview.stdout, /\+ 17 to create/); // stack + 6 Entra + 5 Dataverse + 5 F&O
+  assert.match(preview.stdout, /\+ 18 to create/); // stack + 6 Entra + 5 Dataverse + 6 F&O
   const up = await project.cli(["up", "--yes"]);
   assert.equal(up.code, 0, up.output);
-  assert.match(up.stdout, /\+ 17 created/);
+  assert.match(up.stdout, /\+ 18 created/);
   await assertSandboxMatches(project);
   const nestor = await project.live("nestor.wilke@contoso.example");
   assert.ok(nestor.entra, "the manage: create user exists in Entra");
@@ -89,7 +89,7 @@ test("5a: the first up creates everything and the sandbox holds exactly the decl
 test("5b: a second preview reports no changes", async () => {
   const preview = await project.cli(["preview", "--expect-no-changes"]);
   assert.equal(preview.code, 0, preview.output);
-  assert.match(preview.stdout, /17 unchanged/);
+  assert.match(preview.stdout, /18 unchanged/);
   assert.deepEqual(steps(preview.stdout), []);
 });
 
