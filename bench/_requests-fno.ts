@@ -4,32 +4,8 @@
  * unchanged users, and the state bytes of one `fno:User` resource.
  */
 import { requestCounter } from "../providers/core/http.ts";
-import { shimSource } from "../providers/core/shim.ts";
 import { type FnoUserInputs, type FnoUserOutputs, provider as fno } from "../providers/fno/resources.ts";
-import type { BenchContext, Scenario } from "./requests.ts";
-
-/** Bytes the engine stores for one resource: inputs and outputs, each with `__provider` (as requests.ts counts). */
-function stateBytes(inputs: object, outputs: object): number {
-  const shim = shimSource("fno/resources");
-  return Buffer.byteLength(
-    JSON.stringify({ inputs: { ...inputs, __provider: shim }, outputs: { ...outputs, __provider: shim } }),
-  );
-}
-
-/** Runs `tasks` with at most `n` at once (the engine's parallelism). */
-async function pool<T>(n: number, tasks: (() => Promise<T>)[]): Promise<T[]> {
-  const results: T[] = [];
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: n }, async () => {
-      while (next < tasks.length) {
-        const i = next++;
-        results[i] = await (tasks[i] as () => Promise<T>)();
-      }
-    }),
-  );
-  return results;
-}
+import { type BenchContext, pool, type Scenario, stateBytes } from "./_shared.ts";
 
 /** The F&O scenarios. */
 export function fnoScenarios(ctx: BenchContext): Scenario[] {
@@ -63,7 +39,7 @@ export function fnoScenarios(ctx: BenchContext): Scenario[] {
         return {
           requests: requestCounter.total,
           detail: requestCounter.snapshot().byOperation,
-          stateBytes: stateBytes(inputs, res.outs as FnoUserOutputs),
+          stateBytes: stateBytes("fno/resources", inputs, res.outs as FnoUserOutputs),
         };
       },
     },
@@ -126,7 +102,7 @@ export function fnoScenarios(ctx: BenchContext): Scenario[] {
         return {
           requests: requestCounter.total,
           detail: requestCounter.snapshot().byOperation,
-          stateBytes: stateBytes(states[0] as object, states[0] as object),
+          stateBytes: stateBytes("fno/resources", states[0] as object, states[0] as object),
         };
       },
     },

@@ -16,54 +16,15 @@
 import process from "node:process";
 import { requestCounter } from "../providers/core/http.ts";
 import { configureRuntime, resetRuntime } from "../providers/core/runtime.ts";
-import { shimSource } from "../providers/core/shim.ts";
 import {
   type EntraUserInputs,
   type EntraUserOutputs,
   provider as entra,
 } from "../providers/entra/resources.ts";
-import { type RunningSandbox, startSandbox } from "../sandbox/index.ts";
+import { startSandbox } from "../sandbox/index.ts";
+import { dataverseScenarios } from "./_requests-dataverse.ts";
 import { fnoScenarios } from "./_requests-fno.ts";
-import { dataverseScenarios } from "./requests-dataverse.ts";
-
-/** What every scenario gets. */
-export interface BenchContext {
-  sandbox: RunningSandbox;
-  /** How many unchanged users the refresh scenarios read. */
-  users: number;
-  /** Starts a new "run": fresh runtime (clients, caches) configured for the sandbox, counters at zero. */
-  newRun(): void;
-}
-
-/** One measurement. */
-export interface Scenario {
-  system: string;
-  name: string;
-  run(): Promise<{ requests: number; detail?: Record<string, number>; stateBytes?: number }>;
-}
-
-/** Bytes the engine stores for one resource: inputs and outputs, each carrying `__provider`. */
-export function stateBytes(implementation: string, inputs: object, outputs: object): number {
-  const shim = shimSource(implementation);
-  return Buffer.byteLength(
-    JSON.stringify({ inputs: { ...inputs, __provider: shim }, outputs: { ...outputs, __provider: shim } }),
-  );
-}
-
-/** Runs `tasks` with at most `n` at once (the engine's parallelism). */
-async function pool<T>(n: number, tasks: (() => Promise<T>)[]): Promise<T[]> {
-  const results: T[] = [];
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: n }, async () => {
-      while (next < tasks.length) {
-        const i = next++;
-        results[i] = await (tasks[i] as () => Promise<T>)();
-      }
-    }),
-  );
-  return results;
-}
+import { type BenchContext, pool, type Scenario, stateBytes } from "./_shared.ts";
 
 // ------------------------------------------------------------------------------------ Entra --
 

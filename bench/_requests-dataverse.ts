@@ -3,41 +3,18 @@
  * strategy, which is how providers/dataverse/resources.ts chose the just-in-time path), to
  * refresh 1,000 unchanged users, and to preview them unchanged; state bytes per resource.
  *
- * Kept apart from bench/requests.ts (which imports it) so the two systems' engineers do not edit
- * one file; it imports only types from there, because that module runs the benchmark on import.
+ * Kept apart from bench/requests.ts (which imports it); shared pieces are in bench/_shared.ts.
  */
 import { requestCounter } from "../providers/core/http.ts";
-import { shimSource } from "../providers/core/shim.ts";
 import {
   type DataverseUserInputs,
   type DataverseUserOutputs,
   presenceWait,
   provider,
 } from "../providers/dataverse/resources.ts";
-import type { BenchContext, Scenario } from "./requests.ts";
+import { type BenchContext, pool, type Scenario, stateBytes } from "./_shared.ts";
 
 const ENV = "contoso-demo";
-
-function bytes(inputs: object, outputs: object): number {
-  const shim = shimSource("dataverse/resources");
-  return Buffer.byteLength(
-    JSON.stringify({ inputs: { ...inputs, __provider: shim }, outputs: { ...outputs, __provider: shim } }),
-  );
-}
-
-async function pool<T>(n: number, tasks: (() => Promise<T>)[]): Promise<T[]> {
-  const results: T[] = [];
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: n }, async () => {
-      while (next < tasks.length) {
-        const i = next++;
-        results[i] = await (tasks[i] as () => Promise<T>)();
-      }
-    }),
-  );
-  return results;
-}
 
 /** The Dataverse scenarios. */
 export function dataverseScenarios(ctx: BenchContext): Scenario[] {
@@ -98,7 +75,7 @@ export function dataverseScenarios(ctx: BenchContext): Scenario[] {
       return {
         requests: requestCounter.total,
         detail: requestCounter.snapshot().byOperation,
-        stateBytes: bytes(inputs, res.outs as DataverseUserOutputs),
+        stateBytes: stateBytes("dataverse/resources", inputs, res.outs as DataverseUserOutputs),
       };
     },
   });
@@ -170,7 +147,11 @@ export function dataverseScenarios(ctx: BenchContext): Scenario[] {
         return {
           requests: refresh,
           detail: { ...refreshDetail, "preview (check+diff) of the same users": preview },
-          stateBytes: bytes({ upn: first.upn, objectId: first.objectId, environment: ENV, roles }, first),
+          stateBytes: stateBytes(
+            "dataverse/resources",
+            { upn: first.upn, objectId: first.objectId, environment: ENV, roles },
+            first,
+          ),
         };
       },
     },
