@@ -5,13 +5,12 @@
  * from providers/: what the tests assert is what Graph, Dataverse and F&O answer.
  */
 import { execFile } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { FaultUpdate } from "../../sandbox/index.ts";
 import { startTestSandbox, type TestSandbox } from "../sandbox/helpers.ts";
-
-const repo = path.resolve(import.meta.dirname, "..", "..");
+import { copyProject } from "../support/project.ts";
 
 export interface CliResult {
   code: number;
@@ -59,21 +58,7 @@ export function steps(output: string): string[] {
 export async function createProject(options: { faults?: FaultUpdate } = {}): Promise<E2EProject> {
   const sandbox = await startTestSandbox(options.faults ? { faults: options.faults } : {});
   const dir = mkdtempSync(path.join(tmpdir(), "d365-e2e-"));
-  for (const entry of [
-    "package.json",
-    "Pulumi.yaml",
-    "users.yaml",
-    "bin",
-    "scripts",
-    "src",
-    "providers",
-    "schemas",
-    "stacks",
-  ]) {
-    cpSync(path.join(repo, entry), path.join(dir, entry), { recursive: true });
-  }
-  symlinkSync(path.join(repo, "node_modules"), path.join(dir, "node_modules"));
-  symlinkSync(path.join(repo, ".tools"), path.join(dir, ".tools"));
+  copyProject(dir, ["users.yaml", "schemas", "stacks"]);
   mkdirSync(path.join(dir, ".sandbox"));
   // The sandbox stack reads .sandbox/endpoints.json, as after `d365-access sandbox start`.
   cpSync(path.join(sandbox.sandbox.stateDir, "endpoints.json"), path.join(dir, ".sandbox", "endpoints.json"));

@@ -5,33 +5,16 @@
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import { promisify } from "node:util";
+import { copyProject, repo } from "../support/project.ts";
 
 const exec = promisify(execFile);
-const repo = path.resolve(import.meta.dirname, "..", "..");
 const PROGRAM = ["--program", "test/fixtures/canary-program.ts"];
 const STACK = ["--stack", "canary", "--color", "never"];
-
-/** A copy of the project's runnable parts; node_modules and .tools are linked, not copied. */
-function copyProject(to: string): void {
-  for (const entry of [
-    "package.json",
-    "Pulumi.yaml",
-    "bin",
-    "scripts",
-    "src",
-    "providers",
-    "test/fixtures",
-  ]) {
-    cpSync(path.join(repo, entry), path.join(to, entry), { recursive: true });
-  }
-  symlinkSync(path.join(repo, "node_modules"), path.join(to, "node_modules"));
-  symlinkSync(path.join(repo, ".tools"), path.join(to, ".tools"));
-}
 
 async function cli(project: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
   const env = { ...process.env, PULUMI_CONFIG_PASSPHRASE: "canary-test" } as Record<
@@ -59,7 +42,7 @@ let second = "";
 before(() => {
   first = mkdtempSync(path.join(tmpdir(), "d365-canary-a-"));
   second = mkdtempSync(path.join(tmpdir(), "d365-canary-b-"));
-  copyProject(first);
+  copyProject(first, ["test/fixtures"]);
 });
 after(() => {
   rmSync(first, { recursive: true, force: true });
