@@ -480,6 +480,16 @@ function normalizeUser(
     );
   }
 
+  // Deleting is for accounts this tool created: an adopted account (mail, Teams, other apps) is
+  // left as found on removal, apart from the access this tool granted (providers/entra).
+  if ((u.manage ?? d.manage ?? "adopt") === "adopt" && (u.onRemove ?? d.onRemove) === "delete") {
+    error(
+      u.onRemove ? at(placed, "onRemove") : at(placed, "upn"),
+      "delete-adopted-user",
+      `onRemove: delete${u.onRemove ? "" : " (from defaults)"} applies only to users d365-access creates (manage: create); an adopted user is never deleted: set manage: create or onRemove: disable`,
+    );
+  }
+
   // Dataverse, per environment that has it.
   const dataverse: DesiredDataverseAccess[] = [];
   const fno: DesiredFnoAccess[] = [];
