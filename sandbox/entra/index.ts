@@ -113,6 +113,18 @@ function tokenError(
   };
 }
 
+/** AADSTS900144: a required form parameter is absent (400 invalid_request). */
+function missingParameter(ctx: ServiceContext, req: SandboxRequest, name: string): SandboxResponse {
+  return tokenError(
+    ctx,
+    req,
+    400,
+    "invalid_request",
+    900144,
+    `The request body must contain the following parameter: '${name}'.`,
+  );
+}
+
 function knownTenant(ctx: ServiceContext, tenant: string): boolean {
   const entra = ctx.state.entra;
   return (
@@ -175,14 +187,7 @@ function authenticateClient(
     secret ??= decodeURIComponent(pass ?? "");
   }
   if (!clientId) {
-    return tokenError(
-      ctx,
-      req,
-      400,
-      "invalid_request",
-      900144,
-      "The request body must contain the following parameter: 'client_id'.",
-    );
+    return missingParameter(ctx, req, "client_id");
   }
   const app = ctx.state.entra.apps.find((a) => a.appId.toLowerCase() === clientId.toLowerCase());
   if (!app) {
@@ -221,14 +226,7 @@ function authenticateClient(
     );
   }
   if (form.get("client_assertion_type") !== ASSERTION_TYPE) {
-    return tokenError(
-      ctx,
-      req,
-      400,
-      "invalid_request",
-      900144,
-      "The request body must contain the following parameter: 'client_assertion_type'.",
-    );
+    return missingParameter(ctx, req, "client_assertion_type");
   }
   return verifyAssertion(ctx, req, app, assertion, deps);
 }
@@ -318,15 +316,7 @@ function token(ctx: ServiceContext, req: SandboxRequest, tenant: string, deps: E
   }
   const form = parseForm(req.rawBody);
   const grant = form.get("grant_type");
-  if (!grant)
-    return tokenError(
-      ctx,
-      req,
-      400,
-      "invalid_request",
-      900144,
-      "The request body must contain the following parameter: 'grant_type'.",
-    );
+  if (!grant) return missingParameter(ctx, req, "grant_type");
   if (grant !== "client_credentials") {
     return tokenError(
       ctx,
@@ -340,15 +330,7 @@ function token(ctx: ServiceContext, req: SandboxRequest, tenant: string, deps: E
   const client = authenticateClient(ctx, req, form, deps, tenant);
   if ("status" in client) return client;
   const scopeParam = form.get("scope");
-  if (!scopeParam)
-    return tokenError(
-      ctx,
-      req,
-      400,
-      "invalid_request",
-      900144,
-      "The request body must contain the following parameter: 'scope'.",
-    );
+  if (!scopeParam) return missingParameter(ctx, req, "scope");
   // OIDC scopes ride along in some clients' requests; they do not name a resource.
   const scopes = scopeParam
     .split(/\s+/)
