@@ -6,25 +6,10 @@
  * The container name "Resources" is UNCONFIRMED.
  */
 
-import { FNO_ENTITY_SETS, FNO_ENUMS, FNO_NAMESPACE, type FnoPropertyDef } from "./model.ts";
+import { edmType, FNO_ENTITY_SETS, FNO_ENUMS, FNO_NAMESPACE, type FnoPropertyDef } from "./model.ts";
 
 function xmlEscape(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
-}
-
-function edmType(p: FnoPropertyDef): string {
-  switch (p.type.kind) {
-    case "string":
-      return "Edm.String";
-    case "boolean":
-      return "Edm.Boolean";
-    case "int32":
-      return "Edm.Int32";
-    case "guid":
-      return "Edm.Guid";
-    case "enum":
-      return `${FNO_NAMESPACE}.${p.type.enumName}`;
-  }
 }
 
 function propertyXml(p: FnoPropertyDef): string {

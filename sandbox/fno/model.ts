@@ -329,3 +329,19 @@ export function findProperty(def: FnoEntitySetDef, name: string): FnoPropertyDef
 export function qualifiedType(def: FnoEntitySetDef): string {
   return `${FNO_NAMESPACE}.${def.entityType}`;
 }
+
+/** The Edm type name of a property, as `$metadata` declares it and as `$filter` type checks name it. */
+export function edmType(p: FnoPropertyDef): string {
+  switch (p.type.kind) {
+    case "string":
+      return "Edm.String";
+    case "boolean":
+      return "Edm.Boolean";
+    case "int32":
+      return "Edm.Int32";
+    case "guid":
+      return "Edm.Guid";
+    case "enum":
+      return `${FNO_NAMESPACE}.${p.type.enumName}`;
+  }
+}

@@ -25,6 +25,7 @@ import {
   walkExpression,
 } from "../core/odata.ts";
 import {
+  edmType,
   FNO_ENUMS,
   FNO_NAMESPACE,
   type FnoEntityRow,
@@ -61,19 +62,7 @@ function unknownProperty(def: FnoEntitySetDef, name: string): FnoQueryError {
 function operandType(def: FnoEntitySetDef, node: ODataExpression): string | undefined {
   if (node.kind === "property") {
     const p = findProperty(def, node.path[0] as string);
-    if (!p) return undefined;
-    switch (p.type.kind) {
-      case "string":
-        return "Edm.String";
-      case "boolean":
-        return "Edm.Boolean";
-      case "int32":
-        return "Edm.Int32";
-      case "guid":
-        return "Edm.Guid";
-      case "enum":
-        return `${FNO_NAMESPACE}.${p.type.enumName}`;
-    }
+    return p ? edmType(p) : undefined;
   }
   if (node.kind === "literal") {
     switch (node.type) {
