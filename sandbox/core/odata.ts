@@ -92,14 +92,17 @@ const DATETIME = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-
 const NUMBER = /^-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?[mMdDfFlL]?(?![\w.])/;
 const IDENT = /^[A-Za-z_$@][A-Za-z0-9_.]*/;
 
-function readQuoted(text: string, start: number): { value: string; end: number } {
-  // start points at the opening quote; '' inside is one quote (ABNF SQUOTE-in-string).
+/**
+ * Reads the single-quoted literal whose opening quote is at `start`; `''` inside stands for one
+ * quote (ABNF SQUOTE-in-string). `end` is the index after the closing quote; `undefined` means the
+ * literal is unterminated (each caller reports that in its own service's terms).
+ */
+export function scanQuotedLiteral(text: string, start: number): { value: string; end: number } | undefined {
   let i = start + 1;
   let out = "";
   for (;;) {
     const ch = text[i];
-    if (ch === undefined)
-      throw new ODataSyntaxError(`Unterminated string literal at position ${start}.`, text, start);
+    if (ch === undefined) return undefined;
     if (ch === "'") {
       if (text[i + 1] === "'") {
         out += "'";
@@ -111,6 +114,12 @@ function readQuoted(text: string, start: number): { value: string; end: number }
     out += ch;
     i++;
   }
+}
+
+function readQuoted(text: string, start: number): { value: string; end: number } {
+  const literal = scanQuotedLiteral(text, start);
+  if (!literal) throw new ODataSyntaxError(`Unterminated string literal at position ${start}.`, text, start);
+  return literal;
 }
 
 function tokenize(text: string): Token[] {
@@ -387,6 +396,31 @@ export function parseFilter(text: string): ODataExpression {
     if (err instanceof ODataSyntaxError) err.option = "$filter";
     throw err;
   }
+}
+
+const COMPARISON_KIND: Partial<Record<ODataBinaryOperator, string>> = {
+  eq: "Equal",
+  ne: "NotEqual",
+  gt: "GreaterThan",
+  ge: "GreaterThanOrEqual",
+  lt: "LessThan",
+  le: "LessThanOrEqual",
+};
+
+/**
+ * The operator kind name Microsoft's OData library uses for a comparison in its error messages
+ * (`Equal`, `GreaterThan`, ...); `undefined` for `and`/`or`/`has`/`in`.
+ */
+export function comparisonOperatorKind(op: ODataBinaryOperator): string | undefined {
+  return COMPARISON_KIND[op];
+}
+
+/**
+ * The message Dataverse and F&O (both on Microsoft's OData library) give for a comparison whose
+ * operand types do not match; each service wraps it in its own error shape.
+ */
+export function incompatibleOperandsMessage(left: string, right: string, op: ODataBinaryOperator): string {
+  return `A binary operator with incompatible types was detected. Found operand types '${left}' and '${right}' for operator kind '${comparisonOperatorKind(op) ?? op}'.`;
 }
 
 /** Visits every node of an expression, depth first (for services validating what they allow). */

@@ -8,6 +8,8 @@
  *     `OrganizationType=Microsoft.Dynamics.DataEntities.OmInternalOrganizationType'LegalEntity'`.
  */
 
+import { scanQuotedLiteral } from "../core/odata.ts";
+
 /** One value in a key predicate. */
 export type KeyLiteral =
   | { type: "string"; value: string }
@@ -41,22 +43,9 @@ export class KeySyntaxError extends Error {
 }
 
 function readQuoted(text: string, start: number): { value: string; end: number } {
-  let out = "";
-  let i = start + 1;
-  for (;;) {
-    const ch = text[i];
-    if (ch === undefined) throw new KeySyntaxError(`Unterminated string literal in key '${text}'.`);
-    if (ch === "'") {
-      if (text[i + 1] === "'") {
-        out += "'";
-        i += 2;
-        continue;
-      }
-      return { value: out, end: i + 1 };
-    }
-    out += ch;
-    i++;
-  }
+  const literal = scanQuotedLiteral(text, start);
+  if (!literal) throw new KeySyntaxError(`Unterminated string literal in key '${text}'.`);
+  return literal;
 }
 
 function parseLiteral(text: string): KeyLiteral {
