@@ -7,6 +7,7 @@
  * https://learn.microsoft.com/power-apps/developer/data-platform/aad-group-team (JIT by alternate key)
  * https://learn.microsoft.com/power-platform/admin/create-edit-business-units (roles on BU change)
  */
+import { incompatibleOperandsMessage } from "../core/odata.ts";
 import type { SandboxRequest, SandboxResponse, ServiceContext } from "../core/types.ts";
 import {
   badQuery,
@@ -133,9 +134,7 @@ function resolveSystemUser(call: Call, key: string, jit: boolean): SystemUserRow
   }
   const oid = (alt[1] as string).toLowerCase();
   if (!isGuid(oid)) {
-    throw badQuery(
-      `A binary operator with incompatible types was detected. Found operand types 'Edm.Guid' and 'Edm.String' for operator kind 'Equal'.`,
-    );
+    throw badQuery(incompatibleOperandsMessage("Edm.Guid", "Edm.String", "eq"));
   }
   const existing = call.env.systemUsers.find((u) => u.azureactivedirectoryobjectid?.toLowerCase() === oid);
   const entraUser = call.ctx.state.entra.users.find((u) => u.id.toLowerCase() === oid);

@@ -12,8 +12,10 @@
 import {
   applyOrderBy,
   caseSensitiveLookup,
+  comparisonOperatorKind,
   type EvaluateOptions,
   evaluateFilter,
+  incompatibleOperandsMessage,
   ODataEvaluationError,
   type ODataExpression,
   type ODataQueryOptions,
@@ -31,15 +33,6 @@ export const MAX_PAGE_SIZE = 5000;
 
 /** Functions Dataverse's Web API accepts in `$filter` (standard query functions). */
 const FUNCTIONS = ["contains", "startswith", "endswith"];
-
-const OPERATOR_KIND: Record<string, string> = {
-  eq: "Equal",
-  ne: "NotEqual",
-  gt: "GreaterThan",
-  ge: "GreaterThanOrEqual",
-  lt: "LessThan",
-  le: "LessThanOrEqual",
-};
 
 /** A navigation property an entity can expand. */
 export interface Navigation {
@@ -96,7 +89,7 @@ function checkFilter(entity: EntityInfo, expression: ODataExpression): void {
     if (node.kind === "call" && !FUNCTIONS.includes(node.name)) {
       throw badQuery(`'${node.name}' is an unknown function or is not supported in $filter.`);
     }
-    if (node.kind === "binary" && OPERATOR_KIND[node.op]) {
+    if (node.kind === "binary" && comparisonOperatorKind(node.op)) {
       // Dataverse types its columns: comparing a GUID column with a quoted string is refused.
       const pairs: [ODataExpression, ODataExpression][] = [
         [node.left, node.right],
@@ -106,9 +99,7 @@ function checkFilter(entity: EntityInfo, expression: ODataExpression): void {
         if (a.kind !== "property" || b.kind !== "literal" || b.type !== "string") continue;
         const last = a.path[a.path.length - 1] as string;
         if (entity.guidColumns.includes(last) || entity.lookups.includes(last)) {
-          throw badQuery(
-            `A binary operator with incompatible types was detected. Found operand types 'Edm.Guid' and 'Edm.String' for operator kind '${OPERATOR_KIND[node.op]}'.`,
-          );
+          throw badQuery(incompatibleOperandsMessage("Edm.Guid", "Edm.String", node.op));
         }
       }
     }

@@ -18,6 +18,7 @@ import {
   applyOrderBy,
   type EvaluateOptions,
   evaluateFilter,
+  incompatibleOperandsMessage,
   type ODataExpression,
   type ODataQueryOptions,
   ODataSyntaxError,
@@ -85,15 +86,6 @@ function operandType(def: FnoEntitySetDef, node: ODataExpression): string | unde
   return undefined;
 }
 
-const OPERATOR_KIND: Record<string, string> = {
-  eq: "Equal",
-  ne: "NotEqual",
-  gt: "GreaterThan",
-  ge: "GreaterThanOrEqual",
-  lt: "LessThan",
-  le: "LessThanOrEqual",
-};
-
 function compatible(a: string, b: string): boolean {
   if (a === "null" || b === "null" || a === b) return true;
   // A GUID property may be compared with a quoted string and vice versa.
@@ -143,9 +135,7 @@ function validateFilter(def: FnoEntitySetDef, expression: ODataExpression): void
         if (left === undefined || right === undefined) break; // nested expressions: checked at their own level
         const isEnum = (t: string) => t.startsWith(`${FNO_NAMESPACE}.`);
         if (!compatible(left, right)) {
-          throw new FnoQueryError(
-            `A binary operator with incompatible types was detected. Found operand types '${left}' and '${right}' for operator kind '${OPERATOR_KIND[node.op] ?? node.op}'.`,
-          );
+          throw new FnoQueryError(incompatibleOperandsMessage(left, right, node.op));
         }
         if ((isEnum(left) || isEnum(right)) && node.op !== "eq" && node.op !== "ne") {
           throw new FnoQueryError(`Enum values can only be compared with 'eq' and 'ne'.`);
