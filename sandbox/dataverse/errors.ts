@@ -89,6 +89,18 @@ export function dataverseError(
   return dataverseJson(req, status, { error }, extra);
 }
 
+/**
+ * A loud 501 for what the sandbox does not emulate. Deliberately bare (no Dataverse headers): it is
+ * the sandbox speaking, not an answer real Dataverse would give.
+ */
+export function notEmulated(message: string): SandboxResponse {
+  return {
+    status: 501,
+    headers: { "Content-Type": "application/json" },
+    body: { error: { code: DataverseErrorCode.queryParse, message } },
+  };
+}
+
 /** A thrown error that the module renders as a Dataverse error response. */
 export class DataverseHttpError extends Error {
   readonly status: number;

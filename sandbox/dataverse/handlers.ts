@@ -15,6 +15,7 @@ import {
   DataverseHttpError,
   dataverseJson,
   dataverseNoContent,
+  notEmulated,
   notFound,
 } from "./errors.ts";
 import { isGuid, stableGuid } from "./ids.ts";
@@ -167,6 +168,18 @@ function rolesOf(env: DataverseEnvironmentState, user: SystemUserRow): Record<st
   });
 }
 
+/** `businessunitid`: the owning business unit of a systemuser or role row (single-valued). */
+function businessUnitNavigation(env: DataverseEnvironmentState): Navigation {
+  return {
+    target: BUSINESSUNIT,
+    collection: false,
+    related: (parent) =>
+      env.businessUnits
+        .filter((b) => b.businessunitid === parent._businessunitid_value)
+        .map((b) => businessUnitToWire(env, b)),
+  };
+}
+
 function systemUserNavigations(env: DataverseEnvironmentState): Record<string, Navigation> {
   return {
     systemuserroles_association: {
@@ -177,27 +190,13 @@ function systemUserNavigations(env: DataverseEnvironmentState): Record<string, N
         return user ? rolesOf(env, user) : [];
       },
     },
-    businessunitid: {
-      target: BUSINESSUNIT,
-      collection: false,
-      related: (parent) =>
-        env.businessUnits
-          .filter((b) => b.businessunitid === parent._businessunitid_value)
-          .map((b) => businessUnitToWire(env, b)),
-    },
+    businessunitid: businessUnitNavigation(env),
   };
 }
 
 function roleNavigations(env: DataverseEnvironmentState): Record<string, Navigation> {
   return {
-    businessunitid: {
-      target: BUSINESSUNIT,
-      collection: false,
-      related: (parent) =>
-        env.businessUnits
-          .filter((b) => b.businessunitid === parent._businessunitid_value)
-          .map((b) => businessUnitToWire(env, b)),
-    },
+    businessunitid: businessUnitNavigation(env),
   };
 }
 
@@ -520,16 +519,7 @@ function methodNotAllowed(call: Call): SandboxResponse {
 }
 
 function unrouted(req: SandboxRequest): SandboxResponse {
-  return {
-    status: 501,
-    headers: { "Content-Type": "application/json" },
-    body: {
-      error: {
-        code: "0x80060888",
-        message: `The sandbox does not emulate ${req.method} ${req.url.pathname} (Dataverse Web API).`,
-      },
-    },
-  };
+  return notEmulated(`The sandbox does not emulate ${req.method} ${req.url.pathname} (Dataverse Web API).`);
 }
 
 /** Routes one request below `/api/data/v9.x/`. */

@@ -10,7 +10,7 @@ import type {
   ServiceContext,
   ServiceModule,
 } from "../core/types.ts";
-import { DataverseErrorCode, DataverseHttpError, dataverseError } from "./errors.ts";
+import { DataverseErrorCode, DataverseHttpError, dataverseError, notEmulated } from "./errors.ts";
 import { routeDataverse } from "./handlers.ts";
 import { seedDataverse } from "./seed.ts";
 import type { DataverseEnvironmentState } from "./state.ts";
@@ -82,16 +82,7 @@ export const dataverseService: ServiceModule<Record<string, DataverseEnvironment
     const env = req.environment ? ctx.state.dataverse[req.environment] : undefined;
     const match = /^\/api\/data\/v9\.[0-2]\/(.*)$/.exec(req.url.pathname);
     if (!env || !match) {
-      return {
-        status: 501,
-        headers: { "Content-Type": "application/json" },
-        body: {
-          error: {
-            code: "0x80060888",
-            message: `The sandbox does not emulate ${req.method} ${req.url.pathname}.`,
-          },
-        },
-      };
+      return notEmulated(`The sandbox does not emulate ${req.method} ${req.url.pathname}.`);
     }
     try {
       runDataverseSync(ctx);
