@@ -96,6 +96,19 @@ function contextUrl(
  * Turns a key predicate into key values, checking names (case-sensitive), count and literal types.
  * Returns a 400 response when the key does not fit the set.
  */
+/** The request's query options, or the 400 F&O gives for a query it refuses. */
+function readQuery(
+  req: SandboxRequest,
+  def: FnoEntitySetDef,
+): { ok: true; query: FnoQuery } | { ok: false; response: SandboxResponse } {
+  try {
+    return { ok: true, query: parseFnoQuery(req.url, def) };
+  } catch (err) {
+    if (err instanceof FnoQueryError) return { ok: false, response: invalidQuery(err.message) };
+    throw err;
+  }
+}
+
 function resolveKey(
   def: FnoEntitySetDef,
   key: KeyPredicate,
@@ -259,13 +272,9 @@ export function handleFnoRequest(req: SandboxRequest, ctx: ServiceContext): Sand
   if (!resolved.ok) return resolved.response;
   const key = resolved.key;
 
-  let query: FnoQuery;
-  try {
-    query = parseFnoQuery(req.url, def);
-  } catch (err) {
-    if (err instanceof FnoQueryError) return invalidQuery(err.message);
-    throw err;
-  }
+  const parsedQuery = readQuery(req, def);
+  if (!parsedQuery.ok) return parsedQuery.response;
+  const query = parsedQuery.query;
   const visible = scopeRows(def, def.rows(env), query.crossCompany, session.company);
   const row = findRow(visible, def, key);
   if (!row) return notFound(qualifiedType(def), keyText(key));
@@ -307,13 +316,9 @@ function readCollection(
   company: string,
   isCount: boolean,
 ): SandboxResponse {
-  let query: FnoQuery;
-  try {
-    query = parseFnoQuery(req.url, def);
-  } catch (err) {
-    if (err instanceof FnoQueryError) return invalidQuery(err.message);
-    throw err;
-  }
+  const parsedQuery = readQuery(req, def);
+  if (!parsedQuery.ok) return parsedQuery.response;
+  const query = parsedQuery.query;
   const rows = scopeRows(def, def.rows(env), query.crossCompany, company);
   const page = runQuery(def, rows, query);
   if (isCount) {
