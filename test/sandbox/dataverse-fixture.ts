@@ -2,6 +2,7 @@
  * A hand-built ServiceContext for unit tests of the Dataverse and Power Platform modules
  * (no server, injected clock). Contract tests through the real server use helpers.ts.
  */
+import { defaultFaults } from "../../sandbox/core/faults.ts";
 import type {
   EntraState,
   EntraUser,
@@ -142,15 +143,7 @@ export function makeContext(syncDelaySeconds = 0): TestContext {
         },
       ],
     },
-    faults: {
-      latencyMs: 0,
-      jitterMs: 0,
-      rate429: 0,
-      retryAfterSeconds: 1,
-      rate503: 0,
-      syncDelaySeconds,
-      services: {},
-    },
+    faults: { ...defaultFaults(), retryAfterSeconds: 1, syncDelaySeconds },
   };
   return ctx;
 }

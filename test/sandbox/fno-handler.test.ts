@@ -6,6 +6,7 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { defaultFaults } from "../../sandbox/core/faults.ts";
 import type {
   SandboxRequest,
   SandboxResponse,
@@ -49,15 +50,7 @@ function makeContext(env: FnoEnvironmentState = seedFnoEnvironment()): ServiceCo
         },
       ],
     },
-    faults: {
-      latencyMs: 0,
-      jitterMs: 0,
-      rate429: 0,
-      retryAfterSeconds: 1,
-      rate503: 0,
-      syncDelaySeconds: 0,
-      services: {},
-    },
+    faults: { ...defaultFaults(), retryAfterSeconds: 1, syncDelaySeconds: 0 },
   };
   return ctx;
 }
