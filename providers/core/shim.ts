@@ -20,8 +20,6 @@
  * `pulumi.dynamic.Resource` produces, minus the closure, so resources subclass
  * `pulumi.CustomResource` with the same `pulumi-nodejs:dynamic/<module>:<Type>` token.
  */
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import * as pulumi from "@pulumi/pulumi";
 
 /** Every method of a dynamic provider; implementations must provide all of them. */
@@ -73,11 +71,13 @@ export class ShimResource extends pulumi.CustomResource {
   ) {
     if ("__provider" in props) throw new Error("a resource must not define the __provider key");
     // The SDK records where each resource was declared by parsing `new Error().stack` inside the
-    // Resource constructor. For ES modules it records `file:` URLs as if they were paths, which
-    // puts the checkout's absolute path (and a dozen frames) into every resource's state. While
-    // it captures, frames are rendered relative to the project, and only our own frames at that.
+    // Resource constructor, and stores that position and the whole call stack in every
+    // resource's state. For ES modules it records `file:` URLs as if they were paths: the
+    // checkout's absolute path. And every d365-access resource is declared by the same loop of
+    // the program, so the position says nothing. While the SDK captures, the stack is rendered
+    // without frames: nothing is recorded (about 150 bytes less per resource).
     const restore = Error.prepareStackTrace;
-    Error.prepareStackTrace = projectFrames;
+    Error.prepareStackTrace = noFrames;
     try {
       super(
         `pulumi-nodejs:dynamic/${module}:${type}`,
@@ -91,22 +91,7 @@ export class ShimResource extends pulumi.CustomResource {
   }
 }
 
-/**
- * Renders a stack trace with project-relative file names for frames in the project's own code;
- * other frames keep their place (the SDK skips a fixed number of frames) but carry no position.
- */
-function projectFrames(error: Error, frames: NodeJS.CallSite[]): string {
-  const root = process.cwd();
-  const lines = frames.map((frame) => {
-    let file = frame.getFileName() ?? "";
-    if (file.startsWith("file:")) file = fileURLToPath(file);
-    const relative = path.isAbsolute(file) ? path.relative(root, file) : "";
-    if (!relative || relative.startsWith("..") || relative.includes("node_modules"))
-      return "    at <elsewhere>";
-    // This constructor is one frame more than the SDK's fixed skip expects: leave it out, so the
-    // recorded position is the program line that declared the resource.
-    if (relative === path.join("providers", "core", "shim.ts")) return undefined;
-    return `    at ${frame.getFunctionName() ?? "<anonymous>"} (${relative}:${frame.getLineNumber()}:${frame.getColumnNumber()})`;
-  });
-  return [`${error.name}: ${error.message}`, ...lines.filter((line) => line !== undefined)].join("\n");
+/** A stack without frames: what the SDK then records as the declaration's position is nothing. */
+function noFrames(error: Error): string {
+  return `${error.name}: ${error.message}`;
 }
