@@ -22,6 +22,7 @@ import {
   provider as entra,
 } from "../providers/entra/resources.ts";
 import { startSandbox } from "../sandbox/index.ts";
+import { sandboxConfig } from "../test/support/config.ts";
 import { dataverseScenarios } from "./_requests-dataverse.ts";
 import { fnoScenarios } from "./_requests-fno.ts";
 import { type BenchContext, pool, type Scenario, stateBytes } from "./_shared.ts";
@@ -117,23 +118,13 @@ const SYSTEMS: ((ctx: BenchContext) => Scenario[])[] = [entraScenarios, datavers
 async function main() {
   const users = Number(process.argv[2] ?? 1000);
   const sandbox = await startSandbox({ log: () => undefined });
-  const e = sandbox.endpoints;
-  const config: Record<string, string> = {
-    "d365-access:tenantId": e.tenantId,
-    "d365-access:authorityHost": e.authorityHost,
-    "d365-access:graphUrl": e.graphUrl,
-    "d365-access:powerPlatformUrl": e.powerPlatformUrl,
-    "d365-access:caCertPath": e.caCertPath,
-    "d365-access:clientId": e.clientId,
-    "d365-access:clientSecret": e.clientSecret,
-    "d365-access:environments": JSON.stringify(e.environments),
-  };
+  const config = sandboxConfig(sandbox.stateDir);
   const ctx: BenchContext = {
     sandbox,
     users,
     newRun() {
       resetRuntime();
-      configureRuntime({ get: (k) => config[k] }, {}, {});
+      configureRuntime(config, {}, {});
       requestCounter.reset();
     },
   };

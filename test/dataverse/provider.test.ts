@@ -15,6 +15,7 @@ import {
   provider,
 } from "../../providers/dataverse/resources.ts";
 import { startTestSandbox, type TestSandbox } from "../sandbox/helpers.ts";
+import { sandboxConfig } from "../support/config.ts";
 
 const ENV = "contoso-demo";
 const NO_PERMISSIONS = {
@@ -25,28 +26,16 @@ const SHIM = "shim-source-placeholder";
 
 let sb: TestSandbox;
 
-function configFor(app: { clientId: string; secret: string } | undefined): Record<string, string> {
-  const e = sb.endpoints;
-  return {
-    "d365-access:tenantId": e.tenantId,
-    "d365-access:authorityHost": e.authorityHost,
-    "d365-access:graphUrl": e.graphUrl,
-    "d365-access:powerPlatformUrl": e.powerPlatformUrl,
-    "d365-access:caCertPath": e.caCertPath,
-    "d365-access:clientId": app?.clientId ?? e.clientId,
-    "d365-access:clientSecret": app?.secret ?? e.clientSecret,
-    "d365-access:environments": JSON.stringify(e.environments),
-  };
-}
-
 /**
  * A new engine run: fresh runtime (clients, caches), counters at zero. Transport and credential
  * go through the test sandbox's agent, which `close()` destroys, so no keep-alive socket
  * outlives the suite.
  */
 async function newRun(app?: { clientId: string; secret: string }): Promise<void> {
-  const config = configFor(app);
-  const source = { get: (k: string) => config[k], require: (k: string) => config[k] ?? "" };
+  const source = sandboxConfig(
+    sb.sandbox.stateDir,
+    app && { clientId: app.clientId, clientSecret: app.secret },
+  );
   resetRuntime();
   await provider.configure({ config: source });
   configureRuntime(

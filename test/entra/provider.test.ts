@@ -8,23 +8,18 @@ import { configureRuntime, resetRuntime } from "../../providers/core/runtime.ts"
 import { type EntraUserInputs, type EntraUserOutputs, provider } from "../../providers/entra/resources.ts";
 import { DEMO_DOMAIN, NO_PERMISSIONS_APP_ID, NO_PERMISSIONS_APP_SECRET } from "../../sandbox/core/tenant.ts";
 import { startTestSandbox, type TestSandbox } from "../sandbox/helpers.ts";
+import { sandboxConfig } from "../support/config.ts";
 
 let sb: TestSandbox;
 const FIN = "DYN365_FINANCE";
 
 function configure(app: "demo" | "noPermissions" = "demo") {
   resetRuntime();
-  const e = sb.endpoints;
-  const values: Record<string, string> = {
-    "d365-access:tenantId": e.tenantId,
-    "d365-access:authorityHost": e.authorityHost,
-    "d365-access:graphUrl": e.graphUrl,
-    "d365-access:caCertPath": e.caCertPath,
-    "d365-access:clientId": app === "demo" ? e.clientId : NO_PERMISSIONS_APP_ID,
-    "d365-access:clientSecret": app === "demo" ? e.clientSecret : NO_PERMISSIONS_APP_SECRET,
-    "d365-access:environments": JSON.stringify(e.environments),
-  };
-  configureRuntime({ get: (k) => values[k] }, {}, {});
+  const config = sandboxConfig(
+    sb.sandbox.stateDir,
+    app === "demo" ? undefined : { clientId: NO_PERMISSIONS_APP_ID, clientSecret: NO_PERMISSIONS_APP_SECRET },
+  );
+  configureRuntime(config, {}, {});
 }
 
 const inputs = (over: Partial<EntraUserInputs>): EntraUserInputs & Record<string, unknown> => ({

@@ -10,6 +10,7 @@ import { configureRuntime, resetRuntime } from "../../providers/core/runtime.ts"
 import { type FnoUserInputs, type FnoUserOutputs, provider } from "../../providers/fno/resources.ts";
 import type { FnoEnvironmentState } from "../../sandbox/fno/state.ts";
 import { startTestSandbox, type TestSandbox } from "../sandbox/helpers.ts";
+import { sandboxConfig } from "../support/config.ts";
 
 const NO_PERMISSIONS_APP = {
   id: "11111111-2222-3333-4444-555555555555",
@@ -20,18 +21,7 @@ let sb: TestSandbox;
 let environment: string;
 
 function config(app?: { id: string; secret: string }) {
-  const e = sb.endpoints;
-  const values: Record<string, string> = {
-    "d365-access:tenantId": e.tenantId,
-    "d365-access:authorityHost": e.authorityHost,
-    "d365-access:graphUrl": e.graphUrl,
-    "d365-access:powerPlatformUrl": e.powerPlatformUrl,
-    "d365-access:environments": JSON.stringify(e.environments),
-    "d365-access:clientId": app?.id ?? e.clientId,
-    "d365-access:clientSecret": app?.secret ?? e.clientSecret,
-    "d365-access:caCertPath": e.caCertPath,
-  };
-  return { get: (key: string) => values[key] };
+  return sandboxConfig(sb.sandbox.stateDir, app && { clientId: app.id, clientSecret: app.secret });
 }
 
 async function configure(app?: { id: string; secret: string }): Promise<void> {
