@@ -19,7 +19,7 @@ import { type DesiredState, formatDiagnostic, formatDiagnostics, loadDesiredStat
 import { accessByUser, desiredMatrix } from "../report/matrix.ts";
 import { appliedResources, declaredResources, guardViolations, summarizeChange } from "./guards.ts";
 import { checkSeatsForChange, readTenant } from "./seats.ts";
-import { stackSettings } from "./settings.ts";
+import { stackRuntime } from "./settings.ts";
 
 /** The files the program reads: config `d365-access:usersFiles` (a list) or `users.yaml`. */
 function usersFiles(config: pulumi.Config): string[] {
@@ -142,8 +142,7 @@ export async function program(): Promise<Record<string, unknown>> {
   const config = new pulumi.Config("d365-access");
   const state = loadOrStop(usersFiles(config), root);
   enforceGuards(state);
-  stackSettings(config, state, pulumi.getStack());
-  const tenant = await readTenant(config);
+  const tenant = await readTenant(stackRuntime(config, state, pulumi.getStack()));
   checkSeatsForChange(state, tenant);
 
   const declared = declareUsers(state, new Map([...tenant.users].map(([upn, u]) => [upn, u.objectId])));

@@ -8,7 +8,7 @@
  * counted: the engine may grant before it revokes, so only seats free now are safe to plan on.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { configureRuntime } from "../../providers/core/runtime.ts";
+import type { Runtime } from "../../providers/core/runtime.ts";
 import { createEntraClient } from "../../providers/entra/client.ts";
 import { type Sku, toSku, toUserSnapshot } from "../../providers/entra/dto.ts";
 import { checkSeats, planLicenseChanges, seatDemand, type UserSnapshot } from "../../providers/entra/plan.ts";
@@ -40,8 +40,7 @@ export interface TenantSnapshot {
 }
 
 /** Reads the tenant's SKUs and users (bulk, one request per page). */
-export async function readTenant(config: pulumi.Config): Promise<TenantSnapshot> {
-  const rt = configureRuntime({ get: (key) => config.get(key.replace(/^d365-access:/, "")) });
+export async function readTenant(rt: Runtime): Promise<TenantSnapshot> {
   const entra = createEntraClient(rt.client("entra"));
   const [skuDtos, users] = await Promise.all([entra.listSubscribedSkus(), entra.listUsers()]);
   const skus = skuDtos.map(toSku);

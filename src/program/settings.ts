@@ -1,20 +1,23 @@
 /** The stack's runtime settings as the program needs them, checked against users.yaml. */
 import * as pulumi from "@pulumi/pulumi";
-import { loadSettings, type Settings, SettingsError } from "../../providers/core/settings.ts";
+import { configureRuntime, type Runtime } from "../../providers/core/runtime.ts";
+import { SettingsError } from "../../providers/core/settings.ts";
 import type { DesiredState } from "../model/index.ts";
 
 /**
- * Reads the stack's settings and checks that every environment users.yaml uses is mapped by the
- * stack, with the systems it needs. Stops the program (before any resource) otherwise.
+ * Configures this process's runtime (settings, credential, clients) from the stack config and
+ * checks that every environment users.yaml uses is mapped by the stack, with the systems it
+ * needs. Stops the program (before any resource) otherwise.
  */
-export function stackSettings(config: pulumi.Config, state: DesiredState, stack: string): Settings {
-  let settings: Settings;
+export function stackRuntime(config: pulumi.Config, state: DesiredState, stack: string): Runtime {
+  let runtime: Runtime;
   try {
-    settings = loadSettings({ get: (key) => config.get(key.replace(/^d365-access:/, "")) });
+    runtime = configureRuntime({ get: (key) => config.get(key.replace(/^d365-access:/, "")) });
   } catch (err) {
     if (err instanceof SettingsError) throw new pulumi.RunError(`stack "${stack}": ${err.message}`);
     throw err;
   }
+  const settings = runtime.settings;
   const problems: string[] = [];
   const used = new Map<string, Set<"dataverse" | "fno">>();
   for (const user of state.users) {
@@ -45,5 +48,5 @@ export function stackSettings(config: pulumi.Config, state: DesiredState, stack:
     throw new pulumi.RunError(
       `the stack does not match users.yaml; nothing was changed:\n  ${problems.join("\n  ")}`,
     );
-  return settings;
+  return runtime;
 }
