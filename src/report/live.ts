@@ -84,34 +84,37 @@ export async function readLiveAccess(
         fno.listUserRoles(),
         fno.listUserRoleOrganizations(),
       ]);
+      // Indexed once per environment: the loop below stays linear in the number of rows.
+      const declared = new Map(state.users.map((u) => [u.upn.toLowerCase(), u]));
+      const roleById = new Map(roles.map((r) => [r.identifier.toLowerCase(), r]));
+      const byUserRole = (userId: string, roleId: string) =>
+        `${userId.toLowerCase()}|${roleId.toLowerCase()}`;
+      const assignmentsByUser = new Map<string, typeof assignments>();
+      for (const a of assignments) {
+        if (a.status !== "Enabled" || a.roleId.toUpperCase() === FNO_SYSTEM_USER) continue;
+        const key = a.userId.toLowerCase();
+        assignmentsByUser.set(key, [...(assignmentsByUser.get(key) ?? []), a]);
+      }
+      const entitiesByUserRole = new Map<string, string[]>();
+      for (const o of organizations) {
+        if (o.organizationType !== "LegalEntity") continue;
+        const key = byUserRole(o.userId, o.roleId);
+        entitiesByUserRole.set(key, [...(entitiesByUserRole.get(key) ?? []), o.organizationId.toUpperCase()]);
+      }
       for (const user of fnoUsers) {
         const upn = user.alias.toLowerCase();
-        const desired = state.users.find((u) => u.upn.toLowerCase() === upn);
+        const desired = declared.get(upn);
         if (!desired) continue;
+        const written = desired.fno.find((f) => f.environment === column.environment)?.roles ?? [];
         // Name each live role the way users.yaml wrote it (identifier or label), so they compare.
-        const entries = assignments
-          .filter((a) => a.userId.toLowerCase() === user.userId.toLowerCase() && a.status === "Enabled")
-          .filter((a) => a.roleId.toUpperCase() !== FNO_SYSTEM_USER)
-          .map((a) => {
-            const role = roles.find((r) => r.identifier.toLowerCase() === a.roleId.toLowerCase());
-            const spellings = [a.roleId, role?.name ?? a.roleName];
-            const written =
-              desired.fno
-                .find((f) => f.environment === column.environment)
-                ?.roles.find((r) => spellings.some((s) => s.toLowerCase() === r.role.toLowerCase()))?.role ??
-              role?.name ??
-              a.roleId;
-            const entities = organizations
-              .filter(
-                (o) =>
-                  o.userId.toLowerCase() === user.userId.toLowerCase() &&
-                  o.roleId.toLowerCase() === a.roleId.toLowerCase(),
-              )
-              .filter((o) => o.organizationType === "LegalEntity")
-              .map((o) => o.organizationId.toUpperCase())
-              .sort();
-            return entities.length ? `${written} [${entities.join(", ")}]` : written;
-          });
+        const entries = (assignmentsByUser.get(user.userId.toLowerCase()) ?? []).map((a) => {
+          const role = roleById.get(a.roleId.toLowerCase());
+          const spellings = [a.roleId, role?.name ?? a.roleName].map((x) => x.toLowerCase());
+          const name =
+            written.find((r) => spellings.includes(r.role.toLowerCase()))?.role ?? role?.name ?? a.roleId;
+          const entities = [...(entitiesByUserRole.get(byUserRole(user.userId, a.roleId)) ?? [])].sort();
+          return entities.length ? `${name} [${entities.join(", ")}]` : name;
+        });
         const account = `user ${user.userId} (${user.company.toUpperCase()}${user.enabled ? "" : ", disabled"})`;
         cellsOf(upn)[column.key] = [account, ...entries.sort((a, b) => a.localeCompare(b))];
       }
