@@ -12,6 +12,9 @@ import type { FaultUpdate } from "../../sandbox/index.ts";
 import { startTestSandbox, type TestSandbox } from "../sandbox/helpers.ts";
 import { copyProject } from "../support/project.ts";
 
+/** The commands that run the engine (and take --color). */
+const ENGINE_COMMANDS = ["preview", "up", "refresh", "destroy"];
+
 export interface CliResult {
   code: number;
   stdout: string;
@@ -30,7 +33,7 @@ export interface Step {
 export interface E2EProject {
   dir: string;
   sandbox: TestSandbox;
-  /** Runs `d365-access <args>` in the project (stack sandbox, no colors). */
+  /** Runs `d365-access <args>` in the project (stack sandbox; engine commands without colors). */
   cli(args: string[]): Promise<CliResult>;
   usersYaml(): string;
   writeUsersYaml(text: string): void;
@@ -88,7 +91,12 @@ export async function createProject(options: { faults?: FaultUpdate } = {}): Pro
       return new Promise((resolve) => {
         execFile(
           path.join(dir, "bin", "d365-access"),
-          [...args, "--stack", "sandbox", "--color", "never"],
+          [
+            ...args,
+            "--stack",
+            "sandbox",
+            ...(ENGINE_COMMANDS.includes(args[0] ?? "") ? ["--color", "never"] : []),
+          ],
           { cwd: dir, env: childEnv, timeout: 240_000, maxBuffer: 64 * 1024 * 1024 },
           (err, stdout, stderr) => {
             const code = err

@@ -84,6 +84,13 @@ test("5a: the first up creates everything and the sandbox holds exactly the decl
   await assertSandboxMatches(project);
   const nestor = await project.live("nestor.wilke@contoso.example");
   assert.ok(nestor.entra, "the manage: create user exists in Entra");
+  const report = await project.cli(["report", "--live"]);
+  assert.equal(report.code, 0, report.output);
+  assert.match(report.stdout, /Drift from the live systems: 0 entries/);
+  assert.match(
+    report.stdout,
+    /\| diego\.ramos@contoso\.example \(Diego Ramos, disabled\) \|.*user diego\.ramos \(USMF, disabled\) \|/,
+  );
 });
 
 test("5b: a second preview reports no changes", async () => {
@@ -163,6 +170,19 @@ test("5d: drift made in the sandbox is shown by preview --refresh and undone by 
     body: { addLicenses: [], removeLicenses: [teamMembers.skuId] },
   });
   assert.equal(revoked.status, 200, revoked.text);
+
+  const report = await project.cli(["report", "--live"]);
+  assert.match(report.stdout, /Drift from the live systems: 2 entries/);
+  assert.match(
+    report.stdout,
+    /\*\*\+CUSTINVOICEACCOUNTSRECEIVABLECLERK\*\*/,
+    "Eva's removed role is declared but missing",
+  );
+  assert.match(
+    report.stdout,
+    /\*\*\+DYN365_ENTERPRISE_TEAM_MEMBERS\*\*/,
+    "Bruno's removed license is declared but missing",
+  );
 
   const plain = await project.cli(["preview"]);
   assert.deepEqual(steps(plain.stdout), [], "without --refresh the engine compares with its state only");
