@@ -35,6 +35,10 @@ export const commands: Record<string, Command> = {
     summary: "print the access matrix (Markdown or HTML)",
     run: async (argv) => (await import("./report.ts")).run(argv),
   },
+  "preview-comment": {
+    summary: "render a preview's pull-request comment: declared access changes and the preview",
+    run: async (argv) => (await import("./preview-comment.ts")).run(argv),
+  },
   demo: {
     summary: "start the sandbox, preview and apply the demo users.yaml, print the report",
     run: async (argv) => (await import("./demo.ts")).run(argv),
