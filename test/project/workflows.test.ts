@@ -132,4 +132,7 @@ test("the pull-request comment is the preview-comment command's output, updated 
   assert.match(script, />> "\$GITHUB_STEP_SUMMARY"/);
   assert.match(script, /--method PATCH "repos\/\$GITHUB_REPOSITORY\/issues\/comments\/\$id"/);
   assert.match(script, /tee preview\.txt/);
+  // A run cancelled by a newer push must not overwrite the newer run's comment.
+  const comment = steps(load(PREVIEW)).find((s) => s.run?.includes("preview-comment")) as { if?: string };
+  assert.match(comment.if ?? "", /!cancelled\(\)/);
 });
