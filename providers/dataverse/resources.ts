@@ -58,6 +58,7 @@ import {
   sameNames,
   UNKNOWN,
 } from "./plan.ts";
+import { dataverse, powerPlatform } from "./service.ts";
 
 export type { DataverseUserInputs, DataverseUserOutputs } from "./plan.ts";
 
@@ -150,9 +151,9 @@ function clientFor(rt: Runtime, environment: string): DataverseClient {
   const env = findEnvironment(rt.settings, environment);
   return createDataverseClient({
     environment,
-    dataverse: rt.client("dataverse", environment),
-    powerPlatform: rt.settings.powerPlatform ? rt.client("powerplatform") : undefined,
-    powerPlatformEnvironmentId: env.powerPlatformEnvironmentId,
+    dataverse: rt.client(dataverse, environment),
+    powerPlatform: rt.has(powerPlatform) ? rt.client(powerPlatform) : undefined,
+    powerPlatformEnvironmentId: env.values.powerPlatformEnvironmentId,
   });
 }
 

@@ -31,6 +31,7 @@ import {
   seatDemand,
   type UserSnapshot,
 } from "./plan.ts";
+import { graph } from "./service.ts";
 
 /** Resource inputs (model contract: names, not GUIDs). */
 export interface EntraUserInputs {
@@ -117,7 +118,7 @@ const USERS = "entra:users";
 const RESERVED = "entra:seats-reserved";
 
 function client(rt: Runtime): EntraClient {
-  return createEntraClient(rt.client("entra"));
+  return createEntraClient(rt.client(graph));
 }
 
 /** The tenant's SKUs, read once per run. */

@@ -44,6 +44,7 @@ import {
   planUser,
   resolveRoles,
 } from "./plan.ts";
+import { fno } from "./service.ts";
 
 /** Arguments of {@link FnoUser}; the same names as the resource inputs (model contract). */
 export interface FnoUserArgs {
@@ -121,7 +122,7 @@ function rt(): Promise<Runtime> {
 function clientFor(r: Runtime, environment: string): FnoClient {
   return createFnoClient({
     environment,
-    fno: r.client("fno", environment),
+    fno: r.client(fno, environment),
     appId: r.settings.credential.clientId,
   });
 }

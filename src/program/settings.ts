@@ -1,7 +1,9 @@
 /** The stack's runtime settings as the program needs them, checked against users.yaml. */
 import * as pulumi from "@pulumi/pulumi";
 import { configureRuntime, type Runtime } from "../../providers/core/runtime.ts";
-import { SettingsError } from "../../providers/core/settings.ts";
+import { SettingsError, serviceEndpoint } from "../../providers/core/settings.ts";
+import { dataverse } from "../../providers/dataverse/service.ts";
+import { fno } from "../../providers/fno/service.ts";
 import type { DesiredState } from "../model/index.ts";
 
 /**
@@ -34,11 +36,11 @@ export function stackRuntime(config: pulumi.Config, state: DesiredState, stack: 
       );
       continue;
     }
-    if (systems.has("dataverse") && !env.dataverse)
+    if (systems.has("dataverse") && !serviceEndpoint(settings, dataverse, name))
       problems.push(`environment "${name}" has no dataverseUrl in stack "${stack}"`);
-    if (systems.has("fno") && !env.fno)
+    if (systems.has("fno") && !serviceEndpoint(settings, fno, name))
       problems.push(`environment "${name}" has no fnoUrl in stack "${stack}"`);
-    if (systems.has("dataverse") && !env.powerPlatformEnvironmentId) {
+    if (systems.has("dataverse") && !env.values.powerPlatformEnvironmentId) {
       pulumi.log.warn(
         `environment "${name}" has no powerPlatformEnvironmentId: users cannot be synced on demand there`,
       );

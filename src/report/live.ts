@@ -6,9 +6,12 @@
 
 import { configureRuntime } from "../../providers/core/runtime.ts";
 import { createDataverseClient } from "../../providers/dataverse/client.ts";
+import { dataverse } from "../../providers/dataverse/service.ts";
 import { createEntraClient } from "../../providers/entra/client.ts";
 import { toSku, toUserSnapshot } from "../../providers/entra/dto.ts";
+import { graph } from "../../providers/entra/service.ts";
 import { createFnoClient } from "../../providers/fno/client.ts";
+import { fno as fnoService } from "../../providers/fno/service.ts";
 import { openStack, projectRoot } from "../engine/stack.ts";
 import type { DesiredState } from "../model/index.ts";
 import { type MatrixCell, matrixColumns } from "./matrix.ts";
@@ -39,7 +42,7 @@ export async function readLiveAccess(
   const declared = new Set(state.users.map((u) => u.upn.toLowerCase()));
 
   // Entra: direct licenses of every declared user (group-inherited ones are not ours to declare).
-  const entra = createEntraClient(rt.client("entra"));
+  const entra = createEntraClient(rt.client(graph));
   const [skuDtos, users] = await Promise.all([entra.listSubscribedSkus(), entra.listUsers()]);
   const skus = skuDtos.map(toSku);
   const objectIds = new Map<string, string>();
@@ -56,10 +59,10 @@ export async function readLiveAccess(
   for (const column of matrixColumns(state)) {
     if (!column.environment) continue;
     const env = rt.settings.environments.find((e) => e.name === column.environment);
-    if (column.system === "dataverse" && env?.dataverse) {
+    if (column.system === "dataverse" && env && rt.has(dataverse, env.name)) {
       const dv = createDataverseClient({
         environment: env.name,
-        dataverse: rt.client("dataverse", env.name),
+        dataverse: rt.client(dataverse, env.name),
       });
       const [units, systemUsers] = await Promise.all([dv.listBusinessUnits(), dv.listSystemUsers()]);
       const root = units.find((u) => u.parentId === undefined);
@@ -76,8 +79,8 @@ export async function readLiveAccess(
         ];
       }
     }
-    if (column.system === "fno" && env?.fno) {
-      const fno = createFnoClient({ environment: env.name, fno: rt.client("fno", env.name) });
+    if (column.system === "fno" && env && rt.has(fnoService, env.name)) {
+      const fno = createFnoClient({ environment: env.name, fno: rt.client(fnoService, env.name) });
       const [fnoUsers, roles, assignments, organizations] = await Promise.all([
         fno.listUsers(),
         fno.listRoles(),

@@ -129,7 +129,7 @@ describe("dataverse:User provider", () => {
     assert.equal(res.id, eva.systemUserId);
     assert.equal(eva.adopted, false);
     assert.deepEqual(eva.managedRoles, ["Basic User", "Contoso Finance Reader"]);
-    assert.equal(requestCounter.bySystem.powerplatform, 0, "the JIT path needs no addUser");
+    assert.equal(requestCounter.of("powerplatform"), 0, "the JIT path needs no addUser");
     assert.ok(!("__provider" in eva));
   });
 
@@ -280,7 +280,7 @@ describe("dataverse:User provider", () => {
     try {
       license("chloe.martin");
       const res = await provider.create(inputs("chloe.martin", []));
-      assert.equal(requestCounter.bySystem.powerplatform, 1, "one addUser, however many polls");
+      assert.equal(requestCounter.of("powerplatform"), 1, "one addUser, however many polls");
       assert.equal((res.outs as DataverseUserOutputs).adopted, false);
       // No role declared: the F&O auto-provisioned roles are undeclared direct roles, so revoked.
       assert.deepEqual(directRoles(entraUser("chloe.martin").id), []);

@@ -220,7 +220,7 @@ describe("fno:User against the sandbox", () => {
       provider.read("bruno.keller", props("bruno.keller", "bruno.keller@contoso.example")),
       provider.read("nobody", props("nobody", "nobody@contoso.example")),
     ]);
-    assert.equal(requestCounter.bySystem.fno, 4, "roles catalog + users + user roles + organizations");
+    assert.equal(requestCounter.of("fno"), 4, "roles catalog + users + user roles + organizations");
     assert.deepEqual(diego.props?.roles, [
       { role: "Accountant", legalEntities: [] },
       { role: "BUDGETBUDGETCLERK", legalEntities: [] },
