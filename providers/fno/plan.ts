@@ -2,146 +2,31 @@
  * The F&O planner: pure, deterministic, I/O-free (design.md principle 2, style.md principle 4).
  *
  * Given the declared access of one user in one F&O environment and what the environment holds,
- * it decides which OData operations bring the environment to the declared state. `diff`,
- * `create`, `update`, `read` and `delete` in resources.ts only call these functions and the
- * client. Everything here speaks our camelCase vocabulary; wire shapes live in dto.ts.
- *
- * Facts relied on (../../shared/reference/fno-odata.md):
- *  - §2.1 SystemUsers: key UserID (≤ 20 characters), Alias = the Entra UPN, NetworkDomain
- *    `https://sts.windows.net/` for home-tenant users, AccountType `ClaimsUser`, mandatory
- *    language fields, `Enabled` defaults to false when omitted (so we always send it).
- *    https://learn.microsoft.com/dynamics365/fin-ops-core/dev-itpro/sysadmin/tasks/create-new-users
- *  - §2.3 SecurityUserRoles: key (UserId, SecurityRoleIdentifier); AssignmentMode `Automatic`
- *    rows come from role-assignment rules, not from us.
- *  - §2.5 SecurityUserRoleOrganizations: a role with no organization rows applies in every
- *    company; rows restrict it. Legal-entity codes are compared case-insensitively (UNCONFIRMED
- *    letter case on the wire).
- *  - §8 items 9–10: every user gets `SYSTEMUSER` automatically; Microsoft's service users carry
- *    no marker field, so we recognise them by UserID.
+ * it decides which OData operations bring the environment to the declared state, and `diff`
+ * answers whether anything changes. resources.ts only calls these functions and the client.
+ * Everything here speaks our vocabulary (model.ts, with the service facts relied on).
  */
-
-/** The role F&O assigns to every user automatically; implicit, never assigned or revoked by us. */
-export const SYSTEM_USER_ROLE = "SYSTEMUSER";
-
-/** NetworkDomain ("Provider") of users of the environment's own Entra tenant (reference §3.1). */
-export const HOME_TENANT_NETWORK_DOMAIN = "https://sts.windows.net/";
-
-/** Account type of Entra users imported into F&O (reference §2.1, [BAP] `Add-FscmUser`). */
-export const CLAIMS_USER_ACCOUNT_TYPE = "ClaimsUser";
-
-/** Language written to the mandatory `UserInfo_language` and `Helplanguage` of users we create. */
-export const DEFAULT_LANGUAGE = "en-us";
-
-/** F&O stores UserID in 20 characters (reference §2.1, [FOT]). */
-export const MAX_USER_ID_LENGTH = 20;
-
-/**
- * Microsoft's built-in service users (reference §8 item 10). They carry no marker field, so the
- * list is by UserID, compared case-insensitively. The reference names Admin, FRServiceUser,
- * SysHealthServiceUser, ScaleUnitManagement and PowerPlatformApp "…": Guest and
- * RetailServiceAccount are also present in standard environments (UNCONFIRMED as a complete
- * list; the safe direction is to refuse more, not less).
- */
-export const BUILT_IN_SERVICE_USERS: readonly string[] = [
-  "Admin",
-  "FRServiceUser",
-  "Guest",
-  "PowerPlatformApp",
-  "RetailServiceAccount",
-  "ScaleUnitManagement",
-  "SysHealthServiceUser",
-];
-
-/** Organization type of a legal-entity restriction (enum OmInternalOrganizationType, reference §2.7). */
-export const LEGAL_ENTITY_ORGANIZATION_TYPE = "LegalEntity";
-
-// ---------------------------------------------------------------------------------------------
-// Model (what dto.ts converts the wire shapes to)
-// ---------------------------------------------------------------------------------------------
-
-/** A `SystemUsers` record, in our vocabulary. */
-export interface FnoUserRecord {
-  userId: string;
-  userName: string;
-  /** Sign-in identity: the Entra UPN. */
-  alias: string;
-  email: string;
-  networkDomain: string;
-  accountType: string;
-  /** Default legal entity (DataAreaId). */
-  company: string;
-  enabled: boolean;
-}
-
-/** A new `SystemUsers` record: every field we set explicitly on import. */
-export interface NewFnoUser extends FnoUserRecord {
-  /** `UserInfo_language` (mandatory). */
-  language: string;
-  /** `Helplanguage` (mandatory). */
-  helpLanguage: string;
-}
-
-/** A `SecurityRoles` record. */
-export interface FnoRole {
-  /** AOT name, the key (`SecurityRoleIdentifier`), e.g. `-SYSADMIN-`. */
-  identifier: string;
-  /** Label (`SecurityRoleName`), e.g. "System administrator". */
-  name: string;
-}
-
-/** A `SecurityUserRoles` record. */
-export interface FnoRoleAssignment {
-  userId: string;
-  roleId: string;
-  roleName: string;
-  /** `Enabled`, `Disabled` or `None` (RoleAssignmentStatus). */
-  status: string;
-  /** `Manual`, `Automatic` (rule-based) or `None` (RoleAssignmentMode). */
-  mode: string;
-}
-
-/** A `SecurityUserRoleOrganizations` record. */
-export interface FnoRoleOrganization {
-  userId: string;
-  roleId: string;
-  /** `LegalEntity`, `OperatingUnit`, … (OmInternalOrganizationType). */
-  organizationType: string;
-  organizationId: string;
-}
-
-/** One declared role: AOT name or label as written; `legalEntities` empty = unrestricted. */
-export interface DeclaredRole {
-  role: string;
-  legalEntities: string[];
-}
-
-/** The declared F&O access of one user in one environment (the resource inputs we plan from). */
-export interface DesiredFnoUser {
-  upn: string;
-  /** UserID to create with (≤ 20 characters, derived by the model); ignored when adopting. */
-  userId: string;
-  /** Display name → `UserName`. */
-  userName: string;
-  /** Default legal entity → `Company`. */
-  company: string;
-  enabled: boolean;
-  roles: DeclaredRole[];
-}
-
-/** A role we manage on a user, as recorded in the outputs: what removal revokes. */
-export interface ManagedRole {
-  /** SecurityRoleIdentifier. */
-  role: string;
-  /** Legal entities (upper-case, sorted); empty = unrestricted. */
-  legalEntities: string[];
-}
-
-/** What the environment holds that matters for one user. Collections may hold other users' rows. */
-export interface FnoLiveState {
-  users: readonly FnoUserRecord[];
-  assignments: readonly FnoRoleAssignment[];
-  organizations: readonly FnoRoleOrganization[];
-}
+import { PlanError } from "../core/provider.ts";
+import {
+  BUILT_IN_SERVICE_USERS,
+  CLAIMS_USER_ACCOUNT_TYPE,
+  DEFAULT_LANGUAGE,
+  type DeclaredRole,
+  type DesiredFnoUser,
+  type FnoLiveState,
+  type FnoRole,
+  type FnoRoleAssignment,
+  type FnoRoleOrganization,
+  type FnoUserChanges,
+  type FnoUserInputs,
+  type FnoUserRecord,
+  HOME_TENANT_NETWORK_DOMAIN,
+  LEGAL_ENTITY_ORGANIZATION_TYPE,
+  MAX_USER_ID_LENGTH,
+  type ManagedRole,
+  type NewFnoUser,
+  SYSTEM_USER_ROLE,
+} from "./model.ts";
 
 /** One remote operation, named like the client method that performs it. */
 export type FnoOperation =
@@ -154,12 +39,26 @@ export type FnoOperation =
   | { kind: "addRoleOrganization"; userId: string; roleId: string; organizationId: string }
   | { kind: "removeRoleOrganization"; userId: string; roleId: string; organizationId: string };
 
-/** Fields of an existing user we set; only the ones that differ are present. */
-export interface FnoUserChanges {
-  userName?: string;
-  company?: string;
-  enabled?: boolean;
-  email?: string;
+/** An operation in words, for errors and reports. */
+export function describeOperation(op: FnoOperation): string {
+  switch (op.kind) {
+    case "createUser":
+      return `create user ${op.userId}`;
+    case "updateUser":
+      return `update user ${op.userId} (${Object.keys(op.changes).sort().join(", ")})`;
+    case "deleteUser":
+      return `delete user ${op.userId}`;
+    case "assignRole":
+      return `assign role ${op.roleId}${op.enabled ? "" : " (disabled)"}`;
+    case "enableRole":
+      return `enable role ${op.roleId}`;
+    case "removeRole":
+      return `remove role ${op.roleId}`;
+    case "addRoleOrganization":
+      return `restrict role ${op.roleId} to ${op.organizationId}`;
+    case "removeRoleOrganization":
+      return `lift restriction of role ${op.roleId} to ${op.organizationId}`;
+  }
 }
 
 /** The outcome of {@link planUser}. */
@@ -172,17 +71,6 @@ export interface FnoUserPlan {
   operations: FnoOperation[];
   /** The roles we manage once the operations succeed (sorted). */
   managedRoles: ManagedRole[];
-}
-
-/** Input or state problems that stop a plan before any write; each message names the fix. */
-export class FnoPlanError extends Error {
-  /** One line per problem. */
-  readonly problems: string[];
-  constructor(problems: string[]) {
-    super(problems.join("\n"));
-    this.name = "FnoPlanError";
-    this.problems = problems;
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -358,7 +246,7 @@ export function matchUser(
 
 /**
  * Plans one user: create-or-adopt, user fields, the exact set of manual roles and, per role, the
- * exact set of legal-entity restrictions. Throws {@link FnoPlanError} before any write when the
+ * exact set of legal-entity restrictions. Throws {@link PlanError} before any write when the
  * declaration cannot be applied safely.
  *
  * Operation order, chosen so the user never holds more access than before or after:
@@ -384,7 +272,7 @@ export function planUser(
   const matched = matchUser(desired, live.users);
   const resolved = resolveRoles(desired.roles, catalog);
   const problems = [...matched.problems, ...resolved.problems];
-  if (problems.length > 0) throw new FnoPlanError(problems);
+  if (problems.length > 0) throw new PlanError(problems);
 
   const first: FnoOperation[] = [];
   const revoke: FnoOperation[] = [];
@@ -523,7 +411,7 @@ export function planRemoval(
   onRemove: "disable" | "delete" = "disable",
 ): FnoOperation[] {
   if (isBuiltInServiceUser(userId)) {
-    throw new FnoPlanError([
+    throw new PlanError([
       `F&O user ${userId} is a Microsoft built-in service user; d365-access never changes it`,
     ]);
   }
@@ -615,19 +503,6 @@ export function liveView(
   return { record, roles, managedRoles };
 }
 
-/** The inputs {@link planDiff} compares (the resource inputs, minus credentials and `__provider`). */
-export interface FnoDiffInputs {
-  upn: string;
-  environment: string;
-  userId: string;
-  userName: string;
-  company: string;
-  enabled: boolean;
-  roles: readonly DeclaredRole[];
-  onRemove?: "disable" | "delete";
-  objectId?: string;
-}
-
 /** Roles as a canonical, comparable string: names case-insensitive, legal entities sorted. */
 function canonicalRoles(roles: readonly DeclaredRole[]): string {
   return JSON.stringify(
@@ -643,18 +518,19 @@ function canonicalRoles(roles: readonly DeclaredRole[]): string {
  * a UserID over OData, the record is found by Alias, and a re-derived id (e.g. after a collision
  * elsewhere in the file) must not recreate anyone. `objectId` is informational.
  */
-export function planDiff(
-  olds: FnoDiffInputs,
-  news: FnoDiffInputs,
+export function diff(
+  olds: Partial<FnoUserInputs>,
+  news: FnoUserInputs,
 ): { changes: boolean; replaces: string[]; changed: string[] } {
   const replaces: string[] = [];
   const changed: string[] = [];
-  if (!sameText(olds.upn, news.upn)) replaces.push("upn");
+  if (!sameText(olds.upn ?? "", news.upn)) replaces.push("upn");
   if (olds.environment !== news.environment) replaces.push("environment");
   if (olds.userName !== news.userName) changed.push("userName");
-  if (!sameText(olds.company, news.company)) changed.push("company");
+  if (!sameText(olds.company ?? "", news.company)) changed.push("company");
   if (olds.enabled !== news.enabled) changed.push("enabled");
-  if (canonicalRoles(olds.roles) !== canonicalRoles(news.roles)) changed.push("roles");
+  // State written by an older version may lack a field: treat it as empty, never crash.
+  if (canonicalRoles(olds.roles ?? []) !== canonicalRoles(news.roles)) changed.push("roles");
   if ((olds.onRemove ?? "disable") !== (news.onRemove ?? "disable")) changed.push("onRemove");
   return { changes: replaces.length + changed.length > 0, replaces, changed: [...replaces, ...changed] };
 }

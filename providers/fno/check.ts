@@ -1,0 +1,116 @@
+/**
+ * Pure input checks of `fno:User`: normalization (trimmed names, upper-case legal entities,
+ * roles in a stable order) and one failure per bad property. Unknown values (preview) are kept
+ * as they are and not checked; role names are checked against the environment's catalog by
+ * the resource (they need the service).
+ */
+import { type CheckFailure, containsUnknown } from "../core/provider.ts";
+import { type DeclaredRole, type FnoUserInputs, MAX_USER_ID_LENGTH } from "./model.ts";
+import { normalizeLegalEntities } from "./plan.ts";
+
+const COMPANY = /^[A-Za-z0-9]{1,4}$/; // DataAreaId: up to 4 characters
+
+function normalize(news: Record<string, unknown>): FnoUserInputs {
+  const str = (v: unknown): string => (typeof v === "string" ? v.trim() : (v as string));
+  const roles = Array.isArray(news.roles)
+    ? (news.roles as { role?: unknown; legalEntities?: unknown }[]).map((r) => ({
+        role: str(r?.role),
+        legalEntities: Array.isArray(r?.legalEntities)
+          ? containsUnknown(r.legalEntities)
+            ? (r.legalEntities as string[])
+            : normalizeLegalEntities(r.legalEntities as string[])
+          : [],
+      }))
+    : (news.roles as DeclaredRole[]);
+  if (Array.isArray(roles) && !containsUnknown(roles)) {
+    roles.sort((a, b) =>
+      a.role.toLowerCase() < b.role.toLowerCase() ? -1 : a.role.toLowerCase() > b.role.toLowerCase() ? 1 : 0,
+    );
+  }
+  const out: FnoUserInputs = {
+    upn: str(news.upn),
+    environment: str(news.environment),
+    userId: str(news.userId),
+    userName: str(news.userName),
+    company:
+      typeof news.company === "string" && !containsUnknown(news.company)
+        ? news.company.trim().toUpperCase()
+        : (news.company as string),
+    enabled: news.enabled === undefined ? true : (news.enabled as boolean),
+    roles,
+  };
+  if (news.objectId !== undefined) out.objectId = str(news.objectId);
+  if (news.onRemove !== undefined) out.onRemove = news.onRemove as "disable" | "delete";
+  return out;
+}
+
+function validate(inputs: FnoUserInputs): CheckFailure[] {
+  const failures: CheckFailure[] = [];
+  const known = (v: unknown) => !containsUnknown(v);
+  const need = (property: string, ok: boolean, reason: string) => {
+    if (!ok) failures.push({ property, reason });
+  };
+  if (known(inputs.upn)) {
+    need(
+      "upn",
+      typeof inputs.upn === "string" && /^[^@\s]+@[^@\s]+$/.test(inputs.upn),
+      `"${inputs.upn}" is not a UPN`,
+    );
+    // A guest's NetworkDomain must name its home tenant, which we do not know.
+    need(
+      "upn",
+      typeof inputs.upn !== "string" || !inputs.upn.toUpperCase().includes("#EXT#"),
+      "guest (#EXT#) users are not supported for F&O: their provider must name their home tenant",
+    );
+  }
+  if (known(inputs.environment))
+    need("environment", typeof inputs.environment === "string" && inputs.environment !== "", "is required");
+  if (known(inputs.userId)) {
+    need(
+      "userId",
+      typeof inputs.userId === "string" &&
+        inputs.userId.length >= 1 &&
+        inputs.userId.length <= MAX_USER_ID_LENGTH,
+      `must be 1 to ${MAX_USER_ID_LENGTH} characters (F&O stores UserID in 20)`,
+    );
+  }
+  if (known(inputs.userName))
+    need("userName", typeof inputs.userName === "string" && inputs.userName !== "", "is required");
+  if (known(inputs.company)) {
+    need(
+      "company",
+      typeof inputs.company === "string" && COMPANY.test(inputs.company),
+      `"${inputs.company}" is not a legal entity code (1–4 letters or digits)`,
+    );
+  }
+  if (known(inputs.enabled)) need("enabled", typeof inputs.enabled === "boolean", "must be true or false");
+  if (inputs.onRemove !== undefined && known(inputs.onRemove)) {
+    need(
+      "onRemove",
+      inputs.onRemove === "disable" || inputs.onRemove === "delete",
+      'must be "disable" or "delete"',
+    );
+  }
+  if (known(inputs.roles)) {
+    if (!Array.isArray(inputs.roles)) {
+      failures.push({ property: "roles", reason: "must be a list of {role, legalEntities}" });
+    } else {
+      inputs.roles.forEach((r, i) => {
+        need(`roles[${i}].role`, typeof r.role === "string" && r.role !== "", "is required");
+        r.legalEntities.forEach((le, j) => {
+          need(`roles[${i}].legalEntities[${j}]`, COMPANY.test(le), `"${le}" is not a legal entity code`);
+        });
+      });
+    }
+  }
+  return failures;
+}
+
+/** Normalizes the inputs and lists what is wrong with them. */
+export function checkInputs(news: Record<string, unknown>): {
+  inputs: FnoUserInputs;
+  failures: CheckFailure[];
+} {
+  const inputs = normalize(news);
+  return { inputs, failures: validate(inputs) };
+}
