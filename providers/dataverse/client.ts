@@ -12,20 +12,18 @@ import { ApiError, isApiError } from "../core/errors.ts";
 import type { ServiceClient } from "../core/http.ts";
 import { filter, odataKey } from "../core/odata.ts";
 import {
-  type BusinessUnit,
   type BusinessUnitDto,
   fromObjectIdToAddUser,
   isSoftDeleted,
   type ODataRefDto,
-  type Role,
   type RoleDto,
-  type SystemUser,
   type SystemUserDto,
   toBusinessUnit,
   toRole,
   toSystemUser,
   type WhoAmIDto,
 } from "./dto.ts";
+import type { BusinessUnit, Role, SystemUser } from "./model.ts";
 import { dataverse, NOT_MEMBER_OF_ORGANIZATION, powerPlatform } from "./service.ts";
 
 /** The Web API root below the environment's origin (reference/dataverse.md §1). */

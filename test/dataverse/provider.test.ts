@@ -8,7 +8,6 @@ import { after, before, beforeEach, describe, it } from "node:test";
 import { requestCounter } from "../../providers/core/http.ts";
 import { configureRuntime, resetRuntime } from "../../providers/core/runtime.ts";
 import {
-  DataversePartialFailure,
   type DataverseUserInputs,
   type DataverseUserOutputs,
   presenceWait,
@@ -254,7 +253,7 @@ describe("dataverse:User provider", () => {
     sb.sandbox.store.changed();
     const wanted = inputs("eva.nowak", ["Basic User", "Delegate"]);
     await assert.rejects(provider.update(eva.systemUserId, eva, wanted), (e: unknown) => {
-      assert.ok(e instanceof DataversePartialFailure);
+      assert.ok(e instanceof Error && "id" in e && "properties" in e);
       assert.equal(e.id, eva.systemUserId);
       const reached = e.properties as unknown as DataverseUserOutputs & { __provider: string };
       assert.deepEqual(reached.roles, ["Basic User"]);
