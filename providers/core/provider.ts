@@ -220,26 +220,3 @@ export function defineProvider<I extends object, O extends object>(
     },
   };
 }
-
-/** @deprecated transitional: the kit's {@link errorLine} (removed once every system uses the kit). */
-export function oneLineError(e: unknown): Error {
-  const line = errorLine(e);
-  const error = new Error(line);
-  error.stack = line;
-  return error;
-}
-
-/** @deprecated transitional: the kit's {@link PartialFailure} (removed once every system uses the kit). */
-export function partialFailure(
-  id: string,
-  properties: Record<string, unknown>,
-  inputs: Record<string, unknown>,
-  cause: unknown,
-): Error & { id: string; properties: Record<string, unknown>; reasons: string[] } {
-  const base = oneLineError(cause);
-  return Object.assign(base, {
-    id,
-    properties: { ...properties, [PROVIDER_KEY]: inputs[PROVIDER_KEY] },
-    reasons: [base.message],
-  });
-}
