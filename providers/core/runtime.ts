@@ -36,7 +36,7 @@ export interface Runtime {
    * SettingsError naming the key when the stack does not configure the service.
    */
   client(service: ServiceSpec, environment?: string): ServiceClient;
-  /** Whether the stack configures the service (in that environment). */
+  /** Whether the stack configures the service (in that environment, which it must map). */
   has(service: ServiceSpec, environment?: string): boolean;
   /** Memoizes a run-wide read (e.g. "all users, one request per page"); a failed load is not cached. */
   cached<T>(key: string, load: () => Promise<T>): Promise<T>;
@@ -80,7 +80,12 @@ function createRuntime(settings: Settings, overrides: RuntimeOverrides): Runtime
       return client;
     },
     has(service, environment) {
-      return serviceEndpoint(settings, service, environment) !== undefined;
+      try {
+        return serviceEndpoint(settings, service, environment) !== undefined;
+      } catch (e) {
+        if (e instanceof SettingsError) return false; // an environment the stack does not map
+        throw e;
+      }
     },
     cached<T>(key: string, load: () => Promise<T>): Promise<T> {
       let entry = cache.get(key) as Promise<T> | undefined;

@@ -74,3 +74,18 @@ export interface ActualUser {
   /** Roles reaching the user through teams or Entra groups: reported, never changed. */
   teamRoles?: Role[];
 }
+
+/** A user's declared presence and roles in one Dataverse environment (users.yaml, normalized). */
+export interface DesiredDataverseAccess {
+  environment: string;
+  /** Business unit name; undefined = the root business unit. */
+  businessUnit?: string;
+  /** Security role names, sorted. */
+  roles: string[];
+}
+
+/** What Dataverse reads of a declared user. */
+export interface DataversePerson {
+  upn: string;
+  dataverse: DesiredDataverseAccess[];
+}

@@ -34,11 +34,13 @@ import { compact, defineProvider, PartialFailure, PlanError, type ResourceSpec }
 import { type Clock, type Runtime, WaitTimeoutError, waitFor } from "../core/runtime.ts";
 import { findEnvironment } from "../core/settings.ts";
 import { ShimResource } from "../core/shim.ts";
+import type { DeclareContext, Declared } from "../core/system.ts";
 import { checkInputs } from "./check.ts";
 import { createDataverseClient, type DataverseClient } from "./client.ts";
 import type {
   ActualUser,
   Catalog,
+  DataversePerson,
   DataverseUserInputs,
   DataverseUserOutputs,
   Role,
@@ -474,3 +476,22 @@ export const spec: ResourceSpec<DataverseUserInputs, DataverseUserOutputs> = {
 
 /** The dynamic provider the shim loads (all seven methods). */
 export const provider = defineProvider(spec);
+
+/** Declares the user's resources (its registry entry's declarer). */
+export function declare(user: DataversePerson, context: DeclareContext): Declared {
+  const resources = user.dataverse.map(
+    (access) =>
+      new DataverseUser(
+        `${context.name}/${access.environment}`,
+        {
+          upn: user.upn,
+          objectId: context.objectId ?? "",
+          environment: access.environment,
+          ...(access.businessUnit ? { businessUnit: access.businessUnit } : {}),
+          roles: access.roles,
+        },
+        { dependsOn: context.dependsOn },
+      ),
+  );
+  return { resources };
+}

@@ -96,3 +96,9 @@ export interface EntraUserOutputs extends EntraUserInputs {
   /** Only for users we created: the random initial password (a Pulumi secret). */
   initialPassword?: string;
 }
+
+/** What Entra reads of a declared user (users.yaml `users[]`, normalized). */
+export type EntraPerson = Pick<
+  EntraUserInputs,
+  "upn" | "displayName" | "usageLocation" | "enabled" | "manage" | "onRemove" | "licenses"
+>;

@@ -21,10 +21,11 @@ import { execute, type Handlers } from "../core/operation.ts";
 import { defineProvider, PartialFailure, type ResourceSpec } from "../core/provider.ts";
 import { type Runtime, waitFor } from "../core/runtime.ts";
 import { ShimResource } from "../core/shim.ts";
+import type { DeclareContext, Declared } from "../core/system.ts";
 import { checkInputs } from "./check.ts";
 import { createEntraClient, type EntraClient } from "./client.ts";
 import { fromLicenses, fromNewUser, skuIdsOf, toSku, toUserSnapshot, type UserDto } from "./dto.ts";
-import type { EntraUserInputs, EntraUserOutputs, Sku, UserSnapshot } from "./model.ts";
+import type { EntraPerson, EntraUserInputs, EntraUserOutputs, Sku, UserSnapshot } from "./model.ts";
 import {
   checkSeats,
   describeOperation,
@@ -452,3 +453,17 @@ export const spec: ResourceSpec<EntraUserInputs, EntraUserOutputs> = {
 
 /** The dynamic provider (all seven methods; reference/pulumi.md §1.3). */
 export const provider = defineProvider(spec);
+
+/** Declares the user's resources (its registry entry's declarer). */
+export function declare(user: EntraPerson, context: DeclareContext): Declared {
+  const resource = new EntraUser(context.name, {
+    upn: user.upn,
+    displayName: user.displayName,
+    usageLocation: user.usageLocation,
+    enabled: user.enabled,
+    manage: user.manage,
+    onRemove: user.onRemove,
+    licenses: user.licenses,
+  });
+  return { resources: [resource], objectId: resource.objectId };
+}

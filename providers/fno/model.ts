@@ -164,3 +164,23 @@ export interface FnoUserOutputs extends FnoUserInputs {
   /** Role identifiers we assigned, with their legal entities: what removal revokes. */
   managedRoles: ManagedRole[];
 }
+
+/** A user's declared account and roles in one F&O environment (users.yaml, normalized). */
+export interface DesiredFnoAccess {
+  environment: string;
+  /** F&O UserID: from the YAML or derived from the UPN; at most 20 characters, unique per environment. */
+  userId: string;
+  /** Default (startup) legal entity, upper case. */
+  company: string;
+  /** Roles sorted by role name (case-insensitive). */
+  roles: DeclaredRole[];
+}
+
+/** What F&O reads of a declared user. */
+export interface FnoPerson {
+  upn: string;
+  displayName: string;
+  enabled: boolean;
+  onRemove: "disable" | "delete";
+  fno: DesiredFnoAccess[];
+}

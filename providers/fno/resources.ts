@@ -27,9 +27,17 @@ import { ExecutionError, execute, type Handlers } from "../core/operation.ts";
 import { defineProvider, PartialFailure, type ResourceSpec } from "../core/provider.ts";
 import type { Runtime } from "../core/runtime.ts";
 import { ShimResource } from "../core/shim.ts";
+import type { DeclareContext, Declared } from "../core/system.ts";
 import { checkInputs } from "./check.ts";
 import { createFnoClient, type FnoClient } from "./client.ts";
-import type { FnoLiveState, FnoRole, FnoUserInputs, FnoUserOutputs, ManagedRole } from "./model.ts";
+import type {
+  FnoLiveState,
+  FnoPerson,
+  FnoRole,
+  FnoUserInputs,
+  FnoUserOutputs,
+  ManagedRole,
+} from "./model.ts";
 import {
   describeOperation,
   diff,
@@ -320,3 +328,26 @@ export const spec: ResourceSpec<FnoUserInputs, FnoUserOutputs> = {
 
 /** The provider the engine's provider process calls through the shim. */
 export const provider = defineProvider(spec);
+
+/** Declares the user's resources (its registry entry's declarer). */
+export function declare(user: FnoPerson, context: DeclareContext): Declared {
+  const resources = user.fno.map(
+    (access) =>
+      new FnoUser(
+        `${context.name}/${access.environment}`,
+        {
+          upn: user.upn,
+          ...(context.objectId === undefined ? {} : { objectId: context.objectId }),
+          environment: access.environment,
+          userId: access.userId,
+          userName: user.displayName,
+          company: access.company,
+          enabled: user.enabled,
+          roles: access.roles,
+          onRemove: user.onRemove,
+        },
+        { dependsOn: context.dependsOn },
+      ),
+  );
+  return { resources };
+}

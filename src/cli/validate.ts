@@ -3,6 +3,7 @@
  * calling any API. Exit code 0 when valid (warnings allowed), 1 on errors, 2 on usage errors.
  */
 import process from "node:process";
+import { SYSTEMS } from "../../providers/registry.ts";
 import { type DiagnosticFormat, formatDiagnostics, loadDesiredState } from "../model/index.ts";
 
 const usage = `usage: d365-access validate [files…] [--format text|json|github]
@@ -49,10 +50,11 @@ export async function run(argv: string[]): Promise<number> {
   const { state, diagnostics } = loadDesiredState(files.length > 0 ? files : ["users.yaml"]);
   const output = formatDiagnostics(diagnostics, format);
   if (format === "text" && state) {
-    const fno = state.users.filter((u) => u.fno.length > 0).length;
-    const dataverse = state.users.filter((u) => u.dataverse.length > 0).length;
+    const access = SYSTEMS.filter((s) => s.scope === "environment").map(
+      (s) => `${state.users.filter((u) => s.environments(u).length > 0).length} with ${s.label} access`,
+    );
     process.stdout.write(
-      `${output}valid: ${state.users.length} users (${dataverse} with Dataverse access, ${fno} with F&O access) in ${state.environments.length} environment(s), ${state.files.length} file(s)\n`,
+      `${output}valid: ${state.users.length} users (${access.join(", ")}) in ${state.environments.length} environment(s), ${state.files.length} file(s)\n`,
     );
   } else {
     process.stdout.write(output);

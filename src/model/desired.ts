@@ -1,8 +1,12 @@
 /**
  * The normalized desired state read from users.yaml: plain data, personas expanded, defaults
  * applied. The Pulumi program and the reports consume it; the reconcilers receive slices of it
- * as resource inputs with the same field names (see the shared model contract).
+ * as resource inputs with the same field names. Each system's part of a user is the system's
+ * own type (its folder's model.ts).
  */
+import type { DesiredDataverseAccess } from "../../providers/dataverse/model.ts";
+import type { LicenseAssignment } from "../../providers/entra/model.ts";
+import type { DeclaredRole, DesiredFnoAccess } from "../../providers/fno/model.ts";
 
 /** One finding about the input, always tied to the place in a file where it was written. */
 export interface Diagnostic {
@@ -41,41 +45,17 @@ export interface DesiredEnvironment {
   legalEntities: string[];
 }
 
-/** One license a user holds directly. */
-export interface DesiredLicense {
-  /** SKU part number, e.g. `DYN365_FINANCE`. */
-  sku: string;
-  /** Service plans of the SKU to disable, by service plan name; sorted. */
-  disabledPlans: string[];
-}
+/** One license a user holds directly: SKU part number and disabled service plan names (sorted). */
+export type DesiredLicense = LicenseAssignment;
 
 /** A user's presence and roles in one Dataverse environment. */
-export interface DesiredDataverseAccess {
-  environment: string;
-  /** Business unit name; undefined = the root business unit. */
-  businessUnit?: string;
-  /** Security role names, sorted. */
-  roles: string[];
-}
+export type { DesiredDataverseAccess };
 
-/** One F&O role assignment, optionally restricted to legal entities. */
-export interface DesiredFnoRole {
-  /** AOT name (SecurityRoleIdentifier) or label (SecurityRoleName), as written. */
-  role: string;
-  /** Legal entities (upper case, sorted); empty = unrestricted (all companies). */
-  legalEntities: string[];
-}
+/** One F&O role assignment (AOT name or label, as written), optionally restricted to legal entities (upper case, sorted). */
+export type DesiredFnoRole = DeclaredRole;
 
 /** A user's account and roles in one F&O environment. */
-export interface DesiredFnoAccess {
-  environment: string;
-  /** F&O UserID: from the YAML or derived from the UPN; at most 20 characters, unique per environment. */
-  userId: string;
-  /** Default (startup) legal entity, upper case. */
-  company: string;
-  /** Roles sorted by role name (case-insensitive). */
-  roles: DesiredFnoRole[];
-}
+export type { DesiredFnoAccess };
 
 /** One user after personas and defaults are applied. */
 export interface DesiredUser {
