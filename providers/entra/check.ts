@@ -4,6 +4,7 @@
  * are kept as they are and not checked.
  */
 import { type CheckFailure, containsUnknown } from "../core/provider.ts";
+import { deleteAdoptedProblem, USER_DEFAULTS, upnProblem } from "../core/user.ts";
 import type { EntraUserInputs, LicenseAssignment } from "./model.ts";
 import { normalizeLicenses } from "./plan.ts";
 
@@ -16,10 +17,11 @@ export function checkInputs(news: Record<string, unknown>): {
   const known = (v: unknown) => !containsUnknown(v);
   const str = (v: unknown) => (typeof v === "string" ? v.trim() : "");
   const upn = str(news.upn);
-  if (known(news.upn) && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(upn)) {
+  const upnIssue = upnProblem(upn);
+  if (known(news.upn) && upnIssue) {
     failures.push({
       property: "upn",
-      reason: `"${String(news.upn ?? "")}" is not a user principal name (alias@domain)`,
+      reason: `"${String(news.upn ?? "")}" is not a valid user principal name: ${upnIssue}`,
     });
   }
   const displayName = str(news.displayName);
@@ -32,23 +34,21 @@ export function checkInputs(news: Record<string, unknown>): {
       reason: `"${usageLocation}" is not an ISO 3166-1 alpha-2 country code`,
     });
   }
-  const enabled = news.enabled === undefined ? true : news.enabled;
+  const enabled = news.enabled ?? USER_DEFAULTS.enabled;
   if (known(enabled) && typeof enabled !== "boolean")
     failures.push({ property: "enabled", reason: "enabled must be true or false" });
-  const manage = news.manage ?? "adopt";
+  const manage = news.manage ?? USER_DEFAULTS.manage;
   if (known(manage) && manage !== "adopt" && manage !== "create")
     failures.push({ property: "manage", reason: 'manage must be "adopt" or "create"' });
-  const onRemove = news.onRemove ?? "disable";
+  const onRemove = news.onRemove ?? USER_DEFAULTS.onRemove;
   if (known(onRemove) && onRemove !== "disable" && onRemove !== "delete") {
     failures.push({ property: "onRemove", reason: 'onRemove must be "disable" or "delete"' });
   }
-  if (manage === "adopt" && onRemove === "delete") {
-    failures.push({
-      property: "onRemove",
-      reason:
-        "onRemove: delete applies only to users d365-access creates (manage: create); an adopted user is left as found",
-    });
-  }
+  const deleteIssue =
+    known(manage) && known(onRemove)
+      ? deleteAdoptedProblem(manage as EntraUserInputs["manage"], onRemove as EntraUserInputs["onRemove"])
+      : undefined;
+  if (deleteIssue) failures.push({ property: "onRemove", reason: `onRemove: delete ${deleteIssue}` });
   const rawLicenses = news.licenses ?? [];
   const licenses: LicenseAssignment[] = [];
   if (known(rawLicenses)) {

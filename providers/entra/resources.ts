@@ -22,6 +22,7 @@ import { defineProvider, PartialFailure, type ResourceSpec } from "../core/provi
 import { type Runtime, waitFor } from "../core/runtime.ts";
 import { ShimResource } from "../core/shim.ts";
 import type { DeclareContext, Declared } from "../core/system.ts";
+import { USER_DEFAULTS } from "../core/user.ts";
 import { checkInputs } from "./check.ts";
 import { createEntraClient, type EntraClient } from "./client.ts";
 import { fromLicenses, fromNewUser, skuIdsOf, toSku, toUserSnapshot, type UserDto } from "./dto.ts";
@@ -78,9 +79,7 @@ export class EntraUser extends ShimResource {
       "entra/resources",
       name,
       {
-        enabled: true,
-        manage: "adopt",
-        onRemove: "disable",
+        ...USER_DEFAULTS,
         licenses: [],
         ...args,
         objectId: undefined,

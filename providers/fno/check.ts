@@ -5,6 +5,7 @@
  * the resource (they need the service).
  */
 import { type CheckFailure, containsUnknown } from "../core/provider.ts";
+import { UPN_SHAPE, USER_DEFAULTS, upnProblem } from "../core/user.ts";
 import { type DeclaredRole, type FnoUserInputs, MAX_USER_ID_LENGTH } from "./model.ts";
 import { normalizeLegalEntities } from "./plan.ts";
 
@@ -36,7 +37,7 @@ function normalize(news: Record<string, unknown>): FnoUserInputs {
       typeof news.company === "string" && !containsUnknown(news.company)
         ? news.company.trim().toUpperCase()
         : (news.company as string),
-    enabled: news.enabled === undefined ? true : (news.enabled as boolean),
+    enabled: (news.enabled ?? USER_DEFAULTS.enabled) as boolean,
     roles,
   };
   if (news.objectId !== undefined) out.objectId = str(news.objectId);
@@ -53,8 +54,8 @@ function validate(inputs: FnoUserInputs): CheckFailure[] {
   if (known(inputs.upn)) {
     need(
       "upn",
-      typeof inputs.upn === "string" && /^[^@\s]+@[^@\s]+$/.test(inputs.upn),
-      `"${inputs.upn}" is not a UPN`,
+      typeof inputs.upn === "string" && upnProblem(inputs.upn) === undefined,
+      `"${inputs.upn}" is not a valid user principal name: ${typeof inputs.upn === "string" ? upnProblem(inputs.upn) : UPN_SHAPE}`,
     );
     // A guest's NetworkDomain must name its home tenant, which we do not know.
     need(

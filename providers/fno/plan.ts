@@ -7,6 +7,7 @@
  * Everything here speaks our vocabulary (model.ts, with the service facts relied on).
  */
 import { PlanError } from "../core/provider.ts";
+import { USER_DEFAULTS } from "../core/user.ts";
 import {
   BUILT_IN_SERVICE_USERS,
   CLAIMS_USER_ACCOUNT_TYPE,
@@ -408,7 +409,7 @@ export function planRemoval(
   userId: string,
   live: FnoLiveState,
   managedRoles: readonly ManagedRole[],
-  onRemove: "disable" | "delete" = "disable",
+  onRemove: "disable" | "delete" = USER_DEFAULTS.onRemove,
 ): FnoOperation[] {
   if (isBuiltInServiceUser(userId)) {
     throw new PlanError([
@@ -531,6 +532,7 @@ export function diff(
   if (olds.enabled !== news.enabled) changed.push("enabled");
   // State written by an older version may lack a field: treat it as empty, never crash.
   if (canonicalRoles(olds.roles ?? []) !== canonicalRoles(news.roles)) changed.push("roles");
-  if ((olds.onRemove ?? "disable") !== (news.onRemove ?? "disable")) changed.push("onRemove");
+  if ((olds.onRemove ?? USER_DEFAULTS.onRemove) !== (news.onRemove ?? USER_DEFAULTS.onRemove))
+    changed.push("onRemove");
   return { changes: replaces.length + changed.length > 0, replaces, changed: [...replaces, ...changed] };
 }

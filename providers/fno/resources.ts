@@ -28,6 +28,7 @@ import { defineProvider, PartialFailure, type ResourceSpec } from "../core/provi
 import type { Runtime } from "../core/runtime.ts";
 import { ShimResource } from "../core/shim.ts";
 import type { DeclareContext, Declared } from "../core/system.ts";
+import { USER_DEFAULTS } from "../core/user.ts";
 import { checkInputs } from "./check.ts";
 import { createFnoClient, type FnoClient } from "./client.ts";
 import type {
@@ -320,7 +321,12 @@ export const spec: ResourceSpec<FnoUserInputs, FnoUserOutputs> = {
       client.listUserRoleOrganizations(id),
     ]);
     const live: FnoLiveState = { users: record ? [record] : [], assignments, organizations };
-    const operations = planRemoval(id, live, props.managedRoles ?? [], props.onRemove ?? "disable");
+    const operations = planRemoval(
+      id,
+      live,
+      props.managedRoles ?? [],
+      props.onRemove ?? USER_DEFAULTS.onRemove,
+    );
     (await written(r)).add(writtenKey(props.environment, id));
     await execute(operations, handlers(client), { describe: describeOperation });
   },
