@@ -224,3 +224,16 @@ export async function waitFor<T>(options: WaitForOptions, attempt: () => Promise
   const seconds = Math.round((clock.now() - start) / 1000);
   throw new WaitTimeoutError(`timed out waiting for ${options.name} (${seconds} s): ${last}`);
 }
+
+/**
+ * `Promise.all` that waits for every request before failing, so no request outlives the
+ * operation that started it (an orphan would keep retrying after the error was reported).
+ */
+export async function settled<T extends readonly unknown[]>(
+  promises: readonly [...{ [K in keyof T]: Promise<T[K]> }],
+): Promise<T> {
+  const results = await Promise.allSettled(promises);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) throw failed.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
+}

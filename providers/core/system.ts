@@ -58,6 +58,11 @@ export interface System<U, E> {
   readonly services: readonly ServiceSpec[];
   /** Its resource type token, e.g. `pulumi-nodejs:dynamic/fno:User`. */
   readonly resourceType: string;
+  /**
+   * Its part of the users.yaml schema: `$defs`, and `properties` it adds to `user`, `persona`,
+   * `defaults` and `environment` (composed by src/model/schemaParts.ts).
+   */
+  readonly usersYaml: URL;
   /** Once per user (`tenant`) or once per user and environment (`environment`). */
   readonly scope: "tenant" | "environment";
   /** Whether a declared environment has this system (per-environment systems). */

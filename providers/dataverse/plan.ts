@@ -24,7 +24,7 @@
  * collation) after trimming; roles resolve BY NAME within the user's business unit, because
  * every business unit holds its own copy of each role (reference/dataverse.md §2.2).
  */
-import { PlanError } from "../core/provider.ts";
+import { compact, PlanError } from "../core/provider.ts";
 import type {
   ActualUser,
   BusinessUnit,
@@ -32,6 +32,7 @@ import type {
   DataverseUserInputs,
   DataverseUserOutputs,
   Role,
+  SystemUser,
 } from "./model.ts";
 
 /** One remote change, named by intent. */
@@ -331,4 +332,64 @@ function candidates(names: readonly string[], wanted?: string): string {
   const shown = ordered.slice(0, MAX_CANDIDATES).map((n) => `"${n}"`);
   const more = ordered.length - shown.length;
   return more > 0 ? `${shown.join(", ")} and ${more} more` : shown.join(", ");
+}
+
+/** The role names to show for a user's direct roles: foreign-unit roles carry their unit's name. */
+export function roleNames(
+  roles: readonly Role[],
+  businessUnitId: string,
+  catalog: Catalog | undefined,
+): string[] {
+  return normalizeNames(
+    roles.map((r) => {
+      if (r.businessUnitId === businessUnitId) return r.name;
+      const unit = catalog?.businessUnits.find((b) => b.businessUnitId === r.businessUnitId);
+      return `${r.name} [${unit?.name ?? r.businessUnitId}]`;
+    }),
+  );
+}
+
+/** What a reconciliation has reached so far (the executor keeps it), so a failure can report a resumable state. */
+export interface Progress {
+  user: SystemUser | undefined;
+  present: Role[];
+  /** Name keys of roles we granted in this call. */
+  granted: Set<string>;
+}
+
+export function outputsOf(
+  inputs: DataverseUserInputs,
+  catalog: Catalog,
+  progress: Progress,
+  previouslyManaged: readonly string[],
+  adopted: boolean,
+): DataverseUserOutputs | undefined {
+  const user = progress.user;
+  if (!user) return undefined;
+  const ours = new Set([...previouslyManaged.map(nameKey), ...progress.granted]);
+  const inUnit = progress.present.filter((r) => r.businessUnitId === user.businessUnitId);
+  const managedRoles = normalizeNames(inUnit.filter((r) => ours.has(nameKey(r.name))).map((r) => r.name));
+  let target: string | undefined;
+  try {
+    target = resolveBusinessUnit(catalog, inputs.businessUnit).businessUnitId;
+  } catch {
+    target = undefined;
+  }
+  const inTarget = target === user.businessUnitId;
+  const actualNames = roleNames(progress.present, user.businessUnitId, catalog);
+  return compact({
+    upn: inputs.upn,
+    objectId: inputs.objectId,
+    environment: inputs.environment,
+    // Report what was reached: a difference from the inputs makes the next `diff` resume the work.
+    businessUnit: inTarget
+      ? inputs.businessUnit
+      : (catalog.businessUnits.find((b) => b.businessUnitId === user.businessUnitId)?.name ??
+        user.businessUnitId),
+    roles: inTarget && sameNames(actualNames, inputs.roles) ? inputs.roles : actualNames,
+    systemUserId: user.systemUserId,
+    businessUnitId: user.businessUnitId,
+    managedRoles,
+    adopted,
+  });
 }

@@ -32,14 +32,12 @@ import { isApiError } from "../core/errors.ts";
 import { execute, type Handlers } from "../core/operation.ts";
 import { compact, defineProvider, PartialFailure, PlanError, type ResourceSpec } from "../core/provider.ts";
 import { type Clock, type Runtime, WaitTimeoutError, waitFor } from "../core/runtime.ts";
-import { findEnvironment } from "../core/settings.ts";
 import { ShimResource } from "../core/shim.ts";
 import type { DeclareContext, Declared } from "../core/system.ts";
 import { checkInputs } from "./check.ts";
-import { createDataverseClient, type DataverseClient } from "./client.ts";
+import type { DataverseClient } from "./client.ts";
 import type {
   ActualUser,
-  Catalog,
   DataversePerson,
   DataverseUserInputs,
   DataverseUserOutputs,
@@ -52,13 +50,16 @@ import {
   diff,
   nameKey,
   normalizeNames,
+  outputsOf,
+  type Progress,
   planRemoval,
   planUser,
   resolveBusinessUnit,
   resolveRoles,
+  roleNames,
   sameNames,
 } from "./plan.ts";
-import { dataverse, powerPlatform } from "./service.ts";
+import { clientFor, forgetUsers, loadCatalog, loadUsers } from "./run.ts";
 
 export type { DataverseUserInputs, DataverseUserOutputs } from "./model.ts";
 
@@ -127,44 +128,6 @@ export const presenceWait: PresenceWaitOptions = {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Run-wide state: clients and bulk reads shared by every resource in the provider process.
-// ---------------------------------------------------------------------------------------------
-
-function clientFor(rt: Runtime, environment: string): DataverseClient {
-  const env = findEnvironment(rt.settings, environment);
-  return createDataverseClient({
-    environment,
-    dataverse: rt.client(dataverse, environment),
-    powerPlatform: rt.has(powerPlatform) ? rt.client(powerPlatform) : undefined,
-    powerPlatformEnvironmentId: env.values.powerPlatformEnvironmentId,
-  });
-}
-
-function loadCatalog(rt: Runtime, client: DataverseClient): Promise<Catalog> {
-  return rt.cached(`dataverse:${client.environment}:catalog`, async () => {
-    // allSettled: when one read fails, the other still finishes before we report, so no request
-    // is left running (and retrying) behind a failed operation.
-    const [units, roles] = await Promise.allSettled([client.listBusinessUnits(), client.listRoles()]);
-    if (units.status === "rejected") throw units.reason;
-    if (roles.status === "rejected") throw roles.reason;
-    return { environment: client.environment, businessUnits: units.value, roles: roles.value };
-  });
-}
-
-function loadUsers(rt: Runtime, client: DataverseClient): Promise<Map<string, SystemUser>> {
-  return rt.cached(`dataverse:${client.environment}:users`, async () => {
-    const byObjectId = new Map<string, SystemUser>();
-    for (const u of await client.listSystemUsers()) if (u.objectId) byObjectId.set(u.objectId, u);
-    return byObjectId;
-  });
-}
-
-/** After a write the bulk user list of that environment is stale. */
-function forgetUsers(rt: Runtime, environment: string): void {
-  rt.invalidate(`dataverse:${environment}:users`);
-}
-
-// ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
@@ -175,66 +138,6 @@ function toActual(user: SystemUser): ActualUser {
     disabled: user.disabled,
     roles: user.roles ?? [],
   };
-}
-
-/** The role names to show for a user's direct roles: foreign-unit roles carry their unit's name. */
-function roleNames(roles: readonly Role[], businessUnitId: string, catalog: Catalog | undefined): string[] {
-  return normalizeNames(
-    roles.map((r) => {
-      if (r.businessUnitId === businessUnitId) return r.name;
-      const unit = catalog?.businessUnits.find((b) => b.businessUnitId === r.businessUnitId);
-      return `${r.name} [${unit?.name ?? r.businessUnitId}]`;
-    }),
-  );
-}
-
-// ---------------------------------------------------------------------------------------------
-// Reconciliation
-// ---------------------------------------------------------------------------------------------
-
-/** What a reconciliation has reached so far, so a failure can report a resumable state. */
-interface Progress {
-  user: SystemUser | undefined;
-  present: Role[];
-  /** Name keys of roles we granted in this call. */
-  granted: Set<string>;
-}
-
-function outputsOf(
-  inputs: DataverseUserInputs,
-  catalog: Catalog,
-  progress: Progress,
-  previouslyManaged: readonly string[],
-  adopted: boolean,
-): DataverseUserOutputs | undefined {
-  const user = progress.user;
-  if (!user) return undefined;
-  const ours = new Set([...previouslyManaged.map(nameKey), ...progress.granted]);
-  const inUnit = progress.present.filter((r) => r.businessUnitId === user.businessUnitId);
-  const managedRoles = normalizeNames(inUnit.filter((r) => ours.has(nameKey(r.name))).map((r) => r.name));
-  let target: string | undefined;
-  try {
-    target = resolveBusinessUnit(catalog, inputs.businessUnit).businessUnitId;
-  } catch {
-    target = undefined;
-  }
-  const inTarget = target === user.businessUnitId;
-  const actualNames = roleNames(progress.present, user.businessUnitId, catalog);
-  return compact({
-    upn: inputs.upn,
-    objectId: inputs.objectId,
-    environment: inputs.environment,
-    // Report what was reached: a difference from the inputs makes the next `diff` resume the work.
-    businessUnit: inTarget
-      ? inputs.businessUnit
-      : (catalog.businessUnits.find((b) => b.businessUnitId === user.businessUnitId)?.name ??
-        user.businessUnitId),
-    roles: inTarget && sameNames(actualNames, inputs.roles) ? inputs.roles : actualNames,
-    systemUserId: user.systemUserId,
-    businessUnitId: user.businessUnitId,
-    managedRoles,
-    adopted,
-  });
 }
 
 /**

@@ -18,6 +18,7 @@ export const dataverse: System<DataversePerson, { dataverse: boolean }> = {
   label: "Dataverse",
   services: [dataverseService],
   resourceType: "pulumi-nodejs:dynamic/dataverse:User",
+  usersYaml: new URL("./users.schema.json", import.meta.url),
   scope: "environment",
   inEnvironment: (environment) => environment.dataverse,
   environments: (user) => user.dataverse.map((d) => d.environment),

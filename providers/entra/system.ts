@@ -26,6 +26,7 @@ export const entra: System<EntraPerson, unknown> = {
   label: "Entra ID",
   services: [graph],
   resourceType: "pulumi-nodejs:dynamic/entra:User",
+  usersYaml: new URL("./users.schema.json", import.meta.url),
   scope: "tenant",
   inEnvironment: () => false,
   environments: () => [],

@@ -3,7 +3,7 @@
  * provider, the OData client, our vocabulary and the pure planner. Imports only `core/`
  * (design.md principle 9).
  */
-export { checkInputs } from "./check.ts";
+export { checkInputs, resolveRoles } from "./check.ts";
 export { createFnoClient, type FnoClient, type FnoClientOptions } from "./client.ts";
 export * from "./model.ts";
 export {
@@ -14,7 +14,6 @@ export {
   liveView,
   planRemoval,
   planUser,
-  resolveRoles,
 } from "./plan.ts";
 export { FnoUser, type FnoUserArgs, provider, spec } from "./resources.ts";
 export { fno as fnoService } from "./service.ts";

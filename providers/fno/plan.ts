@@ -8,6 +8,7 @@
  */
 import { PlanError } from "../core/provider.ts";
 import { USER_DEFAULTS } from "../core/user.ts";
+import { isSystemUserRole, normalizeLegalEntities, resolveRoles } from "./check.ts";
 import {
   BUILT_IN_SERVICE_USERS,
   CLAIMS_USER_ACCOUNT_TYPE,
@@ -26,7 +27,6 @@ import {
   MAX_USER_ID_LENGTH,
   type ManagedRole,
   type NewFnoUser,
-  SYSTEM_USER_ROLE,
 } from "./model.ts";
 
 /** One remote operation, named like the client method that performs it. */
@@ -81,19 +81,9 @@ export interface FnoUserPlan {
 const sameText = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
 const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-/** Upper-cased, de-duplicated, sorted legal-entity codes. */
-export function normalizeLegalEntities(codes: readonly string[]): string[] {
-  return [...new Set(codes.map((c) => c.trim().toUpperCase()).filter((c) => c !== ""))].sort(byText);
-}
-
 /** True when `userId` is one of Microsoft's built-in service users (case-insensitive). */
 export function isBuiltInServiceUser(userId: string): boolean {
   return BUILT_IN_SERVICE_USERS.some((u) => sameText(u, userId));
-}
-
-/** True for the automatic `SYSTEMUSER` role (case-insensitive). */
-export function isSystemUserRole(roleId: string): boolean {
-  return sameText(roleId, SYSTEM_USER_ROLE);
 }
 
 /** Users whose Alias equals `upn`, case-insensitively (UPNs are case-insensitive in Entra). */
@@ -109,84 +99,6 @@ export function findUserById(users: readonly FnoUserRecord[], userId: string): F
 // ---------------------------------------------------------------------------------------------
 // Roles
 // ---------------------------------------------------------------------------------------------
-
-/** A declared role resolved against `SecurityRoles`. */
-export interface ResolvedRole {
-  roleId: string;
-  roleName: string;
-  legalEntities: string[];
-}
-
-/**
- * Resolves declared roles by AOT identifier first, then by label, both case-insensitively.
- * `SYSTEMUSER` is dropped (implicit). Returns problems for unknown or ambiguous names, naming the
- * candidates so the fix is obvious. The result is sorted by identifier. Declaring one role twice
- * is an error: merging the two restrictions would silently widen or narrow one of them.
- */
-export function resolveRoles(
-  declared: readonly DeclaredRole[],
-  catalog: readonly FnoRole[],
-): { roles: ResolvedRole[]; problems: string[] } {
-  const problems: string[] = [];
-  const byId = new Map<string, ResolvedRole>();
-  for (const d of declared) {
-    const wanted = d.role.trim();
-    let match = catalog.find((r) => sameText(r.identifier, wanted));
-    if (!match) {
-      const labelled = catalog.filter((r) => sameText(r.name, wanted));
-      if (labelled.length > 1) {
-        const ids = labelled.map((r) => r.identifier).sort(byText);
-        problems.push(
-          `F&O role "${wanted}" is ambiguous: the label matches ${ids.length} roles (${ids.join(", ")}); declare the AOT name instead`,
-        );
-        continue;
-      }
-      match = labelled[0];
-    }
-    if (!match) {
-      const hint = suggestRoles(wanted, catalog);
-      problems.push(
-        `F&O role "${wanted}" is unknown in SecurityRoles${hint.length > 0 ? `; did you mean ${hint.join(", ")}?` : ""}`,
-      );
-      continue;
-    }
-    if (isSystemUserRole(match.identifier)) {
-      if (d.legalEntities.length > 0) {
-        problems.push(`F&O role ${SYSTEM_USER_ROLE} is automatic and unrestricted; remove its legalEntities`);
-      }
-      continue;
-    }
-    const key = match.identifier.toLowerCase();
-    if (byId.has(key)) {
-      problems.push(
-        `F&O role "${match.identifier}" is declared twice; declare it once with all its legal entities`,
-      );
-      continue;
-    }
-    byId.set(key, {
-      roleId: match.identifier,
-      roleName: match.name,
-      legalEntities: normalizeLegalEntities(d.legalEntities),
-    });
-  }
-  const roles = [...byId.values()].sort((a, b) => byText(a.roleId, b.roleId));
-  return { roles, problems };
-}
-
-/** Up to three roles whose identifier or label contains the wanted text (or vice versa). */
-function suggestRoles(wanted: string, catalog: readonly FnoRole[]): string[] {
-  const w = wanted.toLowerCase().replace(/[^a-z0-9]/g, "");
-  if (w.length < 3) return [];
-  return catalog
-    .filter((r) => {
-      const id = r.identifier.toLowerCase().replace(/[^a-z0-9]/g, "");
-      const name = r.name.toLowerCase().replace(/[^a-z0-9]/g, "");
-      return id.includes(w) || name.includes(w) || (id.length >= 3 && w.includes(id));
-    })
-    .map((r) => `${r.identifier} ("${r.name}")`)
-    .sort(byText)
-    .slice(0, 3);
-}
 
 /** Manual role rows we are responsible for: everything but SYSTEMUSER and rule-based rows. */
 function isOwnedAssignment(a: FnoRoleAssignment): boolean {

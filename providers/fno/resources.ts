@@ -26,11 +26,12 @@ import type * as pulumi from "@pulumi/pulumi";
 import { ExecutionError, execute, type Handlers } from "../core/operation.ts";
 import { defineProvider, PartialFailure, type ResourceSpec } from "../core/provider.ts";
 import type { Runtime } from "../core/runtime.ts";
+import { settled } from "../core/runtime.ts";
 import { ShimResource } from "../core/shim.ts";
 import type { DeclareContext, Declared } from "../core/system.ts";
 import { USER_DEFAULTS } from "../core/user.ts";
-import { checkInputs } from "./check.ts";
-import { createFnoClient, type FnoClient } from "./client.ts";
+import { checkInputs, resolveRoles } from "./check.ts";
+import type { FnoClient } from "./client.ts";
 import type {
   FnoLiveState,
   FnoPerson,
@@ -39,17 +40,8 @@ import type {
   FnoUserOutputs,
   ManagedRole,
 } from "./model.ts";
-import {
-  describeOperation,
-  diff,
-  type FnoOperation,
-  liveView,
-  matchUser,
-  planRemoval,
-  planUser,
-  resolveRoles,
-} from "./plan.ts";
-import { fno } from "./service.ts";
+import { describeOperation, diff, type FnoOperation, liveView, planRemoval, planUser } from "./plan.ts";
+import { clientFor, loadRoles, loadSnapshot, readUser, written, writtenKey } from "./run.ts";
 
 export type { FnoUserInputs, FnoUserOutputs } from "./model.ts";
 
@@ -92,85 +84,6 @@ export class FnoUser extends ShimResource {
       opts,
     );
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Run state
-// ---------------------------------------------------------------------------------------------
-
-function clientFor(r: Runtime, environment: string): FnoClient {
-  return createFnoClient({
-    environment,
-    fno: r.client(fno, environment),
-    appId: r.settings.credential.clientId,
-  });
-}
-
-/**
- * `Promise.all` that waits for every request before failing, so no request outlives the
- * operation that started it (an orphan would keep retrying after the error was reported).
- */
-async function settled<T extends readonly unknown[]>(
-  promises: readonly [...{ [K in keyof T]: Promise<T[K]> }],
-): Promise<T> {
-  const results = await Promise.allSettled(promises);
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-  if (failed) throw failed.reason;
-  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
-}
-
-/** The environment's role catalog: one bulk read per run. */
-function loadRoles(r: Runtime, client: FnoClient): Promise<FnoRole[]> {
-  return r.cached(`fno:${client.environment}:roles`, () => client.listRoles());
-}
-
-/**
- * Every user, role row and organization row of the environment: three bulk paged reads per run,
- * indexed by UserID (lower-case) so each `read` looks at its own rows only.
- */
-function loadSnapshot(r: Runtime, client: FnoClient): Promise<Map<string, FnoLiveState>> {
-  return r.cached(`fno:${client.environment}:snapshot`, async () => {
-    const [users, assignments, organizations] = await settled([
-      client.listUsers(),
-      client.listUserRoles(),
-      client.listUserRoleOrganizations(),
-    ]);
-    const byUser = new Map<string, { [K in keyof FnoLiveState]: FnoLiveState[K][number][] }>();
-    const slot = (userId: string) => {
-      const key = userId.toLowerCase();
-      let entry = byUser.get(key);
-      if (!entry) {
-        entry = { users: [], assignments: [], organizations: [] };
-        byUser.set(key, entry);
-      }
-      return entry;
-    };
-    for (const u of users) slot(u.userId).users.push(u);
-    for (const a of assignments) slot(a.userId).assignments.push(a);
-    for (const o of organizations) slot(o.userId).organizations.push(o);
-    return byUser as Map<string, FnoLiveState>;
-  });
-}
-
-/** UserIDs (lower-case, per environment) written in this process: the snapshot is stale for them. */
-function written(r: Runtime): Promise<Set<string>> {
-  return r.cached("fno:written", async () => new Set<string>());
-}
-
-const writtenKey = (environment: string, userId: string): string => `${environment}\n${userId.toLowerCase()}`;
-
-/** One user's record and rows, read fresh: the record by Alias (or the given UserID), then its rows. */
-async function readUser(client: FnoClient, upn: string, userId: string): Promise<FnoLiveState> {
-  const users = await client.findUserByAlias(upn, userId);
-  const record =
-    matchUser({ upn, userId }, users).record ??
-    users.find((u) => u.userId.toLowerCase() === userId.toLowerCase());
-  if (!record) return { users, assignments: [], organizations: [] };
-  const [assignments, organizations] = await settled([
-    client.listUserRoles(record.userId),
-    client.listUserRoleOrganizations(record.userId),
-  ]);
-  return { users, assignments, organizations };
 }
 
 /** The client method that performs each operation. */

@@ -36,6 +36,7 @@ export const fno: System<FnoPerson, { fno: boolean }> = {
   label: "F&O",
   services: [fnoService],
   resourceType: "pulumi-nodejs:dynamic/fno:User",
+  usersYaml: new URL("./users.schema.json", import.meta.url),
   scope: "environment",
   inEnvironment: (environment) => environment.fno,
   environments: (user) => user.fno.map((f) => f.environment),

@@ -21,10 +21,12 @@ const SHAPE: Record<string, string[]> = {
   "dto.ts": [], // wire shapes and their toX/fromX conversions
   "service.ts": [], // the APIs it calls, as the HTTP core sees them
   "client.ts": [], // the only place with URLs, query options, API versions
+  "run.ts": [], // run-wide state in the provider process: clients, bulk reads cached per run
   "plan.ts": ["planUser", "planRemoval", "diff", "describeOperation"],
   "check.ts": ["checkInputs"],
   "resources.ts": ["spec", "provider", "declare"],
   "system.ts": [], // the registry entry, named after the folder
+  "users.schema.json": [], // its part of the users.yaml schema
   "index.ts": [],
 };
 
