@@ -5,6 +5,20 @@
  * (scripts/schema.ts).
  */
 
+/** A person as users.yaml declares them, before any system's access. */
+export interface Person {
+  /** User principal name as written; compared case-insensitively. */
+  upn: string;
+  displayName: string;
+  /** ISO 3166-1 alpha-2 country code; required (by Entra) when the person has a license. */
+  usageLocation: string;
+  enabled: boolean;
+  /** `adopt` an existing Entra user (default) or `create` it. */
+  manage: "adopt" | "create";
+  /** What removing the person from users.yaml does: `disable` (default) or `delete`. */
+  onRemove: "disable" | "delete";
+}
+
 /** What a person gets when users.yaml says nothing. */
 export const USER_DEFAULTS = {
   /** Sign-in enabled. */

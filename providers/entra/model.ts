@@ -3,6 +3,7 @@
  * name, the user as the planner sees it, tenant SKUs and seats, and the resource's inputs and
  * outputs. Wire shapes (Graph's casing) and their conversions live in dto.ts.
  */
+import type { Person } from "../core/user.ts";
 
 /** One license: SKU part number and the names of service plans to disable. */
 export interface LicenseAssignment {
@@ -74,15 +75,8 @@ export interface SeatShortage {
   message: string;
 }
 
-/** Resource inputs (model contract: names, not GUIDs). */
-export interface EntraUserInputs {
-  upn: string;
-  displayName: string;
-  /** ISO 3166-1 alpha-2; required when any license is declared. */
-  usageLocation: string;
-  enabled: boolean;
-  manage: "adopt" | "create";
-  onRemove: "disable" | "delete";
+/** Resource inputs (model contract: names, not GUIDs): the person and its direct licenses. */
+export interface EntraUserInputs extends Person {
   licenses: LicenseAssignment[];
 }
 

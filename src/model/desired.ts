@@ -4,9 +4,10 @@
  * as resource inputs with the same field names. Each system's part of a user is the system's
  * own type (its folder's model.ts).
  */
-import type { DesiredDataverseAccess } from "../../providers/dataverse/model.ts";
-import type { LicenseAssignment } from "../../providers/entra/model.ts";
-import type { DeclaredRole, DesiredFnoAccess } from "../../providers/fno/model.ts";
+import type { Person } from "../../providers/core/user.ts";
+import type { DesiredDataverseAccess } from "../../providers/dataverse/index.ts";
+import type { LicenseAssignment } from "../../providers/entra/index.ts";
+import type { DeclaredRole, DesiredFnoAccess } from "../../providers/fno/index.ts";
 
 /** One finding about the input, always tied to the place in a file where it was written. */
 export interface Diagnostic {
@@ -57,18 +58,8 @@ export type DesiredFnoRole = DeclaredRole;
 /** A user's account and roles in one F&O environment. */
 export type { DesiredFnoAccess };
 
-/** One user after personas and defaults are applied. */
-export interface DesiredUser {
-  /** User principal name as written; compare case-insensitively. */
-  upn: string;
-  displayName: string;
-  /** ISO 3166-1 alpha-2 country code; empty string only when the user has no license. */
-  usageLocation: string;
-  enabled: boolean;
-  /** `adopt` an existing Entra user (default) or `create` it. */
-  manage: "adopt" | "create";
-  /** What removing the user from the YAML does: `disable` (default) or `delete`. */
-  onRemove: "disable" | "delete";
+/** One user after personas and defaults are applied (`usageLocation` empty only without licenses). */
+export interface DesiredUser extends Person {
   /** Persona names applied, in the order written (for reports). */
   personas: string[];
   /** Direct licenses, sorted by SKU. */

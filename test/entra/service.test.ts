@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parseErrorBody } from "../../providers/core/errors.ts";
-import { loadSettings, requireServiceEndpoint } from "../../providers/core/settings.ts";
+import { requireServiceEndpoint } from "../../providers/core/settings.ts";
 import { graph } from "../../providers/entra/service.ts";
+import { settingsOf } from "../support/config.ts";
 
-const cfg = (v: Record<string, string>) => ({ get: (k: string) => v[k] });
-const settings = (v: Record<string, string> = {}) =>
-  loadSettings(cfg({ "d365-access:tenantId": "t", ...v }), {});
+const settings = settingsOf;
 
 describe("Graph errors", () => {
   it("reads Graph's code, message and innerError request-id", () => {
