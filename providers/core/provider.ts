@@ -8,8 +8,9 @@
  *  - the serialized provider (`__provider`) is stripped before the spec sees a record, and put
  *    back into a partial failure's properties (the engine adds it only to successful results,
  *    and refresh and destroy need it);
- *  - unknown values during preview: `check` skips the checks that need the service, `diff`
- *    compares the known values and counts every unknown one as a change;
+ *  - unknown values during preview: `check` skips the checks that need the service while what
+ *    they read is unknown, `diff` compares the known values and counts every unknown one as a
+ *    change;
  *  - every error becomes one line naming the resource type, the user and the environment; a
  *    failure after some writes becomes a partial failure carrying the state reached and what
  *    was and was not done (operation.ts).
@@ -124,10 +125,15 @@ export interface ResourceSpec<I extends object, O extends object> {
   check(news: Record<string, unknown>): { inputs: I; failures: CheckFailure[] };
   /**
    * Checks that need the service (names against a catalog), run only when `check` found nothing
-   * and no input is unknown. Settings and API failures here are not check failures: the
-   * operation that needs the call reports them.
+   * and the inputs in {@link validates} are known. Settings and API failures here are not check
+   * failures: the operation that needs the call reports them.
    */
   validate?(inputs: I, rt: Runtime): Promise<CheckFailure[]>;
+  /**
+   * The inputs `validate` reads; it runs in a preview where others are still unknown (a new
+   * user's object id), so bad names fail before any write. Default: every input.
+   */
+  readonly validates?: readonly (keyof I & string)[];
   /** Pure comparison of the last outputs with new inputs. */
   diff(olds: O, news: I): DiffResult;
   create(inputs: I, rt: Runtime): Promise<{ id: string; outs: O }>;
@@ -172,7 +178,10 @@ export function defineProvider<I extends object, O extends object>(
 
     async check(_olds, news) {
       const { inputs, failures } = spec.check(withoutProvider(news as Record<string, unknown>));
-      if (failures.length === 0 && spec.validate && !containsUnknown(inputs)) {
+      const needed = spec.validates
+        ? spec.validates.map((key) => (inputs as Record<string, unknown>)[key])
+        : inputs;
+      if (failures.length === 0 && spec.validate && !containsUnknown(needed)) {
         try {
           failures.push(...(await spec.validate(inputs, await runtime())));
         } catch (e) {

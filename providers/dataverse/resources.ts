@@ -305,6 +305,7 @@ export const spec: ResourceSpec<DataverseUserInputs, DataverseUserOutputs> = {
   type: "dataverse:User",
   subject: (r) => ({ user: r.upn, environment: r.environment }),
   check: checkInputs,
+  validates: ["environment", "businessUnit", "roles"],
 
   // Bad names fail here, in preview; other failures (network, permissions) surface, with their
   // one-line explanation, from the operation that needs the call.

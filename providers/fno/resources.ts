@@ -179,6 +179,7 @@ export const spec: ResourceSpec<FnoUserInputs, FnoUserOutputs> = {
   type: "fno:User",
   subject: (r) => ({ user: r.upn, environment: r.environment }),
   check: checkInputs,
+  validates: ["environment", "roles"],
 
   // Role names are resolved now, so an unknown or ambiguous role fails in preview, before any
   // write; create resolves again and reports the same problems.

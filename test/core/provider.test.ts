@@ -108,6 +108,18 @@ describe("defineProvider", () => {
     assert.deepEqual([unknown.failures, calls], [[], 0]);
     const known = await p.check({} as In, olds);
     assert.deepEqual([known.failures, calls], [[{ property: "size", reason: "too big" }], 1]);
+    const namesOnly = defineProvider(
+      fake({
+        validates: ["env"],
+        validate: async () => [{ property: "env", reason: "unknown environment" }],
+      }),
+    );
+    const unknownName = await namesOnly.check({} as In, { ...olds, name: UNKNOWN } as unknown as In);
+    assert.deepEqual(
+      unknownName.failures,
+      [{ property: "env", reason: "unknown environment" }],
+      "runs while only inputs it does not read are unknown",
+    );
     const refused = defineProvider(
       fake({
         validate: async () => {

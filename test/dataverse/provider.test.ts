@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { requestCounter } from "../../providers/core/http.ts";
+import { UNKNOWN } from "../../providers/core/provider.ts";
 import { configureRuntime, resetRuntime } from "../../providers/core/runtime.ts";
 import {
   type DataverseUserInputs,
@@ -240,6 +241,12 @@ describe("dataverse:User provider", () => {
       res.failures?.[0]?.reason ?? "",
       /contoso-demo.*business unit "contoso-demo".*"Basic Usr" does not exist.*"Basic User"/,
     );
+    // A user to be created in the same preview: its object id is still unknown, its roles are not.
+    const newUser = await provider.check({} as DataverseUserInputs, {
+      ...inputs("eva.nowak", ["Basic Usr"]),
+      objectId: UNKNOWN,
+    });
+    assert.equal(newUser.failures?.[0]?.property, "roles");
     assert.deepEqual(writes(), []);
   });
 
