@@ -2,14 +2,18 @@
  * Pure input checks of `fno:User`: normalization (trimmed names, upper-case legal entities,
  * roles in a stable order) and one failure per bad property. Unknown values (preview) are kept
  * as they are and not checked. Role names resolve against the environment's catalog here too
- * (pure given the catalog; the resource reads it, so unknown roles fail in preview).
+ * (pure given the catalog; the resource reads it, so unknown roles fail in preview), and the
+ * declared identity against the users F&O holds (matchUser: what we must never adopt or reuse).
  */
 import { type CheckFailure, containsUnknown } from "../core/provider.ts";
 import { UPN_SHAPE, USER_DEFAULTS, upnProblem } from "../core/user.ts";
 import {
+  BUILT_IN_SERVICE_USERS,
   type DeclaredRole,
+  type DesiredFnoUser,
   type FnoRole,
   type FnoUserInputs,
+  type FnoUserRecord,
   MAX_USER_ID_LENGTH,
   SYSTEM_USER_ROLE,
 } from "./model.ts";
@@ -210,4 +214,67 @@ function suggestRoles(wanted: string, catalog: readonly FnoRole[]): string[] {
 /** True for the automatic `SYSTEMUSER` role (case-insensitive). */
 export function isSystemUserRole(roleId: string): boolean {
   return sameText(roleId, SYSTEM_USER_ROLE);
+}
+
+/** True when `userId` is one of Microsoft's built-in service users (case-insensitive). */
+export function isBuiltInServiceUser(userId: string): boolean {
+  return BUILT_IN_SERVICE_USERS.some((u) => sameText(u, userId));
+}
+
+/** Users whose Alias equals `upn`, case-insensitively (UPNs are case-insensitive in Entra). */
+export function findUsersByAlias(users: readonly FnoUserRecord[], upn: string): FnoUserRecord[] {
+  return users.filter((u) => sameText(u.alias, upn));
+}
+
+/**
+ * Identifies the record a declared user maps to: the one whose Alias equals the UPN (adopt), or
+ * none (create with the declared UserID). Refuses, with the reason, anything we must not touch:
+ * a built-in service user, two records with the same Alias, or a declared UserID already held by
+ * another identity (UserID is the table's primary key and cannot be reused).
+ */
+export function matchUser(
+  desired: Pick<DesiredFnoUser, "upn" | "userId">,
+  users: readonly FnoUserRecord[],
+): { record?: FnoUserRecord; problems: string[] } {
+  const problems: string[] = [];
+  const byAlias = findUsersByAlias(users, desired.upn);
+  if (byAlias.length > 1) {
+    const ids = byAlias.map((u) => u.userId).sort(byText);
+    problems.push(
+      `F&O has ${ids.length} users with Alias ${desired.upn} (${ids.join(", ")}); remove the duplicates in F&O, then re-run`,
+    );
+    return { problems };
+  }
+  const record = byAlias[0];
+  if (record) {
+    if (isBuiltInServiceUser(record.userId)) {
+      problems.push(
+        `F&O user ${record.userId} is a Microsoft built-in service user; d365-access never adopts it (Alias ${desired.upn}): declare a different person`,
+      );
+      return { problems };
+    }
+    return { record, problems };
+  }
+  if (desired.userId.length === 0 || desired.userId.length > MAX_USER_ID_LENGTH) {
+    problems.push(`F&O userId "${desired.userId}" must be 1 to ${MAX_USER_ID_LENGTH} characters`);
+  }
+  if (isBuiltInServiceUser(desired.userId)) {
+    problems.push(
+      `F&O userId "${desired.userId}" is a Microsoft built-in service user; choose another userId`,
+    );
+    return { problems };
+  }
+  const taken = findUserById(users, desired.userId);
+  if (taken) {
+    const who = taken.alias === "" ? "a user without Alias" : taken.alias;
+    problems.push(
+      `F&O UserID ${taken.userId} already belongs to ${who}, not ${desired.upn}; set another fno userId for ${desired.upn} in users.yaml`,
+    );
+  }
+  return { problems };
+}
+
+/** The user with this UserID (F&O keys compare case-insensitively: SQL Server collation). */
+export function findUserById(users: readonly FnoUserRecord[], userId: string): FnoUserRecord | undefined {
+  return users.find((u) => sameText(u.userId, userId));
 }

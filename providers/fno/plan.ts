@@ -8,9 +8,15 @@
  */
 import { PlanError } from "../core/provider.ts";
 import { USER_DEFAULTS } from "../core/user.ts";
-import { isSystemUserRole, normalizeLegalEntities, resolveRoles } from "./check.ts";
 import {
-  BUILT_IN_SERVICE_USERS,
+  findUserById,
+  isBuiltInServiceUser,
+  isSystemUserRole,
+  matchUser,
+  normalizeLegalEntities,
+  resolveRoles,
+} from "./check.ts";
+import {
   CLAIMS_USER_ACCOUNT_TYPE,
   DEFAULT_LANGUAGE,
   type DeclaredRole,
@@ -24,7 +30,6 @@ import {
   type FnoUserRecord,
   HOME_TENANT_NETWORK_DOMAIN,
   LEGAL_ENTITY_ORGANIZATION_TYPE,
-  MAX_USER_ID_LENGTH,
   type ManagedRole,
   type NewFnoUser,
 } from "./model.ts";
@@ -81,21 +86,6 @@ export interface FnoUserPlan {
 const sameText = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
 const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-/** True when `userId` is one of Microsoft's built-in service users (case-insensitive). */
-export function isBuiltInServiceUser(userId: string): boolean {
-  return BUILT_IN_SERVICE_USERS.some((u) => sameText(u, userId));
-}
-
-/** Users whose Alias equals `upn`, case-insensitively (UPNs are case-insensitive in Entra). */
-export function findUsersByAlias(users: readonly FnoUserRecord[], upn: string): FnoUserRecord[] {
-  return users.filter((u) => sameText(u.alias, upn));
-}
-
-/** The user with this UserID (F&O keys compare case-insensitively: SQL Server collation). */
-export function findUserById(users: readonly FnoUserRecord[], userId: string): FnoUserRecord | undefined {
-  return users.find((u) => sameText(u.userId, userId));
-}
-
 // ---------------------------------------------------------------------------------------------
 // Roles
 // ---------------------------------------------------------------------------------------------
@@ -108,54 +98,6 @@ function isOwnedAssignment(a: FnoRoleAssignment): boolean {
 // ---------------------------------------------------------------------------------------------
 // The user plan
 // ---------------------------------------------------------------------------------------------
-
-/**
- * Identifies the record a declared user maps to: the one whose Alias equals the UPN (adopt), or
- * none (create with the declared UserID). Refuses, with the reason, anything we must not touch:
- * a built-in service user, two records with the same Alias, or a declared UserID already held by
- * another identity (UserID is the table's primary key and cannot be reused).
- */
-export function matchUser(
-  desired: Pick<DesiredFnoUser, "upn" | "userId">,
-  users: readonly FnoUserRecord[],
-): { record?: FnoUserRecord; problems: string[] } {
-  const problems: string[] = [];
-  const byAlias = findUsersByAlias(users, desired.upn);
-  if (byAlias.length > 1) {
-    const ids = byAlias.map((u) => u.userId).sort(byText);
-    problems.push(
-      `F&O has ${ids.length} users with Alias ${desired.upn} (${ids.join(", ")}); remove the duplicates in F&O, then re-run`,
-    );
-    return { problems };
-  }
-  const record = byAlias[0];
-  if (record) {
-    if (isBuiltInServiceUser(record.userId)) {
-      problems.push(
-        `F&O user ${record.userId} is a Microsoft built-in service user; d365-access never adopts it (Alias ${desired.upn}): declare a different person`,
-      );
-      return { problems };
-    }
-    return { record, problems };
-  }
-  if (desired.userId.length === 0 || desired.userId.length > MAX_USER_ID_LENGTH) {
-    problems.push(`F&O userId "${desired.userId}" must be 1 to ${MAX_USER_ID_LENGTH} characters`);
-  }
-  if (isBuiltInServiceUser(desired.userId)) {
-    problems.push(
-      `F&O userId "${desired.userId}" is a Microsoft built-in service user; choose another userId`,
-    );
-    return { problems };
-  }
-  const taken = findUserById(users, desired.userId);
-  if (taken) {
-    const who = taken.alias === "" ? "a user without Alias" : taken.alias;
-    problems.push(
-      `F&O UserID ${taken.userId} already belongs to ${who}, not ${desired.upn}; set another fno userId for ${desired.upn} in users.yaml`,
-    );
-  }
-  return { problems };
-}
 
 /**
  * Plans one user: create-or-adopt, user fields, the exact set of manual roles and, per role, the

@@ -6,9 +6,9 @@
 
 import type { Runtime } from "../core/runtime.ts";
 import { settled } from "../core/runtime.ts";
+import { matchUser } from "./check.ts";
 import { createFnoClient, type FnoClient } from "./client.ts";
 import type { FnoLiveState, FnoRole } from "./model.ts";
-import { matchUser } from "./plan.ts";
 import { fno } from "./service.ts";
 
 export function clientFor(r: Runtime, environment: string): FnoClient {
