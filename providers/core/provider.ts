@@ -22,7 +22,7 @@ import { configureRuntime, type Runtime, runtime } from "./runtime.ts";
 import { SettingsError } from "./settings.ts";
 import type { ProviderImplementation } from "./shim.ts";
 
-/** The value the engine sends for not-yet-known inputs during preview (reference/pulumi.md §1.3). */
+/** The value the engine sends for not-yet-known inputs during preview (`unknownValue` in pulumi/pulumi `sdk/nodejs/runtime/rpc.ts`). */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 /** Whether a value (or any value inside it) is the preview's unknown sentinel. */
@@ -65,7 +65,7 @@ export class PlanError extends Error {
 /**
  * A create or update that wrote something and then failed: the engine records `id` and the
  * state reached (`properties`), so the next `up` sees the remaining difference, calls `update`
- * and resumes (reference/pulumi.md §1.3). Thrown by a spec; {@link defineProvider} names the
+ * and resumes (the `properties`/`reasons` of pulumi/pulumi `sdk/nodejs/cmd/dynamic-provider/index.ts`). Thrown by a spec; {@link defineProvider} names the
  * resource, adds `__provider` and says what was and was not done.
  */
 export class PartialFailure extends Error {

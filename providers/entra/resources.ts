@@ -386,7 +386,7 @@ export const spec: ResourceSpec<EntraUserInputs, EntraUserOutputs> = {
   },
 };
 
-/** The dynamic provider (all seven methods; reference/pulumi.md §1.3). */
+/** The dynamic provider (all seven methods) the shim loads. */
 export const provider = defineProvider(spec);
 
 /** Declares the user's resources (its registry entry's declarer). */
