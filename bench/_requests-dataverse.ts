@@ -11,7 +11,7 @@ import {
   type DataverseUserOutputs,
   presenceWait,
   provider,
-} from "../providers/dataverse/resources.ts";
+} from "../providers/dataverse/index.ts";
 import { type BenchContext, pool, type Scenario, stateBytes } from "./_shared.ts";
 
 const ENV = "contoso-demo";

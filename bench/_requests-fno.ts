@@ -4,7 +4,7 @@
  * unchanged users, and the state bytes of one `fno:User` resource.
  */
 import { requestCounter } from "../providers/core/http.ts";
-import { type FnoUserInputs, type FnoUserOutputs, provider as fno } from "../providers/fno/resources.ts";
+import { type FnoUserInputs, type FnoUserOutputs, provider as fno } from "../providers/fno/index.ts";
 import { type BenchContext, pool, type Scenario, stateBytes } from "./_shared.ts";
 
 /** The F&O scenarios. */

@@ -16,11 +16,7 @@
 import process from "node:process";
 import { requestCounter } from "../providers/core/http.ts";
 import { configureRuntime, resetRuntime } from "../providers/core/runtime.ts";
-import {
-  type EntraUserInputs,
-  type EntraUserOutputs,
-  provider as entra,
-} from "../providers/entra/resources.ts";
+import { type EntraUserInputs, type EntraUserOutputs, provider as entra } from "../providers/entra/index.ts";
 import { startSandbox } from "../sandbox/index.ts";
 import { sandboxConfig } from "../test/support/config.ts";
 import { dataverseScenarios } from "./_requests-dataverse.ts";

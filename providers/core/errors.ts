@@ -1,13 +1,14 @@
 /**
  * One error type for every API the providers call (design.md principle 6, style.md principle 8).
  *
- * Code branches on {@link ApiError.kind}, never on message text. The only place that looks at
- * message text is {@link parseErrorBody}, and only where the service gives no better signal
- * (Graph reports "no free seats" as a plain `Request_BadRequest`).
+ * Code branches on {@link ApiError.kind}, never on message text. The only places that look at
+ * message text are the services' error dialects (service.ts), and only where a service gives no
+ * better signal.
  */
+import type { Json, ServiceSpec } from "./service.ts";
 
-/** The systems the HTTP core talks to. */
-export type ApiSystem = "entra" | "dataverse" | "powerplatform" | "fno";
+/** The name of the service that answered, as its system declares it (service.ts). */
+export type ApiSystem = string;
 
 /** Normalized error kinds that code branches on. */
 export type ApiErrorKind =
@@ -129,7 +130,7 @@ export function isApiError(e: unknown, kind?: ApiErrorKind): e is ApiError {
 /** The kind an HTTP status implies before looking at the body. */
 export function kindFromStatus(status: number): ApiErrorKind {
   if (status === 0) return "Transient";
-  if (status >= 300 && status < 400) return "Unauthorized"; // a redirect to sign-in (F&O): see http.ts
+  if (status >= 300 && status < 400) return "Unauthorized"; // a redirect to a sign-in page: see http.ts
   if (status === 401) return "Unauthorized";
   if (status === 403) return "Forbidden";
   if (status === 404 || status === 410) return "NotFound";
@@ -148,13 +149,13 @@ export interface ParsedError {
   hint: string | undefined;
 }
 
-type Json = Record<string, unknown>;
-
-function asObject(v: unknown): Json | undefined {
+/** The object, or undefined for anything else (for error dialects reading a body). */
+export function asObject(v: unknown): Json | undefined {
   return v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Json) : undefined;
 }
 
-function asString(v: unknown): string | undefined {
+/** The non-empty string, or undefined. */
+export function asString(v: unknown): string | undefined {
   return typeof v === "string" && v !== "" ? v : undefined;
 }
 
@@ -190,19 +191,13 @@ const STATUS_TEXT: Record<number, string> = {
 };
 
 /**
- * Parses a failed response of one of the four APIs into code, message, request id, kind and a
- * generic hint. Shapes (reference/*.md):
- * - Graph: `{"error":{"code","message","innerError":{"request-id","date"}}}`
- *   (https://learn.microsoft.com/graph/errors)
- * - Dataverse: `{"error":{"code":"0x80040217","message"}}`, request id in `x-ms-service-request-id`
- *   (https://learn.microsoft.com/power-apps/developer/data-platform/webapi/compose-http-requests-handle-errors)
- * - F&O: `{"error":{"code":"","message":"An error has occurred.","innererror":{"message","type"}}}`;
- *   the real cause is `innererror.message` (https://learn.microsoft.com/dynamics365/fin-ops-core/dev-itpro/data-entities/odata)
- * - Power Platform admin (BAP): `{"error":{"code","message"}}` (ARM style); some answers carry
- *   `errors[0].Description` (reference/dataverse.md §8.2; other shapes UNCONFIRMED, parsed leniently).
+ * Parses a failed response into code, message, request id, kind and a hint. The common shape is
+ * OData's and ARM's `{"error":{"code","message"}}`; a service's {@link ErrorDialect} reads what
+ * it adds (an inner message, a request id in the body), names kinds its codes imply and gives
+ * hints. Request ids come from the usual headers when the body has none.
  */
 export function parseErrorBody(
-  system: ApiSystem,
+  service: Pick<ServiceSpec, "name" | "errors">,
   status: number,
   body: unknown,
   headers: Record<string, string | undefined> = {},
@@ -210,28 +205,12 @@ export function parseErrorBody(
   const json = toJson(body);
   const root = asObject(json);
   const error = asObject(root?.error);
-  let code = asString(error?.code) ?? "";
-  let message = asString(error?.message) ?? "";
-  let requestId: string | undefined;
-
-  if (system === "entra") {
-    const inner = asObject(error?.innerError) ?? asObject(error?.innererror);
-    requestId = asString(inner?.["request-id"]) ?? asString(inner?.requestId);
-  } else if (system === "fno") {
-    const inner = asObject(error?.innererror) ?? asObject(error?.innerError);
-    const innerMessage = asString(inner?.message);
-    const innerType = asString(inner?.type);
-    // F&O's top-level message is the generic "An error has occurred."; the cause is inside.
-    if (innerMessage)
-      message =
-        message && !/^an error has occurred\.?$/i.test(message) ? `${message} ${innerMessage}` : innerMessage;
-    if (!code && innerType) code = innerType.split(".").pop() ?? innerType;
-  } else if (system === "powerplatform") {
-    const errors = Array.isArray(root?.errors) ? root.errors : undefined;
-    const first = asObject(errors?.[0]);
-    message ||= asString(first?.Description) ?? asString(first?.description) ?? asString(root?.message) ?? "";
-    code ||= asString(first?.Code) ?? asString(first?.code) ?? asString(root?.code) ?? "";
-  }
+  const common = {
+    code: asString(error?.code) ?? "",
+    message: asString(error?.message) ?? "",
+    requestId: undefined,
+  };
+  let { code, message, requestId } = { ...common, ...service.errors?.parse?.({ root, error }, common) };
   if (!message && typeof json === "string" && json.trim() && !json.trimStart().startsWith("<")) {
     message = json.trim().slice(0, 300);
   }
@@ -243,65 +222,19 @@ export function parseErrorBody(
     "x-ms-service-request-id",
     "client-request-id",
   );
-
-  const kind = classify(system, status, code, message, root);
-  return { code, message: redact(message), requestId, kind, hint: defaultHint(system, status, kind, code) };
+  const kind = service.errors?.classify?.({ status, code, message, root }) ?? kindFromStatus(status);
+  const hint = service.errors?.hint?.({ status, kind, code }) ?? genericHint(status, kind);
+  return { code, message: redact(message), requestId, kind, hint };
 }
 
-function classify(
-  system: ApiSystem,
-  status: number,
-  code: string,
-  message: string,
-  root: Json | undefined,
-): ApiErrorKind {
-  // Seats exhausted: Graph gives only Request_BadRequest plus this text (reference/graph.md §2.2);
-  // the admin API's addUser answers `userNotLicensed` while a new license propagates (§8.2 of dataverse.md).
-  if (/does not have any available licenses/i.test(message) || /userNotLicensed/i.test(code))
-    return "Unlicensed";
-  if (system === "entra") {
-    const details = asObject(root?.error)?.details;
-    if (Array.isArray(details) && details.some((d) => asObject(d)?.code === "ObjectConflict"))
-      return "Conflict";
-    if (code === "Request_ResourceNotFound") return "NotFound";
-    if (code === "Authorization_RequestDenied") return "Forbidden";
-  }
-  if (system === "dataverse") {
-    const hex = code.toLowerCase();
-    if (hex === "0x80040217") return "NotFound"; // ObjectDoesNotExist
-    if (hex === "0x80040237") return "Conflict"; // DuplicateRecord (412)
-    if (hex === "0x80072322" || hex === "0x80072321" || hex === "0x80072326") return "Throttled"; // service protection
-  }
-  return kindFromStatus(status);
-}
-
-function defaultHint(
-  system: ApiSystem,
-  status: number,
-  kind: ApiErrorKind,
-  code: string,
-): string | undefined {
+function genericHint(status: number, kind: ApiErrorKind): string | undefined {
   if (status >= 300 && status < 400) {
-    return "the service redirected to sign-in instead of answering: the token was refused (for F&O, register the app under System administration > Setup > Microsoft Entra applications)";
+    return "the service redirected to sign-in instead of answering: the token was refused";
   }
   if (kind === "Unauthorized") {
-    if (system === "fno") {
-      return "the token was refused: check the F&O environment URL is the token audience and the app is registered under System administration > Setup > Microsoft Entra applications";
-    }
     return "the token was refused: check tenantId, authorityHost and that the scope matches this service's URL";
   }
-  if (kind === "Forbidden") {
-    if (system === "entra") {
-      return "grant the app the Microsoft Graph application permissions User.ReadWrite.All and LicenseAssignment.ReadWrite.All, with admin consent";
-    }
-    if (system === "dataverse") {
-      return code.toLowerCase() === "0x80072560"
-        ? "the app has no enabled application user in this environment: add one with a security role"
-        : "give the app's application user a security role that can read and assign users and roles";
-    }
-    if (system === "powerplatform") return "register the app as a Power Platform management application";
-    return "give the app's F&O user the System administrator (or Security administrator) role";
-  }
+  if (kind === "Forbidden") return "the app lacks a permission this call needs in this service";
   if (kind === "Throttled")
     return "the service is throttling this app; retry later or lower the parallelism (--parallel)";
   return undefined;
@@ -309,12 +242,12 @@ function defaultHint(
 
 /** Builds an {@link ApiError} from a failed response. */
 export function errorFromResponse(
-  system: ApiSystem,
+  service: Pick<ServiceSpec, "name" | "errors">,
   status: number,
   body: unknown,
   headers: Record<string, string | undefined>,
   operation?: string,
 ): ApiError {
-  const parsed = parseErrorBody(system, status, body, headers);
-  return new ApiError({ system, status, operation, ...parsed });
+  const parsed = parseErrorBody(service, status, body, headers);
+  return new ApiError({ system: service.name, status, operation, ...parsed });
 }

@@ -5,8 +5,8 @@
  *   concurrency limit → client request id → user agent → retry (retry.ts) → bearer token (per
  *   scope) → request counter → TLS (extra CA) → transport
  *
- * Deliberately absent: the redirect policy. API calls never follow redirects; F&O answers a
- * refused token with a 302 to the sign-in page, which becomes an `Unauthorized` ApiError.
+ * Deliberately absent: the redirect policy. API calls never follow redirects; a service that
+ * answers a refused token with a 302 to its sign-in page gets an `Unauthorized` ApiError.
  */
 import {
   bearerTokenAuthenticationPolicy,
@@ -29,11 +29,12 @@ import type { TokenCredential } from "@azure/identity";
 import { ApiError, type ApiSystem, errorFromResponse, redact } from "./errors.ts";
 import { buildQuery } from "./odata.ts";
 import { createRetryStrategy, DEFAULT_RETRY_OPTIONS, type RetryOptions } from "./retry.ts";
+import type { ServiceSpec } from "./service.ts";
 
 /** Options of {@link createServiceClient}. */
 export interface ServiceClientOptions {
-  /** The system, for errors and request counting. */
-  system: ApiSystem;
+  /** The service: its name (errors, request counts) and error dialect. */
+  service: Pick<ServiceSpec, "name" | "errors">;
   /** Base URL every relative path is resolved against, e.g. `https://graph.microsoft.com/v1.0`. */
   baseUrl: string;
   /** The token scope, e.g. `https://graph.microsoft.com/.default`. */
@@ -44,7 +45,7 @@ export interface ServiceClientOptions {
   maxConcurrency?: number;
   /** Extra CA certificate(s) to trust, PEM (the sandbox's CA). Never disables verification. */
   caCert?: string;
-  /** Headers sent with every request (e.g. Dataverse's `OData-MaxVersion`). */
+  /** Headers sent with every request (e.g. `OData-MaxVersion`). */
   defaultHeaders?: Record<string, string>;
   /** Retry bounds (retry.ts). */
   retry?: RetryOptions;
@@ -70,8 +71,8 @@ export interface RequestOptions {
   accept?: number[];
   /**
    * Whether replaying after an ambiguous failure is harmless. Default: true for every method
-   * except POST. Set it on set-like POSTs (Graph `assignLicense`, Dataverse `$ref`) — never on
-   * a POST that creates (style.md principle 6).
+   * except POST. Set it on set-like POSTs (a license assignment, an OData `$ref` association) —
+   * never on a POST that creates (style.md principle 6).
    */
   idempotent?: boolean;
   /** Hint for a 403, e.g. which permission this operation needs. */
@@ -90,7 +91,7 @@ export interface ServiceResponse<T> {
 /** Options of {@link ServiceClient.paginate}. */
 export interface PaginateOptions {
   query?: Record<string, string>;
-  /** Sent with every page (Graph does not carry `ConsistencyLevel` into nextLink; reference/graph.md §1.4). */
+  /** Sent with every page (a service may not carry headers such as `ConsistencyLevel` into nextLink). */
   headers?: Record<string, string>;
 }
 
@@ -109,9 +110,9 @@ export interface ServiceClient {
 
 /** Counts requests put on the wire (retries included, token requests excluded), for benchmarks. */
 export class RequestCounter {
-  /** Requests per system. */
-  readonly bySystem: Record<ApiSystem, number> = { entra: 0, dataverse: 0, powerplatform: 0, fno: 0 };
-  /** Requests per `METHOD system`, e.g. `GET entra`. */
+  /** Requests per service name (a service not called yet is absent: read it with {@link of}). */
+  readonly bySystem: Record<ApiSystem, number> = {};
+  /** Requests per `METHOD service`, e.g. `GET graph`. */
   readonly byOperation: Record<string, number> = {};
 
   /** All requests counted since the last reset. */
@@ -119,9 +120,14 @@ export class RequestCounter {
     return Object.values(this.bySystem).reduce((a, b) => a + b, 0);
   }
 
+  /** Requests to one service since the last reset. */
+  of(system: ApiSystem): number {
+    return this.bySystem[system] ?? 0;
+  }
+
   /** Records one request. */
   count(system: ApiSystem, method: string): void {
-    this.bySystem[system] += 1;
+    this.bySystem[system] = this.of(system) + 1;
     const key = `${method} ${system}`;
     this.byOperation[key] = (this.byOperation[key] ?? 0) + 1;
   }
@@ -289,7 +295,8 @@ function toApiError(system: ApiSystem, e: unknown, operation: string): ApiError 
 
 /** Creates a {@link ServiceClient}. Nothing is sent until the first request. */
 export function createServiceClient(options: ServiceClientOptions): ServiceClient {
-  const { system, scope, credential } = options;
+  const { service, scope, credential } = options;
+  const system = service.name;
   const baseUrl = options.baseUrl.replace(/\/+$/, "");
   const retry = { ...DEFAULT_RETRY_OPTIONS, ...options.retry };
   const httpClient = options.httpClient ?? createDefaultHttpClient();
@@ -335,7 +342,7 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
     const resHeaders = res.headers.toJSON({ preserveCase: false });
     const ok = opts.accept ? opts.accept.includes(res.status) : res.status >= 200 && res.status < 300;
     if (ok) return { status: res.status, headers: resHeaders, body: parsed as T };
-    let error = errorFromResponse(system, res.status, parsed, resHeaders, operation);
+    let error = errorFromResponse(service, res.status, parsed, resHeaders, operation);
     if (res.status >= 300 && res.status < 400) {
       const location = resHeaders.location;
       const where = location ? safeOrigin(location) : undefined;

@@ -12,34 +12,32 @@ import { createHash } from "node:crypto";
 import { debuglog } from "node:util";
 import type { TokenCredential } from "@azure/identity";
 import { createCredential } from "./credentials.ts";
-import { type ApiErrorKind, type ApiSystem, isApiError } from "./errors.ts";
+import { type ApiErrorKind, isApiError } from "./errors.ts";
 import { createServiceClient, type ServiceClient, type ServiceClientOptions } from "./http.ts";
+import type { ServiceSpec } from "./service.ts";
 import {
   type ConfigSource,
-  findEnvironment,
   loadSettings,
+  requireServiceEndpoint,
   type Settings,
   SettingsError,
+  serviceEndpoint,
 } from "./settings.ts";
 
 const log = debuglog("d365-access");
-
-/** Concurrency per service client: well below the 52 concurrent requests Dataverse and F&O allow per user. */
-export const DEFAULT_MAX_CONCURRENCY: Record<ApiSystem, number> = {
-  entra: 8,
-  dataverse: 8,
-  powerplatform: 4,
-  fno: 8,
-};
 
 /** The configured run state. */
 export interface Runtime {
   readonly settings: Settings;
   readonly credential: TokenCredential;
-  /** The Graph client (base `<graph origin>`; the Entra client appends the API version). */
-  client(system: "entra" | "powerplatform"): ServiceClient;
-  /** The client of one environment's Dataverse or F&O origin. */
-  client(system: "dataverse" | "fno", environment: string): ServiceClient;
+  /**
+   * The client of a service: one per origin and run, so concurrency is bounded per service
+   * across every resource. A per-environment service needs the environment's name. Throws
+   * SettingsError naming the key when the stack does not configure the service.
+   */
+  client(service: ServiceSpec, environment?: string): ServiceClient;
+  /** Whether the stack configures the service (in that environment, which it must map). */
+  has(service: ServiceSpec, environment?: string): boolean;
   /** Memoizes a run-wide read (e.g. "all users, one request per page"); a failed load is not cached. */
   cached<T>(key: string, load: () => Promise<T>): Promise<T>;
   /** Drops cached entries whose key starts with `prefix`. */
@@ -60,42 +58,34 @@ function createRuntime(settings: Settings, overrides: RuntimeOverrides): Runtime
   const credential = overrides.credential ?? createCredential(settings.credential);
   const clients = new Map<string, ServiceClient>();
   const cache = new Map<string, Promise<unknown>>();
-  const make = (system: ApiSystem, baseUrl: string, scope: string): ServiceClient =>
-    createServiceClient({
-      system,
-      baseUrl,
-      scope,
-      credential,
-      caCert: settings.caCert,
-      maxConcurrency: DEFAULT_MAX_CONCURRENCY[system],
-      ...overrides.client,
-    });
   return {
     settings,
     credential,
-    client(system: ApiSystem, environment?: string): ServiceClient {
-      const key = `${system}:${environment ?? ""}`;
+    client(service, environment) {
+      const endpoint = requireServiceEndpoint(settings, service, environment);
+      const key = `${service.name}\n${endpoint.origin}`;
       let client = clients.get(key);
-      if (client) return client;
-      if (system === "entra") {
-        client = make(system, settings.graph.origin, settings.graph.scope);
-      } else if (system === "powerplatform") {
-        if (!settings.powerPlatform)
-          throw new SettingsError("config d365-access:powerPlatformUrl is required for this cloud");
-        client = make(system, settings.powerPlatform.origin, settings.powerPlatform.scope);
-      } else {
-        if (!environment) throw new Error(`runtime.client("${system}") needs an environment name`);
-        const endpoint = findEnvironment(settings, environment)[system];
-        if (!endpoint) {
-          const key = system === "dataverse" ? "dataverseUrl" : "fnoUrl";
-          throw new SettingsError(
-            `environment "${environment}" has no ${key} in config d365-access:environments`,
-          );
-        }
-        client = make(system, endpoint.origin, endpoint.scope);
+      if (!client) {
+        client = createServiceClient({
+          service,
+          baseUrl: endpoint.origin,
+          scope: endpoint.scope,
+          credential,
+          caCert: settings.caCert,
+          maxConcurrency: service.maxConcurrency,
+          ...overrides.client,
+        });
+        clients.set(key, client);
       }
-      clients.set(key, client);
       return client;
+    },
+    has(service, environment) {
+      try {
+        return serviceEndpoint(settings, service, environment) !== undefined;
+      } catch (e) {
+        if (e instanceof SettingsError) return false; // an environment the stack does not map
+        throw e;
+      }
     },
     cached<T>(key: string, load: () => Promise<T>): Promise<T> {
       let entry = cache.get(key) as Promise<T> | undefined;
@@ -111,7 +101,7 @@ function createRuntime(settings: Settings, overrides: RuntimeOverrides): Runtime
     invalidate(prefix: string): void {
       for (const key of [...cache.keys()]) if (key.startsWith(prefix)) cache.delete(key);
     },
-  } as Runtime;
+  };
 }
 
 let current: { fingerprint: string; runtime: Runtime } | undefined;
@@ -178,7 +168,7 @@ export const systemClock: Clock = {
 
 /** Options of {@link waitFor}. */
 export interface WaitForOptions {
-  /** What we wait for, in words ("Entra user appears in Dataverse"); used in logs and the timeout error. */
+  /** What we wait for, in words ("user appears in the environment"); used in logs and the timeout error. */
   name: string;
   /** Give up after this long. */
   timeoutMs: number;
@@ -233,4 +223,17 @@ export async function waitFor<T>(options: WaitForOptions, attempt: () => Promise
   }
   const seconds = Math.round((clock.now() - start) / 1000);
   throw new WaitTimeoutError(`timed out waiting for ${options.name} (${seconds} s): ${last}`);
+}
+
+/**
+ * `Promise.all` that waits for every request before failing, so no request outlives the
+ * operation that started it (an orphan would keep retrying after the error was reported).
+ */
+export async function settled<T extends readonly unknown[]>(
+  promises: readonly [...{ [K in keyof T]: Promise<T[K]> }],
+): Promise<T> {
+  const results = await Promise.allSettled(promises);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) throw failed.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
 }

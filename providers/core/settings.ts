@@ -1,17 +1,16 @@
 /**
- * Runtime settings: where each service is, which token scope it takes, and how to sign in.
- * Read from the stack config (namespace `d365-access`, /tmp/model-contract.md "Runtime
- * settings"), optionally seeded from a sandbox `endpoints.json`, with the usual AZURE_*
- * environment variables as fallback for credentials.
- *
- * Scopes (issue 6 item 1): `<origin>/.default` for Graph, Dataverse and F&O; the Power Platform
- * admin API's host is not an audience, its tokens are for `https://service.powerapps.com/`, hence
- * the double slash in `https://service.powerapps.com//.default` (reference/dataverse.md §8.2).
+ * Runtime settings: how to sign in, which environments the stack maps, and where each service
+ * is with the scope of its tokens. Read from the stack config (namespace `d365-access`),
+ * optionally seeded from a sandbox `endpoints.json`, with the usual AZURE_* environment
+ * variables as fallback for credentials. Which keys a service reads, and its defaults per
+ * cloud, are the service's own declaration (service.ts); a scope is `<origin>/.default` unless
+ * the service says otherwise.
  */
 import { readFileSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import type { CredentialKind, CredentialSettings } from "./credentials.ts";
 import { credentialSettingsFromEnv } from "./credentials.ts";
+import type { ServiceSpec } from "./service.ts";
 
 /** The config namespace of every key. */
 export const CONFIG_NAMESPACE = "d365-access";
@@ -29,54 +28,44 @@ export interface ServiceEndpoint {
   scope: string;
 }
 
-/** One logical environment (users.yaml `environments[].name`). */
+/** One logical environment (users.yaml `environments[].name`) and what the stack maps it to. */
 export interface EnvironmentSettings {
   name: string;
-  dataverse?: ServiceEndpoint;
-  fno?: ServiceEndpoint;
-  powerPlatformEnvironmentId?: string;
+  /**
+   * The entry's other keys, as written (e.g. a service URL such as `fnoUrl`, or an id). Keys
+   * ending in `Url` are checked to be https URLs and reduced to their origin.
+   */
+  values: Readonly<Record<string, string>>;
 }
 
 /** Everything the providers need at run time. Never put any of it in resource state. */
 export interface Settings {
   tenantId: string;
   authorityHost: string;
+  /** The authority host when it is a known cloud (listed in {@link CLOUDS}); undefined otherwise (the sandbox). */
+  cloud: string | undefined;
   disableInstanceDiscovery: boolean;
-  graph: ServiceEndpoint;
-  /** Undefined when the cloud has no known default and none was configured. */
-  powerPlatform?: ServiceEndpoint;
   environments: EnvironmentSettings[];
   credential: CredentialSettings;
   /** Extra CA to trust (PEM text, read from `caCertPath`). */
   caCert?: string;
+  /**
+   * A tenant-wide value by key, for the keys services declare (explicit config first, then the
+   * endpoints file); see {@link serviceEndpoint}.
+   */
+  lookup(key: string): string | undefined;
 }
 
-interface Cloud {
-  authorityHost: string;
-  graphUrl: string;
-  powerPlatformUrl?: string;
-  powerPlatformScope?: string;
-}
-
-/** Known clouds, by authority host (reference/graph.md §3.4). Unknown hosts (the sandbox) must configure URLs. */
-export const CLOUDS: Readonly<Record<string, Cloud>> = {
-  "login.microsoftonline.com": {
-    authorityHost: "https://login.microsoftonline.com",
-    graphUrl: "https://graph.microsoft.com",
-    powerPlatformUrl: "https://api.bap.microsoft.com",
-    powerPlatformScope: "https://service.powerapps.com//.default",
-  },
-  // GCC High; DoD uses https://dod-graph.microsoft.us and must set graphUrl. Power Platform
-  // admin endpoints of the US government clouds are not in our references: configure them.
-  "login.microsoftonline.us": {
-    authorityHost: "https://login.microsoftonline.us",
-    graphUrl: "https://graph.microsoft.us",
-  },
-  "login.chinacloudapi.cn": {
-    authorityHost: "https://login.chinacloudapi.cn",
-    graphUrl: "https://microsoftgraph.chinacloudapi.cn",
-  },
-};
+/**
+ * Known clouds, by authority host (https://learn.microsoft.com/entra/identity-platform/authentication-national-cloud).
+ * Each service declares its own URL per cloud (service.ts); an unknown host (the sandbox, a
+ * private cloud) must configure every URL.
+ */
+export const CLOUDS: readonly string[] = [
+  "login.microsoftonline.com",
+  "login.microsoftonline.us",
+  "login.chinacloudapi.cn",
+];
 
 /** Thrown for missing or malformed settings; the message names the key. */
 export class SettingsError extends Error {
@@ -103,23 +92,13 @@ function origin(url: string, key: string): string {
   return parsed.origin;
 }
 
+/** A sandbox's endpoints.json: tenant-wide keys (service URLs among them) and environments. */
 interface EndpointsFile {
-  tenantId?: string;
-  authorityHost?: string;
-  graphUrl?: string;
-  powerPlatformUrl?: string;
-  caCertPath?: string;
-  clientId?: string;
-  clientSecret?: string;
   environments?: RawEnvironment[];
+  [key: string]: unknown;
 }
 
-interface RawEnvironment {
-  name?: string;
-  dataverseUrl?: string;
-  fnoUrl?: string;
-  powerPlatformEnvironmentId?: string;
-}
+type RawEnvironment = Record<string, unknown>;
 
 function projectPath(path: string, env: Record<string, string | undefined>): string {
   return isAbsolute(path) ? path : resolve(env.D365_ACCESS_ROOT ?? process.cwd(), path);
@@ -127,12 +106,13 @@ function projectPath(path: string, env: Record<string, string | undefined>): str
 
 /**
  * Loads the settings. Each key is read as `d365-access:<key>` (then `<key>`, for a
- * `pulumi.Config("d365-access")`). Keys: tenantId, authorityHost, graphUrl, graphScope,
- * powerPlatformUrl, powerPlatformScope, environments (JSON list of {name, dataverseUrl, fnoUrl,
- * powerPlatformEnvironmentId}), clientId, clientSecret, certificatePath, federatedTokenFile,
- * credential (auto|clientSecret|certificate|workloadIdentity|githubOidc|azureCli), caCertPath,
- * disableInstanceDiscovery, endpointsFile (a sandbox endpoints.json supplying the others).
- * Explicit keys win over the endpoints file; credentials fall back to AZURE_* variables.
+ * `pulumi.Config("d365-access")`). Generic keys: tenantId, authorityHost, environments (JSON
+ * list of {name, <service>Url…, ids…}), clientId, clientSecret, certificatePath,
+ * federatedTokenFile, credential (auto|clientSecret|certificate|workloadIdentity|githubOidc|azureCli),
+ * caCertPath, disableInstanceDiscovery, endpointsFile (a sandbox endpoints.json supplying the
+ * others). Each service adds its own keys (service.ts), read through `lookup` and resolved by
+ * {@link serviceEndpoint}. Explicit keys win over the endpoints file; credentials fall back to
+ * AZURE_* variables.
  */
 export function loadSettings(
   config: ConfigSource,
@@ -155,40 +135,26 @@ export function loadSettings(
       );
     }
   }
-  const pick = (key: keyof EndpointsFile): string | undefined =>
-    get(key) ?? (file[key] as string | undefined);
+  const pick = (key: string): string | undefined => {
+    const fromFile = file[key];
+    return get(key) ?? (typeof fromFile === "string" && fromFile !== "" ? fromFile : undefined);
+  };
 
   const authorityHost = origin(
     pick("authorityHost") ?? env.AZURE_AUTHORITY_HOST ?? "https://login.microsoftonline.com",
     "authorityHost",
   );
-  const cloud = CLOUDS[new URL(authorityHost).host];
+  const host = new URL(authorityHost).host;
+  const cloud = CLOUDS.includes(host) ? host : undefined;
   const tenantId = pick("tenantId") ?? env.AZURE_TENANT_ID;
   if (!tenantId)
     throw new SettingsError(`config ${CONFIG_NAMESPACE}:tenantId is required (or AZURE_TENANT_ID)`);
 
-  const graphUrl = pick("graphUrl") ?? cloud?.graphUrl;
-  if (!graphUrl) {
-    throw new SettingsError(
-      `config ${CONFIG_NAMESPACE}:graphUrl is required for authority ${authorityHost} (unknown cloud)`,
-    );
-  }
-  const graphOrigin = origin(graphUrl, "graphUrl");
-
-  const ppUrl = pick("powerPlatformUrl") ?? cloud?.powerPlatformUrl;
-  const powerPlatform = ppUrl
-    ? {
-        origin: origin(ppUrl, "powerPlatformUrl"),
-        scope:
-          get("powerPlatformScope") ?? cloud?.powerPlatformScope ?? "https://service.powerapps.com//.default",
-      }
-    : undefined;
-
-  let rawEnvironments: RawEnvironment[] = file.environments ?? [];
+  let rawEnvironments: unknown = file.environments ?? [];
   const environmentsJson = get("environments");
   if (environmentsJson) {
     try {
-      rawEnvironments = JSON.parse(environmentsJson) as RawEnvironment[];
+      rawEnvironments = JSON.parse(environmentsJson);
     } catch (e) {
       throw new SettingsError(
         `config ${CONFIG_NAMESPACE}:environments must be a JSON list: ${(e as Error).message}`,
@@ -197,18 +163,16 @@ export function loadSettings(
   }
   if (!Array.isArray(rawEnvironments))
     throw new SettingsError(`config ${CONFIG_NAMESPACE}:environments must be a JSON list`);
-  const environments = rawEnvironments.map((e, i): EnvironmentSettings => {
+  const environments = (rawEnvironments as RawEnvironment[]).map((e, i): EnvironmentSettings => {
     if (!e || typeof e.name !== "string" || !e.name) {
       throw new SettingsError(`config ${CONFIG_NAMESPACE}:environments[${i}].name is required`);
     }
-    const dv = e.dataverseUrl ? origin(e.dataverseUrl, `environments[${i}].dataverseUrl`) : undefined;
-    const fno = e.fnoUrl ? origin(e.fnoUrl, `environments[${i}].fnoUrl`) : undefined;
-    return {
-      name: e.name,
-      ...(dv ? { dataverse: { origin: dv, scope: defaultScope(dv) } } : {}),
-      ...(fno ? { fno: { origin: fno, scope: defaultScope(fno) } } : {}),
-      ...(e.powerPlatformEnvironmentId ? { powerPlatformEnvironmentId: e.powerPlatformEnvironmentId } : {}),
-    };
+    const values: Record<string, string> = {};
+    for (const [key, value] of Object.entries(e)) {
+      if (key === "name" || typeof value !== "string" || value === "") continue;
+      values[key] = key.endsWith("Url") ? origin(value, `environments[${i}].${key}`) : value;
+    }
+    return { name: e.name, values };
   });
 
   const caCertPath = pick("caCertPath");
@@ -259,13 +223,60 @@ export function loadSettings(
   return {
     tenantId,
     authorityHost,
+    cloud,
     disableInstanceDiscovery,
-    graph: { origin: graphOrigin, scope: get("graphScope") ?? defaultScope(graphOrigin) },
-    ...(powerPlatform ? { powerPlatform } : {}),
     environments,
     credential,
     ...(caCert ? { caCert } : {}),
+    lookup: pick,
   };
+}
+
+/**
+ * Where a service is and which scope its tokens take, or undefined when the stack does not
+ * configure it (and the cloud has no default). `environment` is required for a per-environment
+ * service; an unknown environment throws, naming the configured ones.
+ */
+export function serviceEndpoint(
+  settings: Settings,
+  service: Pick<ServiceSpec, "endpoint">,
+  environment?: string,
+): ServiceEndpoint | undefined {
+  const endpoint = service.endpoint;
+  if (endpoint.kind === "environment") {
+    if (environment === undefined)
+      throw new Error(`${endpoint.urlKey}: a per-environment service needs an environment name`);
+    const url = findEnvironment(settings, environment).values[endpoint.urlKey];
+    return url ? { origin: url, scope: defaultScope(url) } : undefined;
+  }
+  const explicit = settings.lookup(endpoint.urlKey);
+  const cloud = settings.cloud ? endpoint.clouds[settings.cloud] : undefined;
+  const url = explicit ?? cloud?.url;
+  if (!url) return undefined;
+  const at = origin(url, endpoint.urlKey);
+  return {
+    origin: at,
+    scope: settings.lookup(endpoint.scopeKey) ?? cloud?.scope ?? endpoint.scope ?? defaultScope(at),
+  };
+}
+
+/** Like {@link serviceEndpoint}, but a service that is not configured is an error naming the key. */
+export function requireServiceEndpoint(
+  settings: Settings,
+  service: Pick<ServiceSpec, "endpoint">,
+  environment?: string,
+): ServiceEndpoint {
+  const found = serviceEndpoint(settings, service, environment);
+  if (found) return found;
+  const key = service.endpoint.urlKey;
+  if (service.endpoint.kind === "environment") {
+    throw new SettingsError(
+      `environment "${environment}" has no ${key} in config ${CONFIG_NAMESPACE}:environments`,
+    );
+  }
+  throw new SettingsError(
+    `config ${CONFIG_NAMESPACE}:${key} is required for authority ${settings.authorityHost}${settings.cloud ? "" : " (unknown cloud)"}`,
+  );
 }
 
 /** The environment named `name`, or an error listing the configured ones. */

@@ -12,20 +12,19 @@ import { ApiError, isApiError } from "../core/errors.ts";
 import type { ServiceClient } from "../core/http.ts";
 import { filter, odataKey } from "../core/odata.ts";
 import {
-  type BusinessUnit,
   type BusinessUnitDto,
   fromObjectIdToAddUser,
   isSoftDeleted,
   type ODataRefDto,
-  type Role,
   type RoleDto,
-  type SystemUser,
   type SystemUserDto,
   toBusinessUnit,
   toRole,
   toSystemUser,
   type WhoAmIDto,
 } from "./dto.ts";
+import type { BusinessUnit, Role, SystemUser } from "./model.ts";
+import { dataverse, NOT_MEMBER_OF_ORGANIZATION, powerPlatform } from "./service.ts";
 
 /** The Web API root below the environment's origin (reference/dataverse.md §1). */
 export const WEB_API_PATH = "api/data/v9.2";
@@ -43,7 +42,6 @@ const USER_SELECT =
   "systemuserid,azureactivedirectoryobjectid,domainname,isdisabled,_businessunitid_value,deletedstate";
 const ROLE_EXPAND = "systemuserroles_association($select=roleid,name,_businessunitid_value)";
 const DUPLICATE_RECORD = "0x80040237";
-const NOT_MEMBER_OF_ORGANIZATION = "0x80072560";
 
 /** Options of {@link createDataverseClient}. */
 export interface DataverseClientOptions {
@@ -161,7 +159,7 @@ export function createDataverseClient(options: DataverseClientOptions): Datavers
     const full = await getSystemUser(user.systemUserId);
     if (!full || full.roles === undefined) {
       throw new ApiError({
-        system: "dataverse",
+        system: dataverse.name,
         status: 0,
         kind: "Transient",
         code: "IncompleteRoles",
@@ -320,7 +318,7 @@ export function createDataverseClient(options: DataverseClientOptions): Datavers
       const envId = options.powerPlatformEnvironmentId;
       if (!pp || !envId) {
         throw new ApiError({
-          system: "powerplatform",
+          system: powerPlatform.name,
           status: 0,
           kind: "Invalid",
           code: "NotConfigured",
@@ -346,7 +344,7 @@ export function createDataverseClient(options: DataverseClientOptions): Datavers
  * organization at all (0x80072560), whose generic hint (add an application user) is the right one.
  */
 function privilegeHint(e: unknown, privileges: string): unknown {
-  if (!isApiError(e, "Forbidden") || e.system !== "dataverse") return e;
+  if (!isApiError(e, "Forbidden") || e.system !== dataverse.name) return e;
   if (e.code.toLowerCase() === NOT_MEMBER_OF_ORGANIZATION) return e;
   return e.withHint(`give the app's application user a security role with ${privileges}`);
 }

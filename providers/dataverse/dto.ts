@@ -6,6 +6,7 @@
  * `addUser`); real rows carry many more columns, which we never `$select`.
  * https://learn.microsoft.com/power-apps/developer/data-platform/reference/entities/systemuser
  */
+import type { BusinessUnit, Role, SystemUser } from "./model.ts";
 
 /** A role row as `$expand=systemuserroles_association($select=…)` or `GET roles` returns it. */
 export interface RoleDto {
@@ -54,32 +55,6 @@ export interface AddUserRequestDto {
 /** Body of an association `POST …/$ref` (reference §3). */
 export interface ODataRefDto {
   "@odata.id": string;
-}
-
-/** A role in our vocabulary. */
-export interface Role {
-  roleId: string;
-  name: string;
-  businessUnitId: string;
-}
-
-/** A business unit in our vocabulary. */
-export interface BusinessUnit {
-  businessUnitId: string;
-  name: string;
-  /** Undefined on the root business unit. */
-  parentId: string | undefined;
-}
-
-/** A Dataverse user in our vocabulary: identity, business unit and DIRECT roles. */
-export interface SystemUser {
-  systemUserId: string;
-  objectId: string | undefined;
-  domainName: string | undefined;
-  disabled: boolean;
-  businessUnitId: string;
-  /** Direct roles, or undefined when the row was read without them. */
-  roles: Role[] | undefined;
 }
 
 /** Converts a role row. */

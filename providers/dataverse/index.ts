@@ -1,4 +1,5 @@
-/** The Dataverse system's public face: the resource, its provider, the client and the pure planner. */
+/** The Dataverse system's public face: the resource, its provider, the client, our vocabulary and the pure planner. */
+export { checkInputs } from "./check.ts";
 export {
   createDataverseClient,
   type DataverseClient,
@@ -6,16 +7,12 @@ export {
   MAX_PAGE_SIZE,
   type WhoAmI,
 } from "./client.ts";
-export type { BusinessUnit, Role, SystemUser } from "./dto.ts";
+export * from "./model.ts";
 export {
-  type ActualUser,
-  type Catalog,
   choosePresence,
-  type DataverseUserInputs,
-  type DataverseUserOutputs,
-  diffUser,
-  type Operation,
-  PlanError,
+  type DataverseOperation,
+  describeOperation,
+  diff,
   type PresenceStrategy,
   planRemoval,
   planUser,
@@ -24,10 +21,11 @@ export {
   type UserPlan,
 } from "./plan.ts";
 export {
-  DataversePartialFailure,
   DataverseUser,
   type DataverseUserArgs,
   type PresenceWaitOptions,
   presenceWait,
   provider,
+  spec,
 } from "./resources.ts";
+export { dataverse as dataverseService, powerPlatform as powerPlatformService } from "./service.ts";

@@ -24,58 +24,38 @@
  * collation) after trimming; roles resolve BY NAME within the user's business unit, because
  * every business unit holds its own copy of each role (reference/dataverse.md §2.2).
  */
-import type { BusinessUnit, Role } from "./dto.ts";
+import { compact, PlanError } from "../core/provider.ts";
+import type {
+  ActualUser,
+  BusinessUnit,
+  Catalog,
+  DataverseUserInputs,
+  DataverseUserOutputs,
+  Role,
+  SystemUser,
+} from "./model.ts";
 
-/** The declared access of one user in one Dataverse environment (the resource inputs). */
-export interface DataverseUserInputs {
-  /** User principal name as written in users.yaml; compared case-insensitively. */
-  upn: string;
-  /** Entra object id of the user (the `entra:User` output). */
-  objectId: string;
-  /** Logical environment name, e.g. "contoso-demo". */
-  environment: string;
-  /** Business unit name; undefined = the root business unit. */
-  businessUnit?: string | undefined;
-  /** Security role names, within the business unit. */
-  roles: string[];
-}
-
-/** What the provider stores after applying (inputs plus what it learnt). */
-export interface DataverseUserOutputs extends DataverseUserInputs {
-  /** `systemuserid` of the Dataverse user. */
-  systemUserId: string;
-  /** `businessunitid` the user is in. */
-  businessUnitId: string;
-  /** Role names we granted (what removal revokes), sorted. */
-  managedRoles: string[];
-  /** True when the Dataverse user existed before we managed it. */
-  adopted: boolean;
-}
-
-/** The environment's catalog, read once per run. */
-export interface Catalog {
-  /** Logical environment name, used in error messages. */
-  environment: string;
-  businessUnits: BusinessUnit[];
-  roles: Role[];
-}
-
-/** The user as Dataverse holds it now. */
-export interface ActualUser {
-  systemUserId: string;
-  businessUnitId: string;
-  disabled: boolean;
-  /** Direct roles (`systemuserroles_association`). */
-  roles: Role[];
-  /** Roles reaching the user through teams or Entra groups: reported, never changed. */
-  teamRoles?: Role[];
-}
-
-/** One remote change. */
-export type Operation =
+/** One remote change, named by intent. */
+export type DataverseOperation =
+  /** Bring a missing user into the environment: the just-in-time association with `role`, else a sync request and a bounded wait. */
+  | { kind: "addUser"; role: Role | undefined }
   | { kind: "setBusinessUnit"; from: BusinessUnit | undefined; to: BusinessUnit }
   | { kind: "revokeRole"; role: Role }
   | { kind: "grantRole"; role: Role };
+
+/** An operation in words, for errors and reports. */
+export function describeOperation(op: DataverseOperation): string {
+  switch (op.kind) {
+    case "addUser":
+      return op.role ? `add the user with role ${op.role.name}` : "add the user (sync request)";
+    case "setBusinessUnit":
+      return `move to business unit ${op.to.name}`;
+    case "revokeRole":
+      return `revoke role ${op.role.name}`;
+    case "grantRole":
+      return `grant role ${op.role.name}`;
+  }
+}
 
 /** The plan for one user. */
 export interface UserPlan {
@@ -83,11 +63,14 @@ export interface UserPlan {
   /** The declared roles resolved in `businessUnit`, sorted by name. */
   roles: Role[];
   /**
-   * Ordered: business unit first (Dataverse strips a user's roles when it moves, so the executor
-   * re-plans roles after a move), then revocations, then grants. Revoking before granting means a
-   * failure half-way leaves the user with less access, never more.
+   * Ordered: revocations before grants, so a failure half-way leaves the user with less access,
+   * never more. A missing user is first brought in, and a user in another business unit first
+   * moved, each alone: what Dataverse holds afterwards (roles given by auto-provisioning, roles
+   * stripped by the move) is read, not guessed, so the executor plans again (`replan`).
    */
-  operations: Operation[];
+  operations: DataverseOperation[];
+  /** True when the operations only prepare: plan again from a fresh read once they ran. */
+  replan: boolean;
   /** `managedRoles` once the operations succeeded. */
   managedRoles: string[];
   /** Team roles, for reports: never in `operations`. */
@@ -100,22 +83,6 @@ export interface UserPlan {
 
 /** How a missing user is brought into the environment; see {@link choosePresence}. */
 export type PresenceStrategy = { kind: "present" } | { kind: "jit"; role: Role } | { kind: "addUser" };
-
-/** An input that cannot be planned (unknown or ambiguous name); `problems` has one line each. */
-export class PlanError extends Error {
-  /** The input property at fault, for `check` failures. */
-  readonly property: "roles" | "businessUnit";
-  readonly problems: string[];
-  constructor(property: "roles" | "businessUnit", problems: string[]) {
-    super(problems.join("\n"));
-    this.name = "PlanError";
-    this.property = property;
-    this.problems = problems;
-  }
-}
-
-/** The value the Pulumi engine sends for an unknown input during preview (reference/pulumi.md §1.3). */
-export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 const MAX_CANDIDATES = 12;
 
@@ -146,9 +113,12 @@ export function rootBusinessUnit(catalog: Catalog): BusinessUnit {
   const roots = catalog.businessUnits.filter((bu) => bu.parentId === undefined);
   const root = roots[0];
   if (roots.length !== 1 || root === undefined) {
-    throw new PlanError("businessUnit", [
-      `Dataverse environment "${catalog.environment}": expected exactly one root business unit, found ${roots.length}`,
-    ]);
+    throw new PlanError(
+      [
+        `Dataverse environment "${catalog.environment}": expected exactly one root business unit, found ${roots.length}`,
+      ],
+      "businessUnit",
+    );
   }
   return root;
 }
@@ -160,18 +130,24 @@ export function resolveBusinessUnit(catalog: Catalog, name: string | undefined):
   const only = matches[0];
   if (matches.length === 1 && only !== undefined) return only;
   if (matches.length > 1) {
-    throw new PlanError("businessUnit", [
-      `Dataverse environment "${catalog.environment}": business unit "${name}" is ambiguous: ${matches.length} business units have that name (${matches
-        .map((bu) => bu.businessUnitId)
-        .sort(compare)
-        .join(", ")})`,
-    ]);
+    throw new PlanError(
+      [
+        `Dataverse environment "${catalog.environment}": business unit "${name}" is ambiguous: ${matches.length} business units have that name (${matches
+          .map((bu) => bu.businessUnitId)
+          .sort(compare)
+          .join(", ")})`,
+      ],
+      "businessUnit",
+    );
   }
-  throw new PlanError("businessUnit", [
-    `Dataverse environment "${catalog.environment}": business unit "${name}" does not exist; business units: ${candidates(
-      catalog.businessUnits.map((bu) => bu.name),
-    )}`,
-  ]);
+  throw new PlanError(
+    [
+      `Dataverse environment "${catalog.environment}": business unit "${name}" does not exist; business units: ${candidates(
+        catalog.businessUnits.map((bu) => bu.name),
+      )}`,
+    ],
+    "businessUnit",
+  );
 }
 
 /**
@@ -202,28 +178,47 @@ export function resolveRoles(catalog: Catalog, businessUnit: BusinessUnit, names
       );
     }
   }
-  if (problems.length > 0) throw new PlanError("roles", problems);
+  if (problems.length > 0) throw new PlanError(problems, "roles");
   return sortRoles(resolved);
 }
 
-/** Plans one declared user against its actual state. Throws {@link PlanError} on bad names. */
+/**
+ * Plans one declared user against its actual state (undefined: not in the environment yet).
+ * Throws {@link PlanError} on bad names.
+ */
 export function planUser(args: {
   desired: Pick<DataverseUserInputs, "businessUnit" | "roles">;
   catalog: Catalog;
-  actual: ActualUser;
+  actual: ActualUser | undefined;
   /** `managedRoles` from the last applied outputs ([] on create or adopt). */
   managedRoles: readonly string[];
 }): UserPlan {
   const { desired, catalog, actual } = args;
   const target = resolveBusinessUnit(catalog, desired.businessUnit);
   const roles = resolveRoles(catalog, target, desired.roles);
-  const operations: Operation[] = [];
   const warnings: string[] = [];
-
-  if (actual.businessUnitId !== target.businessUnitId) {
-    const from = catalog.businessUnits.find((bu) => bu.businessUnitId === actual.businessUnitId);
-    operations.push({ kind: "setBusinessUnit", from, to: target });
+  const unchanged = normalizeNames(args.managedRoles);
+  const base = { businessUnit: target, roles, untouchedTeamRoles: [], warnings, noop: false };
+  if (!actual) {
+    const presence = choosePresence({ exists: false, catalog, desired });
+    const role = presence.kind === "jit" ? presence.role : undefined;
+    return { ...base, operations: [{ kind: "addUser", role }], replan: true, managedRoles: unchanged };
   }
+  const untouchedTeamRoles = normalizeNames((actual.teamRoles ?? []).map((r) => r.name));
+  if (actual.businessUnitId !== target.businessUnitId) {
+    // Dataverse removes a user's roles when it moves, unless the organization sets
+    // DoNotRemoveRolesOnChangeBusinessUnit: the roles are planned from a fresh read after the move.
+    // https://learn.microsoft.com/power-platform/admin/create-edit-business-units
+    const from = catalog.businessUnits.find((bu) => bu.businessUnitId === actual.businessUnitId);
+    return {
+      ...base,
+      untouchedTeamRoles,
+      operations: [{ kind: "setBusinessUnit", from, to: target }],
+      replan: true,
+      managedRoles: unchanged,
+    };
+  }
+  const operations: DataverseOperation[] = [];
   const declaredIds = new Set(roles.map((r) => r.roleId));
   const presentIds = new Set(actual.roles.map((r) => r.roleId));
   // Exact direct role set: revoke every undeclared direct role (see the ownership rules above).
@@ -245,20 +240,19 @@ export function planUser(args: {
       .filter((r) => grantedKeys.has(nameKey(r.name)) || previouslyManaged.has(nameKey(r.name)))
       .map((r) => r.name),
   );
-  const untouchedTeamRoles = normalizeNames((actual.teamRoles ?? []).map((r) => r.name));
-  const noop = operations.length === 0 && sameSpelling(managedRoles, normalizeNames(args.managedRoles));
-  return { businessUnit: target, roles, operations, managedRoles, untouchedTeamRoles, warnings, noop };
+  const noop = operations.length === 0 && sameSpelling(managedRoles, unchanged);
+  return { ...base, untouchedTeamRoles, operations, replan: false, managedRoles, noop };
 }
 
 /**
  * Plans the removal of a user from our management: revoke the roles we granted that are still
  * present in the user's business unit. Never deletes or disables the Dataverse user.
  */
-export function planRemoval(actual: ActualUser, managedRoles: readonly string[]): Operation[] {
+export function planRemoval(actual: ActualUser, managedRoles: readonly string[]): DataverseOperation[] {
   const ours = new Set(managedRoles.map(nameKey));
   return sortRoles(actual.roles)
     .filter((r) => r.businessUnitId === actual.businessUnitId && ours.has(nameKey(r.name)))
-    .map((role) => ({ kind: "revokeRole", role }));
+    .map((role): DataverseOperation => ({ kind: "revokeRole", role }));
 }
 
 /**
@@ -297,20 +291,17 @@ export function choosePresence(args: {
 /**
  * The answer of `diff`: replace when the identity changes (environment or Entra object id: a
  * different Dataverse user), update when the business unit, the role set or the UPN differ
- * (ignoring case, order and duplicates). `__provider` and outputs are ignored.
+ * (ignoring case, order and duplicates). An object id still unknown in a preview (the Entra
+ * user is being created) is handled by the kit: compared as unchanged, counted as a change.
  */
-export function diffUser(
+export function diff(
   olds: Partial<DataverseUserOutputs>,
   news: DataverseUserInputs,
 ): { changes: boolean; replaces: string[]; deleteBeforeReplace: boolean } {
   const replaces: string[] = [];
   if (nameKey(olds.environment ?? "") !== nameKey(news.environment)) replaces.push("environment");
-  // An unknown object id (the Entra user is being created or replaced in the same preview) cannot
-  // be compared; report a change and let `up`, which sees the real value, decide.
-  const unknownObjectId = news.objectId === UNKNOWN;
-  if (!unknownObjectId && nameKey(olds.objectId ?? "") !== nameKey(news.objectId)) replaces.push("objectId");
+  if (nameKey(olds.objectId ?? "") !== nameKey(news.objectId)) replaces.push("objectId");
   const changed: string[] = [...replaces];
-  if (unknownObjectId) changed.push("objectId");
   if (nameKey(olds.upn ?? "") !== nameKey(news.upn)) changed.push("upn");
   if (nameKey(olds.businessUnit ?? "") !== nameKey(news.businessUnit ?? "")) changed.push("businessUnit");
   if (!sameNames(olds.roles ?? [], news.roles)) changed.push("roles");
@@ -341,4 +332,64 @@ function candidates(names: readonly string[], wanted?: string): string {
   const shown = ordered.slice(0, MAX_CANDIDATES).map((n) => `"${n}"`);
   const more = ordered.length - shown.length;
   return more > 0 ? `${shown.join(", ")} and ${more} more` : shown.join(", ");
+}
+
+/** The role names to show for a user's direct roles: foreign-unit roles carry their unit's name. */
+export function roleNames(
+  roles: readonly Role[],
+  businessUnitId: string,
+  catalog: Catalog | undefined,
+): string[] {
+  return normalizeNames(
+    roles.map((r) => {
+      if (r.businessUnitId === businessUnitId) return r.name;
+      const unit = catalog?.businessUnits.find((b) => b.businessUnitId === r.businessUnitId);
+      return `${r.name} [${unit?.name ?? r.businessUnitId}]`;
+    }),
+  );
+}
+
+/** What a reconciliation has reached so far (the executor keeps it), so a failure can report a resumable state. */
+export interface Progress {
+  user: SystemUser | undefined;
+  present: Role[];
+  /** Name keys of roles we granted in this call. */
+  granted: Set<string>;
+}
+
+export function outputsOf(
+  inputs: DataverseUserInputs,
+  catalog: Catalog,
+  progress: Progress,
+  previouslyManaged: readonly string[],
+  adopted: boolean,
+): DataverseUserOutputs | undefined {
+  const user = progress.user;
+  if (!user) return undefined;
+  const ours = new Set([...previouslyManaged.map(nameKey), ...progress.granted]);
+  const inUnit = progress.present.filter((r) => r.businessUnitId === user.businessUnitId);
+  const managedRoles = normalizeNames(inUnit.filter((r) => ours.has(nameKey(r.name))).map((r) => r.name));
+  let target: string | undefined;
+  try {
+    target = resolveBusinessUnit(catalog, inputs.businessUnit).businessUnitId;
+  } catch {
+    target = undefined;
+  }
+  const inTarget = target === user.businessUnitId;
+  const actualNames = roleNames(progress.present, user.businessUnitId, catalog);
+  return compact({
+    upn: inputs.upn,
+    objectId: inputs.objectId,
+    environment: inputs.environment,
+    // Report what was reached: a difference from the inputs makes the next `diff` resume the work.
+    businessUnit: inTarget
+      ? inputs.businessUnit
+      : (catalog.businessUnits.find((b) => b.businessUnitId === user.businessUnitId)?.name ??
+        user.businessUnitId),
+    roles: inTarget && sameNames(actualNames, inputs.roles) ? inputs.roles : actualNames,
+    systemUserId: user.systemUserId,
+    businessUnitId: user.businessUnitId,
+    managedRoles,
+    adopted,
+  });
 }

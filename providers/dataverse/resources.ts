@@ -28,38 +28,40 @@
  *   disabled by us (its enabled state follows Entra).
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { ApiError, isApiError } from "../core/errors.ts";
+import { isApiError } from "../core/errors.ts";
+import { execute, type Handlers } from "../core/operation.ts";
+import { compact, defineProvider, PartialFailure, PlanError, type ResourceSpec } from "../core/provider.ts";
+import { type Clock, type Runtime, WaitTimeoutError, waitFor } from "../core/runtime.ts";
+import { ShimResource } from "../core/shim.ts";
+import type { DeclareContext, Declared } from "../core/system.ts";
+import { checkInputs } from "./check.ts";
+import type { DataverseClient } from "./client.ts";
+import type {
+  ActualUser,
+  DataversePerson,
+  DataverseUserInputs,
+  DataverseUserOutputs,
+  Role,
+  SystemUser,
+} from "./model.ts";
 import {
-  type Clock,
-  configureRuntime,
-  type Runtime,
-  runtime,
-  WaitTimeoutError,
-  waitFor,
-} from "../core/runtime.ts";
-import { findEnvironment } from "../core/settings.ts";
-import { type ProviderImplementation, ShimResource } from "../core/shim.ts";
-import { createDataverseClient, type DataverseClient } from "./client.ts";
-import type { Role, SystemUser } from "./dto.ts";
-import {
-  type ActualUser,
-  type Catalog,
-  choosePresence,
-  type DataverseUserInputs,
-  type DataverseUserOutputs,
-  diffUser,
+  type DataverseOperation,
+  describeOperation,
+  diff,
   nameKey,
   normalizeNames,
-  PlanError,
+  outputsOf,
+  type Progress,
   planRemoval,
   planUser,
   resolveBusinessUnit,
   resolveRoles,
+  roleNames,
   sameNames,
-  UNKNOWN,
 } from "./plan.ts";
+import { clientFor, forgetUsers, loadCatalog, loadUsers } from "./run.ts";
 
-export type { DataverseUserInputs, DataverseUserOutputs } from "./plan.ts";
+export type { DataverseUserInputs, DataverseUserOutputs } from "./model.ts";
 
 /** Arguments of {@link DataverseUser}; the same names as the resource inputs (model contract). */
 export interface DataverseUserArgs {
@@ -125,92 +127,9 @@ export const presenceWait: PresenceWaitOptions = {
   maxDelayMs: 20_000,
 };
 
-/**
- * A create/update that changed something and then failed: the engine records `id` and
- * `properties` (the state reached), so the next `up` resumes from there (reference/pulumi.md §1.3).
- */
-export class DataversePartialFailure extends Error {
-  readonly id: string;
-  readonly properties: Record<string, unknown>;
-  readonly reasons: string[];
-  constructor(message: string, id: string, properties: Record<string, unknown>) {
-    super(message);
-    this.name = "DataversePartialFailure";
-    this.id = id;
-    this.properties = properties;
-    this.reasons = [message];
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Run-wide state: clients and bulk reads shared by every resource in the provider process.
-// ---------------------------------------------------------------------------------------------
-
-function clientFor(rt: Runtime, environment: string): DataverseClient {
-  const env = findEnvironment(rt.settings, environment);
-  return createDataverseClient({
-    environment,
-    dataverse: rt.client("dataverse", environment),
-    powerPlatform: rt.settings.powerPlatform ? rt.client("powerplatform") : undefined,
-    powerPlatformEnvironmentId: env.powerPlatformEnvironmentId,
-  });
-}
-
-function loadCatalog(rt: Runtime, client: DataverseClient): Promise<Catalog> {
-  return rt.cached(`dataverse:${client.environment}:catalog`, async () => {
-    // allSettled: when one read fails, the other still finishes before we report, so no request
-    // is left running (and retrying) behind a failed operation.
-    const [units, roles] = await Promise.allSettled([client.listBusinessUnits(), client.listRoles()]);
-    if (units.status === "rejected") throw units.reason;
-    if (roles.status === "rejected") throw roles.reason;
-    return { environment: client.environment, businessUnits: units.value, roles: roles.value };
-  });
-}
-
-function loadUsers(rt: Runtime, client: DataverseClient): Promise<Map<string, SystemUser>> {
-  return rt.cached(`dataverse:${client.environment}:users`, async () => {
-    const byObjectId = new Map<string, SystemUser>();
-    for (const u of await client.listSystemUsers()) if (u.objectId) byObjectId.set(u.objectId, u);
-    return byObjectId;
-  });
-}
-
-/** After a write the bulk user list of that environment is stale. */
-function forgetUsers(rt: Runtime, environment: string): void {
-  rt.invalidate(`dataverse:${environment}:users`);
-}
-
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
-
-function describe(inputs: { upn?: string; environment?: string }): string {
-  return `dataverse:User ${inputs.upn ?? "?"} in environment "${inputs.environment ?? "?"}"`;
-}
-
-/** One actionable line for any failure (ApiError.toString() carries status, code, request id, hint). */
-function oneLine(e: unknown): string {
-  if (e instanceof ApiError) return e.toString();
-  if (e instanceof Error) return e.message.replace(/\s*\n\s*/g, "; ");
-  return String(e);
-}
-
-/**
- * The error a provider method throws. A partial failure keeps the serialized shim (`__provider`)
- * of the raw inputs in its properties: the engine stores them as the outputs, and a later
- * update or delete loads the provider from there.
- */
-function fail(inputs: { upn?: string; environment?: string }, e: unknown, raw?: object): Error {
-  if (e instanceof DataversePartialFailure) {
-    return new DataversePartialFailure(e.message, e.id, { ...e.properties, ...providerKey(raw ?? {}) });
-  }
-  return new Error(`${describe(inputs)}: ${oneLine(e)}`);
-}
-
-/** Pulumi's Struct conversion rejects `undefined`: drop such keys. */
-function compact<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
-}
 
 function toActual(user: SystemUser): ActualUser {
   return {
@@ -221,89 +140,20 @@ function toActual(user: SystemUser): ActualUser {
   };
 }
 
-function normalizeInputs(news: DataverseUserInputs): DataverseUserInputs {
-  return compact({
-    upn: news.upn.trim(),
-    objectId: news.objectId === UNKNOWN ? news.objectId : news.objectId.trim().toLowerCase(),
-    environment: news.environment.trim(),
-    businessUnit: news.businessUnit?.trim() ? news.businessUnit.trim() : undefined,
-    roles: normalizeNames(news.roles),
-  });
-}
-
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** The role names to show for a user's direct roles: foreign-unit roles carry their unit's name. */
-function roleNames(roles: readonly Role[], businessUnitId: string, catalog: Catalog | undefined): string[] {
-  return normalizeNames(
-    roles.map((r) => {
-      if (r.businessUnitId === businessUnitId) return r.name;
-      const unit = catalog?.businessUnits.find((b) => b.businessUnitId === r.businessUnitId);
-      return `${r.name} [${unit?.name ?? r.businessUnitId}]`;
-    }),
-  );
-}
-
-// ---------------------------------------------------------------------------------------------
-// Reconciliation
-// ---------------------------------------------------------------------------------------------
-
-/** What a reconciliation has reached so far, so a failure can report a resumable state. */
-interface Progress {
-  user: SystemUser | undefined;
-  present: Role[];
-  /** Name keys of roles we granted in this call. */
-  granted: Set<string>;
-}
-
-function outputsOf(
-  inputs: DataverseUserInputs,
-  catalog: Catalog,
-  progress: Progress,
-  previouslyManaged: readonly string[],
-  adopted: boolean,
-): DataverseUserOutputs | undefined {
-  const user = progress.user;
-  if (!user) return undefined;
-  const ours = new Set([...previouslyManaged.map(nameKey), ...progress.granted]);
-  const inUnit = progress.present.filter((r) => r.businessUnitId === user.businessUnitId);
-  const managedRoles = normalizeNames(inUnit.filter((r) => ours.has(nameKey(r.name))).map((r) => r.name));
-  let target: string | undefined;
-  try {
-    target = resolveBusinessUnit(catalog, inputs.businessUnit).businessUnitId;
-  } catch {
-    target = undefined;
-  }
-  const inTarget = target === user.businessUnitId;
-  const actualNames = roleNames(progress.present, user.businessUnitId, catalog);
-  return compact({
-    upn: inputs.upn,
-    objectId: inputs.objectId,
-    environment: inputs.environment,
-    // Report what was reached: a difference from the inputs makes the next `diff` resume the work.
-    businessUnit: inTarget
-      ? inputs.businessUnit
-      : (catalog.businessUnits.find((b) => b.businessUnitId === user.businessUnitId)?.name ??
-        user.businessUnitId),
-    roles: inTarget && sameNames(actualNames, inputs.roles) ? inputs.roles : actualNames,
-    systemUserId: user.systemUserId,
-    businessUnitId: user.businessUnitId,
-    managedRoles,
-    adopted,
-  });
-}
-
-/** Brings a missing user into the environment; returns the fresh row. */
+/**
+ * Brings a missing user into the environment: the just-in-time association with `role` when
+ * the plan chose one, else (or when Dataverse would not create the user yet) a sync request and
+ * a bounded wait. Returns the fresh row.
+ */
 async function bringIntoEnvironment(
   client: DataverseClient,
-  catalog: Catalog,
   inputs: DataverseUserInputs,
+  role: Role | undefined,
   progress: Progress,
 ): Promise<SystemUser> {
-  const strategy = choosePresence({ exists: false, catalog, desired: inputs });
-  if (strategy.kind === "jit") {
-    if (await client.associateRoleByObjectId(inputs.objectId, strategy.role.roleId)) {
-      progress.granted.add(nameKey(strategy.role.name));
+  if (role) {
+    if (await client.associateRoleByObjectId(inputs.objectId, role.roleId)) {
+      progress.granted.add(nameKey(role.name));
       const user = await client.getSystemUserByObjectId(inputs.objectId);
       if (user) return user;
     }
@@ -349,12 +199,53 @@ async function bringIntoEnvironment(
   }
 }
 
-/** Create-or-adopt, then converge business unit and exact direct roles. */
+/** The client call behind each operation; each keeps `progress` at what Dataverse now holds. */
+function handlers(
+  client: DataverseClient,
+  inputs: DataverseUserInputs,
+  progress: Progress,
+): Handlers<DataverseOperation> {
+  const current = (): SystemUser => {
+    if (!progress.user) throw new Error("internal: an operation on a user not in the environment");
+    return progress.user;
+  };
+  const reached = (user: SystemUser) => {
+    progress.user = user;
+    progress.present = [...(user.roles ?? [])];
+  };
+  return {
+    async addUser(op) {
+      reached(await bringIntoEnvironment(client, inputs, op.role, progress));
+    },
+    async setBusinessUnit(op) {
+      const { systemUserId } = current();
+      await client.setBusinessUnit(systemUserId, op.to.businessUnitId);
+      const fresh = await client.getSystemUser(systemUserId);
+      if (!fresh) throw new Error(`user ${systemUserId} disappeared after its business unit changed`);
+      reached(fresh);
+    },
+    async revokeRole(op) {
+      await client.disassociateRole(current().systemUserId, op.role.roleId);
+      progress.present = progress.present.filter((r) => r.roleId !== op.role.roleId);
+    },
+    async grantRole(op) {
+      await client.associateRole(current().systemUserId, op.role.roleId);
+      progress.present.push(op.role);
+      progress.granted.add(nameKey(op.role.name));
+    },
+  };
+}
+
+/**
+ * Create-or-adopt, then converge business unit and exact direct roles: plan, execute, and plan
+ * again while the plan says its operations only prepared (a user brought in, a move). Three
+ * rounds at most: bring in, move, roles.
+ */
 async function reconcile(
+  rt: Runtime,
   inputs: DataverseUserInputs,
   previous: DataverseUserOutputs | undefined,
 ): Promise<DataverseUserOutputs> {
-  const rt = await runtime();
   const client = clientFor(rt, inputs.environment);
   const catalog = await loadCatalog(rt, client);
   // Names are resolved before any write, so a typo changes nothing.
@@ -363,18 +254,15 @@ async function reconcile(
   const progress: Progress = { user: undefined, present: [], granted: new Set() };
   let adopted = previous?.adopted ?? false;
   try {
-    let user = await client.getSystemUserByObjectId(inputs.objectId);
-    if (!previous) adopted = user !== undefined;
-    if (!user) {
-      forgetUsers(rt, inputs.environment);
-      user = await bringIntoEnvironment(client, catalog, inputs, progress);
+    const found = await client.getSystemUserByObjectId(inputs.objectId);
+    if (!previous) adopted = found !== undefined;
+    if (found) {
+      progress.user = found;
+      progress.present = [...(found.roles ?? [])];
     }
-    progress.user = user;
-    progress.present = [...(user.roles ?? [])];
-
-    // At most two rounds: a business-unit move strips roles in Dataverse by default, so the
-    // roles are re-planned from a fresh read after it.
-    for (let round = 0; round < 2; round++) {
+    const run = handlers(client, inputs, progress);
+    let moved = false;
+    for (let round = 0; round < 3; round++) {
       const managed = [
         ...previouslyManaged,
         ...progress.present.filter((r) => progress.granted.has(nameKey(r.name))).map((r) => r.name),
@@ -382,43 +270,25 @@ async function reconcile(
       const plan = planUser({
         desired: inputs,
         catalog,
-        actual: toActual(progress.user),
+        actual: progress.user && toActual(progress.user),
         managedRoles: managed,
       });
-      if (plan.operations.length === 0) break;
-      let moved = false;
-      for (const op of plan.operations) {
-        forgetUsers(rt, inputs.environment);
-        const systemUserId = progress.user.systemUserId;
-        if (op.kind === "setBusinessUnit") {
-          if (round > 0)
-            throw new Error(`the business unit of user ${systemUserId} did not change to "${op.to.name}"`);
-          await client.setBusinessUnit(systemUserId, op.to.businessUnitId);
-          const fresh = await client.getSystemUser(systemUserId);
-          if (!fresh) throw new Error(`user ${systemUserId} disappeared after its business unit changed`);
-          progress.user = fresh;
-          progress.present = [...(fresh.roles ?? [])];
-          moved = true;
-          break;
-        }
-        if (op.kind === "revokeRole") {
-          await client.disassociateRole(systemUserId, op.role.roleId);
-          progress.present = progress.present.filter((r) => r.roleId !== op.role.roleId);
-        } else {
-          await client.associateRole(systemUserId, op.role.roleId);
-          progress.present.push(op.role);
-          progress.granted.add(nameKey(op.role.name));
-        }
+      const move = plan.operations.find((op) => op.kind === "setBusinessUnit");
+      if (move && moved) {
+        throw new Error(
+          `the business unit of user ${progress.user?.systemUserId} did not change to "${move.to.name}"`,
+        );
       }
-      if (!moved) break;
+      moved ||= move !== undefined;
+      await execute(plan.operations, run, {
+        describe: describeOperation,
+        before: () => forgetUsers(rt, inputs.environment),
+      });
+      if (!plan.replan) break;
     }
   } catch (e) {
     const reached = outputsOf(inputs, catalog, progress, previouslyManaged, adopted);
-    if (reached) {
-      throw new DataversePartialFailure(`${describe(inputs)}: ${oneLine(e)}`, reached.systemUserId, {
-        ...reached,
-      });
-    }
+    if (reached) throw new PartialFailure(reached.systemUserId, reached, e);
     throw e;
   }
   const out = outputsOf(inputs, catalog, progress, previouslyManaged, adopted);
@@ -426,157 +296,106 @@ async function reconcile(
   return out;
 }
 
-/** Keeps the serialized shim in partial-failure state, so later update/delete can load the provider. */
-function providerKey(inputs: object): Record<string, unknown> {
-  const p = (inputs as Record<string, unknown>).__provider;
-  return p === undefined ? {} : { __provider: p };
-}
-
-function stripProvider<T extends object>(value: T): T {
-  const { __provider: _, ...rest } = value as Record<string, unknown>;
-  return rest as T;
-}
-
 // ---------------------------------------------------------------------------------------------
 // The provider
 // ---------------------------------------------------------------------------------------------
 
-/** The dynamic provider the shim loads (all seven methods). */
-export const provider: ProviderImplementation<DataverseUserInputs, DataverseUserOutputs> = {
-  async configure(req) {
-    configureRuntime(req.config);
-  },
+/** `dataverse:User` as the kit runs it (core/provider.ts). */
+export const spec: ResourceSpec<DataverseUserInputs, DataverseUserOutputs> = {
+  type: "dataverse:User",
+  subject: (r) => ({ user: r.upn, environment: r.environment }),
+  check: checkInputs,
+  validates: ["environment", "businessUnit", "roles"],
 
-  async check(_olds, news) {
-    const failures: { property: string; reason: string }[] = [];
-    const str = (key: "upn" | "objectId" | "environment") => {
-      const v = news[key];
-      if (typeof v !== "string" || v.trim() === "")
-        failures.push({ property: key, reason: `${key} must be a non-empty string` });
-    };
-    str("upn");
-    str("objectId");
-    str("environment");
-    // The whole list is unknown in a preview where it depends on another resource's output.
-    if ((news.roles as unknown) === UNKNOWN) return failures.length > 0 ? { failures } : { inputs: news };
-    if (
-      typeof news.objectId === "string" &&
-      news.objectId !== UNKNOWN &&
-      news.objectId.trim() !== "" &&
-      !GUID.test(news.objectId.trim())
-    ) {
-      failures.push({
-        property: "objectId",
-        reason: `objectId must be an Entra object id (a GUID), got "${news.objectId}"`,
-      });
-    }
-    if (
-      news.businessUnit !== undefined &&
-      news.businessUnit !== null &&
-      typeof news.businessUnit !== "string"
-    ) {
-      failures.push({ property: "businessUnit", reason: "businessUnit must be a string when set" });
-    }
-    if (!Array.isArray(news.roles) || news.roles.some((r) => typeof r !== "string")) {
-      failures.push({ property: "roles", reason: "roles must be a list of role names" });
-    }
-    if (failures.length > 0) return { failures };
-    const inputs = normalizeInputs({ ...stripProvider(news), businessUnit: news.businessUnit ?? undefined });
-    // Unknown values (preview) cannot be resolved; the engine checks again with real values.
-    const resolvable =
-      inputs.environment !== UNKNOWN && inputs.businessUnit !== UNKNOWN && !inputs.roles.includes(UNKNOWN);
-    if (resolvable) {
-      try {
-        const rt = await runtime();
-        const catalog = await loadCatalog(rt, clientFor(rt, inputs.environment));
-        resolveRoles(catalog, resolveBusinessUnit(catalog, inputs.businessUnit), inputs.roles);
-      } catch (e) {
-        // Bad names fail here, in preview. Other failures (network, permissions) surface, with
-        // their one-line explanation, from the operation that needs the call.
-        if (e instanceof PlanError)
-          return { failures: e.problems.map((reason) => ({ property: e.property, reason })) };
-      }
-    }
-    return { inputs };
-  },
-
-  async diff(_id, olds, news) {
-    return diffUser(stripProvider(olds), normalizeInputs(stripProvider(news)));
-  },
-
-  async create(inputs) {
-    const desired = normalizeInputs(stripProvider(inputs));
+  // Bad names fail here, in preview; other failures (network, permissions) surface, with their
+  // one-line explanation, from the operation that needs the call.
+  async validate(inputs, rt) {
     try {
-      const outs = await reconcile(desired, undefined);
-      return { id: outs.systemUserId, outs: compact(outs) };
+      const catalog = await loadCatalog(rt, clientFor(rt, inputs.environment));
+      resolveRoles(catalog, resolveBusinessUnit(catalog, inputs.businessUnit), inputs.roles);
+      return [];
     } catch (e) {
-      throw fail(desired, e, inputs);
+      if (e instanceof PlanError)
+        return e.problems.map((reason) => ({ property: e.property ?? "roles", reason }));
+      throw e;
     }
   },
 
-  async update(_id, olds, news) {
-    const desired = normalizeInputs(stripProvider(news));
-    try {
-      const outs = await reconcile(desired, stripProvider(olds));
-      return { outs: compact(outs) };
-    } catch (e) {
-      throw fail(desired, e, news);
-    }
+  diff,
+
+  async create(inputs, rt) {
+    const outs = await reconcile(rt, inputs, undefined);
+    return { id: outs.systemUserId, outs: compact(outs) };
   },
 
-  async read(id, props) {
-    const olds = stripProvider(props ?? ({} as DataverseUserOutputs));
-    try {
-      const rt = await runtime();
-      const client = clientFor(rt, olds.environment);
-      const users = await loadUsers(rt, client);
-      const objectId = (olds.objectId ?? "").toLowerCase();
-      const user = users.get(objectId);
-      // Gone (or soft-deleted): refresh drops the resource; the next `up` brings the user back.
-      if (!user) return { id: "" };
-      const roles = user.roles ?? [];
-      const sameUnit = user.businessUnitId === olds.businessUnitId;
-      const foreign = roles.some((r) => r.businessUnitId !== user.businessUnitId);
-      const plainNames = normalizeNames(roles.map((r) => r.name));
-      // The catalog (two requests per environment and run) is needed only to name drift.
-      const catalog = sameUnit && !foreign ? undefined : await loadCatalog(rt, client);
-      const businessUnit = sameUnit
-        ? olds.businessUnit
-        : (catalog?.businessUnits.find((b) => b.businessUnitId === user.businessUnitId)?.name ??
-          user.businessUnitId);
-      const names = foreign ? roleNames(roles, user.businessUnitId, catalog) : plainNames;
-      const props2: DataverseUserOutputs = compact({
-        upn: olds.upn,
-        objectId: olds.objectId,
-        environment: olds.environment,
-        businessUnit,
-        roles: !foreign && sameNames(plainNames, olds.roles ?? []) ? olds.roles : names,
-        systemUserId: user.systemUserId,
-        businessUnitId: user.businessUnitId,
-        managedRoles: olds.managedRoles ?? [],
-        adopted: olds.adopted ?? false,
-      });
-      return { id: id || user.systemUserId, props: props2 };
-    } catch (e) {
-      throw fail(olds, e);
-    }
+  async update(_id, olds, news, rt) {
+    return compact(await reconcile(rt, news, olds));
   },
 
-  async delete(_id, props) {
-    const olds = stripProvider(props);
-    try {
-      const managed = olds.managedRoles ?? [];
-      if (managed.length === 0) return; // nothing of ours to revoke: no request at all
-      const rt = await runtime();
-      const client = clientFor(rt, olds.environment);
-      const user = await client.getSystemUserByObjectId(olds.objectId);
-      if (!user) return; // NotFound means done
-      forgetUsers(rt, olds.environment);
-      for (const op of planRemoval(toActual(user), managed)) {
-        if (op.kind === "revokeRole") await client.disassociateRole(user.systemUserId, op.role.roleId);
-      }
-    } catch (e) {
-      throw fail(olds, e);
-    }
+  async read(id, olds, rt) {
+    const client = clientFor(rt, olds.environment);
+    const users = await loadUsers(rt, client);
+    const objectId = (olds.objectId ?? "").toLowerCase();
+    const user = users.get(objectId);
+    // Gone (or soft-deleted): refresh drops the resource; the next `up` brings the user back.
+    if (!user) return undefined;
+    const roles = user.roles ?? [];
+    const sameUnit = user.businessUnitId === olds.businessUnitId;
+    const foreign = roles.some((r) => r.businessUnitId !== user.businessUnitId);
+    const plainNames = normalizeNames(roles.map((r) => r.name));
+    // The catalog (two requests per environment and run) is needed only to name drift.
+    const catalog = sameUnit && !foreign ? undefined : await loadCatalog(rt, client);
+    const businessUnit = sameUnit
+      ? olds.businessUnit
+      : (catalog?.businessUnits.find((b) => b.businessUnitId === user.businessUnitId)?.name ??
+        user.businessUnitId);
+    const names = foreign ? roleNames(roles, user.businessUnitId, catalog) : plainNames;
+    const props2: DataverseUserOutputs = compact({
+      upn: olds.upn,
+      objectId: olds.objectId,
+      environment: olds.environment,
+      businessUnit,
+      roles: !foreign && sameNames(plainNames, olds.roles ?? []) ? olds.roles : names,
+      systemUserId: user.systemUserId,
+      businessUnitId: user.businessUnitId,
+      managedRoles: olds.managedRoles ?? [],
+      adopted: olds.adopted ?? false,
+    });
+    return { id: id || user.systemUserId, props: props2 };
+  },
+
+  async delete(_id, olds, rt) {
+    const managed = olds.managedRoles ?? [];
+    if (managed.length === 0) return; // nothing of ours to revoke: no request at all
+    const client = clientFor(rt, olds.environment);
+    const user = await client.getSystemUserByObjectId(olds.objectId);
+    if (!user) return; // NotFound means done
+    forgetUsers(rt, olds.environment);
+    const progress: Progress = { user, present: [...(user.roles ?? [])], granted: new Set() };
+    await execute(planRemoval(toActual(user), managed), handlers(client, olds, progress), {
+      describe: describeOperation,
+    });
   },
 };
+
+/** The dynamic provider the shim loads (all seven methods). */
+export const provider = defineProvider(spec);
+
+/** Declares the user's resources (its registry entry's declarer). */
+export function declare(user: DataversePerson, context: DeclareContext): Declared {
+  const resources = user.dataverse.map(
+    (access) =>
+      new DataverseUser(
+        `${context.name}/${access.environment}`,
+        {
+          upn: user.upn,
+          objectId: context.objectId ?? "",
+          environment: access.environment,
+          ...(access.businessUnit ? { businessUnit: access.businessUnit } : {}),
+          roles: access.roles,
+        },
+        { dependsOn: context.dependsOn },
+      ),
+  );
+  return { resources };
+}

@@ -5,7 +5,7 @@
  * https://learn.microsoft.com/graph/api/resources/subscribedsku,
  * https://learn.microsoft.com/graph/api/resources/licenseassignmentstate.
  */
-import type { LicenseAssignment, UserSnapshot } from "./plan.ts";
+import type { EntraUserInputs, LicenseAssignment, Sku, UserSnapshot } from "./model.ts";
 
 /** `assignedLicense`. */
 export interface AssignedLicenseDto {
@@ -69,18 +69,6 @@ export interface UpdateUserDto {
 export interface AssignLicenseDto {
   addLicenses: AssignedLicenseDto[];
   removeLicenses: string[];
-}
-
-/** A tenant SKU in our vocabulary. */
-export interface Sku {
-  /** Lower-cased skuId. */
-  skuId: string;
-  partNumber: string;
-  /** Seats purchased and enabled. */
-  enabled: number;
-  /** Seats consumed. */
-  consumed: number;
-  plans: { id: string; name: string }[];
 }
 
 /** Converts a subscribed SKU. */
@@ -196,4 +184,22 @@ export function skuIdsOf(partNumbers: string[], skus: Sku[]): string[] {
     if (/^[0-9a-f-]{36}$/i.test(p)) return p.toLowerCase();
     throw new UnknownLicenseError(`license ${p} is not subscribed in this tenant`);
   });
+}
+
+/** The mail nickname Graph requires at creation: the UPN's local part, reduced to allowed characters. */
+export function mailNicknameOf(upn: string): string {
+  const local = upn.split("@")[0] ?? upn;
+  return local.replace(/[^A-Za-z0-9._-]/g, "").slice(0, 64) || "user";
+}
+
+/** A declared user → the `POST /users` body, with its initial password (changed at first sign-in). */
+export function fromNewUser(inputs: EntraUserInputs, password: string): CreateUserDto {
+  return {
+    accountEnabled: inputs.enabled,
+    displayName: inputs.displayName,
+    mailNickname: mailNicknameOf(inputs.upn),
+    userPrincipalName: inputs.upn,
+    ...(inputs.usageLocation ? { usageLocation: inputs.usageLocation } : {}),
+    passwordProfile: { forceChangePasswordNextSignIn: true, password },
+  };
 }

@@ -1,12 +1,8 @@
 /** Entra ID users and their direct licenses: the public face of `providers/entra`. */
+export { checkInputs } from "./check.ts";
 export { createEntraClient, type EntraClient } from "./client.ts";
-export type { Sku } from "./dto.ts";
-export { toSku } from "./dto.ts";
+export { toSku, toUserSnapshot } from "./dto.ts";
+export * from "./model.ts";
 export * from "./plan.ts";
-export {
-  EntraUser,
-  type EntraUserArgs,
-  type EntraUserInputs,
-  type EntraUserOutputs,
-  provider,
-} from "./resources.ts";
+export { EntraUser, type EntraUserArgs, provider, randomPassword, spec } from "./resources.ts";
+export { graph as graphService } from "./service.ts";

@@ -1,7 +1,8 @@
 /**
  * Pure planning for Entra users (design.md principle 2): given the declared user and what Entra
- * has (or what we last applied), decide the property patch and the license changes. No I/O;
- * deterministic, sorted output.
+ * has (or what we last applied), decide the operations (property patch, license changes,
+ * removal), the licenses this resource owns afterwards, the seats the change takes, and what
+ * `diff` answers. No I/O; deterministic, sorted output.
  *
  * Rules (issue 6 item 2, reference/graph.md §2):
  * - UPNs, SKU part numbers and service plan names compare case-insensitively.
@@ -9,47 +10,21 @@
  *   made exact (re-adding a SKU replaces its disabledPlans), undeclared direct ones removed.
  * - Group-inherited licenses are never added to a removal; they only count as seats already held.
  * - `usageLocation` cannot be reset to null in Graph, so an empty declared value changes nothing.
+ * - Ownership: a created user's declared licenses are ours; an adopted user's are ours only if
+ *   we added them (or owned them before). Removal revokes only ours (resources.ts header).
  */
 
-/** One license: SKU part number and the names of service plans to disable. */
-export interface LicenseAssignment {
-  sku: string;
-  disabledPlans: string[];
-}
-
-/** The declared state (the resource inputs that matter to Entra). */
-export interface DesiredEntraUser {
-  upn: string;
-  displayName: string;
-  usageLocation: string;
-  enabled: boolean;
-  licenses: LicenseAssignment[];
-}
-
-/** What Entra has (from a read), or what we last applied (from outputs). */
-export interface UserSnapshot {
-  upn: string;
-  displayName: string;
-  usageLocation: string | undefined;
-  enabled: boolean;
-  /** Directly assigned licenses (part numbers, plan names). */
-  directLicenses: LicenseAssignment[];
-  /** SKUs inherited from groups: never touched. */
-  inheritedSkus: string[];
-}
-
-/** License changes for one user; `add` also carries re-adds that change disabled plans. */
-export interface LicenseChanges {
-  add: LicenseAssignment[];
-  remove: string[];
-}
-
-/** The property patch (only fields that differ). */
-export interface PropertyChanges {
-  displayName?: string;
-  usageLocation?: string;
-  accountEnabled?: boolean;
-}
+import type {
+  DesiredEntraUser,
+  EntraUserInputs,
+  EntraUserOutputs,
+  LicenseAssignment,
+  LicenseChanges,
+  PropertyChanges,
+  SeatShortage,
+  SkuSeats,
+  UserSnapshot,
+} from "./model.ts";
 
 /** Everything to do for one user. */
 export interface UserChanges {
@@ -152,24 +127,6 @@ export function seatDemand(
   return demand;
 }
 
-/** Seats of one SKU as the tenant reports them. */
-export interface SkuSeats {
-  partNumber: string;
-  /** Enabled prepaid units. */
-  enabled: number;
-  /** Consumed units. */
-  consumed: number;
-}
-
-/** A SKU without enough free seats. */
-export interface SeatShortage {
-  sku: string;
-  needed: number;
-  free: number;
-  /** One line naming the SKU, seats needed and seats free. */
-  message: string;
-}
-
 /**
  * Checks that every SKU has the seats a change needs (`demand`: part number → new seats), for
  * one user or the whole change (the program sums demand over all users). Returns the
@@ -192,4 +149,130 @@ export function checkSeats(demand: Record<string, number>, skus: SkuSeats[]): Se
     }
   }
   return shortages.sort(bySku);
+}
+
+/** One remote change, named like the client method that performs it. */
+export type EntraOperation =
+  | { kind: "updateUser"; changes: PropertyChanges }
+  | { kind: "assignLicenses"; add: LicenseAssignment[]; remove: string[] }
+  | { kind: "deleteUser" };
+
+/** An operation in words, for errors and reports. */
+export function describeOperation(op: EntraOperation): string {
+  switch (op.kind) {
+    case "updateUser":
+      return `update ${Object.keys(op.changes).sort().join(", ")}`;
+    case "assignLicenses": {
+      const parts = [...op.add.map((l) => `add ${l.sku}`), ...op.remove.map((sku) => `remove ${sku}`)];
+      return `assign licenses (${parts.join(", ")})`;
+    }
+    case "deleteUser":
+      return "delete the user";
+  }
+}
+
+/** Everything `create` or `update` does to one user, in order. */
+export interface EntraUserPlan {
+  /**
+   * Properties first, then licenses: Graph refuses a license to a user without a usage
+   * location, and a patch sets it. A user created a moment ago already has its properties.
+   */
+  operations: EntraOperation[];
+  /** Seats the change takes per part number: checked and reserved before any write. */
+  seats: Record<string, number>;
+  /** Part numbers this resource owns once the operations succeeded: what removal revokes. */
+  managedLicenses: string[];
+  /** Human-readable lines, in the order applied. */
+  summary: string[];
+}
+
+const lowerSet = (values: readonly string[]) => new Set(values.map(lower));
+
+/**
+ * Licenses this resource owns after applying `desired` to a user whose direct licenses
+ * before were `before`: a created user owns all declared ones; an adopted user owns what it
+ * owned and still declares, plus what we add now (a license it already held is not ours).
+ */
+export function ownedLicenses(
+  adopted: boolean,
+  desired: readonly LicenseAssignment[],
+  before: readonly LicenseAssignment[],
+  previouslyOwned: readonly string[],
+): string[] {
+  const declared = desired.map((l) => l.sku);
+  if (!adopted) return [...declared].sort();
+  const hadBefore = lowerSet(before.map((l) => l.sku));
+  const owned = lowerSet(previouslyOwned);
+  return declared.filter((sku) => owned.has(lower(sku)) || !hadBefore.has(lower(sku))).sort();
+}
+
+/**
+ * Plans one declared user against what Entra has. `created`: the user was created a moment ago
+ * with the declared properties; `adopted` and `managedLicenses` come from the last outputs (or
+ * from the create-or-adopt decision).
+ */
+export function planUser(
+  desired: DesiredEntraUser,
+  actual: UserSnapshot,
+  context: { adopted: boolean; managedLicenses: readonly string[]; created?: boolean },
+): EntraUserPlan {
+  const changes = planUserChanges(desired, actual);
+  const operations: EntraOperation[] = [];
+  if (!context.created && Object.keys(changes.properties).length > 0)
+    operations.push({ kind: "updateUser", changes: changes.properties });
+  if (changes.licenses.add.length > 0 || changes.licenses.remove.length > 0)
+    operations.push({ kind: "assignLicenses", add: changes.licenses.add, remove: changes.licenses.remove });
+  return {
+    operations,
+    seats: seatDemand(changes.licenses, actual),
+    managedLicenses: ownedLicenses(
+      context.adopted,
+      desired.licenses,
+      actual.directLicenses,
+      context.managedLicenses,
+    ),
+    summary: changes.summary,
+  };
+}
+
+/**
+ * Plans the removal of a user from our management: revoke the direct licenses we granted that
+ * it still holds; then a user we created is disabled, or deleted with `onRemove: delete`. An
+ * adopted user is otherwise left exactly as found.
+ */
+export function planRemoval(
+  actual: UserSnapshot,
+  outputs: Pick<EntraUserOutputs, "managedLicenses" | "adopted" | "onRemove">,
+): EntraOperation[] {
+  const granted = lowerSet(outputs.managedLicenses ?? []);
+  const revoke = actual.directLicenses.map((l) => l.sku).filter((sku) => granted.has(lower(sku)));
+  const operations: EntraOperation[] = [];
+  if (revoke.length > 0) operations.push({ kind: "assignLicenses", add: [], remove: revoke });
+  if (!outputs.adopted) {
+    if (outputs.onRemove === "delete") operations.push({ kind: "deleteUser" });
+    else if (actual.enabled) operations.push({ kind: "updateUser", changes: { accountEnabled: false } });
+  }
+  return operations;
+}
+
+/** What the last outputs say Entra has (for `diff`, which reads nothing). */
+export function snapshotOfOutputs(o: EntraUserOutputs): UserSnapshot {
+  return {
+    upn: o.upn,
+    displayName: o.displayName,
+    usageLocation: o.usageLocation || undefined,
+    enabled: o.enabled,
+    directLicenses: o.licenses ?? [],
+    inheritedSkus: [],
+  };
+}
+
+/** The answer of `diff`: a new UPN replaces; a property, license or removal setting change updates. */
+export function diff(
+  olds: EntraUserOutputs,
+  news: EntraUserInputs,
+): { changes: boolean; replaces: string[] } {
+  if (!sameUpn(olds.upn ?? "", news.upn)) return { changes: true, replaces: ["upn"] };
+  const settings = olds.manage !== news.manage || olds.onRemove !== news.onRemove;
+  return { changes: planUserChanges(news, snapshotOfOutputs(olds)).changed || settings, replaces: [] };
 }

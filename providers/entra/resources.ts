@@ -17,43 +17,27 @@
 import { randomInt } from "node:crypto";
 import type * as pulumi from "@pulumi/pulumi";
 import { isApiError } from "../core/errors.ts";
-import { containsUnknown, oneLineError, partialFailure } from "../core/provider.ts";
-import { configureRuntime, type Runtime, runtime, waitFor } from "../core/runtime.ts";
-import { type ProviderImplementation, ShimResource } from "../core/shim.ts";
-import { createEntraClient, type EntraClient } from "./client.ts";
-import { fromLicenses, type Sku, skuIdsOf, toSku, toUserSnapshot, type UserDto } from "./dto.ts";
+import { execute, type Handlers } from "../core/operation.ts";
+import { defineProvider, PartialFailure, type ResourceSpec } from "../core/provider.ts";
+import { type Runtime, waitFor } from "../core/runtime.ts";
+import { ShimResource } from "../core/shim.ts";
+import type { DeclareContext, Declared } from "../core/system.ts";
+import { USER_DEFAULTS } from "../core/user.ts";
+import { checkInputs } from "./check.ts";
+import { fromLicenses, fromNewUser, skuIdsOf, toUserSnapshot, type UserDto } from "./dto.ts";
+import type { EntraPerson, EntraUserInputs, EntraUserOutputs, UserSnapshot } from "./model.ts";
 import {
-  checkSeats,
-  type LicenseAssignment,
-  normalizeLicenses,
-  planUserChanges,
+  describeOperation,
+  diff,
+  type EntraOperation,
+  ownedLicenses,
+  planRemoval,
+  planUser,
   sameUpn,
-  seatDemand,
-  type UserSnapshot,
 } from "./plan.ts";
+import { client, freeSeats, reserveSeats, skus, USERS, usersById } from "./run.ts";
 
-/** Resource inputs (model contract: names, not GUIDs). */
-export interface EntraUserInputs {
-  upn: string;
-  displayName: string;
-  /** ISO 3166-1 alpha-2; required when any license is declared. */
-  usageLocation: string;
-  enabled: boolean;
-  manage: "adopt" | "create";
-  onRemove: "disable" | "delete";
-  licenses: LicenseAssignment[];
-}
-
-/** Resource outputs: the inputs as last applied, plus what removal needs. */
-export interface EntraUserOutputs extends EntraUserInputs {
-  objectId: string;
-  /** The user existed before this resource managed it. */
-  adopted: boolean;
-  /** SKU part numbers this resource assigned directly: what removal revokes. */
-  managedLicenses: string[];
-  /** Only for users we created: the random initial password (a Pulumi secret). */
-  initialPassword?: string;
-}
+export type { EntraUserInputs, EntraUserOutputs } from "./model.ts";
 
 /** Arguments of {@link EntraUser}. */
 export interface EntraUserArgs {
@@ -93,9 +77,7 @@ export class EntraUser extends ShimResource {
       "entra/resources",
       name,
       {
-        enabled: true,
-        manage: "adopt",
-        onRemove: "disable",
+        ...USER_DEFAULTS,
         licenses: [],
         ...args,
         objectId: undefined,
@@ -106,68 +88,6 @@ export class EntraUser extends ShimResource {
       { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "initialPassword"] },
     );
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Run-wide state (per provider process, through the runtime's caches)
-// ---------------------------------------------------------------------------------------------
-
-const SKUS = "entra:skus";
-const USERS = "entra:users";
-const RESERVED = "entra:seats-reserved";
-
-function client(rt: Runtime): EntraClient {
-  return createEntraClient(rt.client("entra"));
-}
-
-/** The tenant's SKUs, read once per run. */
-function skus(rt: Runtime): Promise<Sku[]> {
-  return rt.cached(SKUS, async () => (await client(rt).listSubscribedSkus()).map(toSku));
-}
-
-/** Seats consumed or freed by this process since the SKUs were read (part number → delta). */
-function reservations(rt: Runtime): Promise<Map<string, number>> {
-  return rt.cached(RESERVED, async () => new Map<string, number>());
-}
-
-/** All users by lower-cased object id, read once per run (refresh: one request per 999 users). */
-function usersById(rt: Runtime): Promise<Map<string, UserDto>> {
-  return rt.cached(
-    USERS,
-    async () => new Map((await client(rt).listUsers()).map((u) => [u.id.toLowerCase(), u])),
-  );
-}
-
-/**
- * Checks seats for `demand` against the SKUs read this run minus what this process already
- * consumed, and reserves them synchronously (no await in between) so concurrent creates in the
- * same process cannot both take the last seat. Returns a release function for failures.
- */
-async function reserveSeats(rt: Runtime, demand: Record<string, number>): Promise<() => void> {
-  const [tenantSkus, reserved] = await Promise.all([skus(rt), reservations(rt)]);
-  const adjusted = tenantSkus.map((s) => ({
-    partNumber: s.partNumber,
-    enabled: s.enabled,
-    consumed: s.consumed + (reserved.get(s.partNumber) ?? 0),
-  }));
-  const shortages = checkSeats(demand, adjusted);
-  if (shortages.length > 0) throw new Error(shortages.map((s) => s.message).join("; "));
-  const taken = Object.entries(demand).map(
-    ([sku, n]) =>
-      [
-        tenantSkus.find((s) => s.partNumber.toLowerCase() === sku.toLowerCase())?.partNumber ?? sku,
-        n,
-      ] as const,
-  );
-  for (const [sku, n] of taken) reserved.set(sku, (reserved.get(sku) ?? 0) + n);
-  return () => {
-    for (const [sku, n] of taken) reserved.set(sku, (reserved.get(sku) ?? 0) - n);
-  };
-}
-
-async function freeSeats(rt: Runtime, partNumbers: string[]): Promise<void> {
-  const reserved = await reservations(rt);
-  for (const p of partNumbers) reserved.set(p, (reserved.get(p) ?? 0) - 1);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -192,75 +112,35 @@ export function randomPassword(): string {
   return chars.join("");
 }
 
-/** The mail nickname Graph requires at creation: the UPN's local part, reduced to allowed characters. */
-export function mailNicknameOf(upn: string): string {
-  const local = upn.split("@")[0] ?? upn;
-  return local.replace(/[^A-Za-z0-9._-]/g, "").slice(0, 64) || "user";
-}
-
-function snapshotOfOutputs(o: EntraUserOutputs): UserSnapshot {
-  return {
-    upn: o.upn,
-    displayName: o.displayName,
-    usageLocation: o.usageLocation || undefined,
-    enabled: o.enabled,
-    directLicenses: o.licenses ?? [],
-    inheritedSkus: [],
-  };
-}
-
 function lowerSet(values: string[]): Set<string> {
   return new Set(values.map((v) => v.toLowerCase()));
 }
 
 /**
- * Licenses this resource owns after applying `desired` to a user whose direct licenses
- * before were `before`: a created user owns all declared ones; an adopted user owns what it
- * owned and still declares, plus what we added now.
+ * The Graph call behind each operation. `justCreated` tolerates Graph's replication lag
+ * (assignLicense may answer 404 right after a create:
+ * https://learn.microsoft.com/graph/api/user-post-users).
  */
-function ownedLicenses(
-  adopted: boolean,
-  desired: LicenseAssignment[],
-  before: LicenseAssignment[],
-  previouslyOwned: string[],
-): string[] {
-  const declared = desired.map((l) => l.sku);
-  if (!adopted) return [...declared].sort();
-  const hadBefore = lowerSet(before.map((l) => l.sku));
-  const owned = lowerSet(previouslyOwned);
-  return declared.filter((sku) => owned.has(sku.toLowerCase()) || !hadBefore.has(sku.toLowerCase())).sort();
-}
-
-/**
- * Applies a plan to an existing user: seats first (before any write), then properties, then
- * licenses. `justCreated` tolerates Graph's replication lag (assignLicense may 404 right after
- * a create: reference/graph.md §1.5).
- */
-async function apply(
+function handlers(
   rt: Runtime,
   objectId: string,
-  desired: EntraUserInputs,
-  actual: UserSnapshot,
+  upn: string,
   justCreated: boolean,
-  release?: () => void,
-): Promise<void> {
+): Handlers<EntraOperation> {
   const graph = client(rt);
-  const changes = planUserChanges(desired, actual);
-  const releaseSeats = release ?? (await reserveSeats(rt, seatDemand(changes.licenses, actual)));
-  try {
-    if (!justCreated && Object.keys(changes.properties).length > 0)
-      await graph.updateUser(objectId, changes.properties);
-    if (changes.licenses.add.length > 0 || changes.licenses.remove.length > 0) {
+  return {
+    updateUser: (op) => graph.updateUser(objectId, op.changes),
+    async assignLicenses(op) {
       const tenantSkus = await skus(rt);
       const body = {
-        addLicenses: fromLicenses(changes.licenses.add, tenantSkus),
-        removeLicenses: skuIdsOf(changes.licenses.remove, tenantSkus),
+        addLicenses: fromLicenses(op.add, tenantSkus),
+        removeLicenses: skuIdsOf(op.remove, tenantSkus),
       };
       const assign = () => graph.assignLicense(objectId, body);
       if (justCreated) {
         await waitFor(
           {
-            name: `Entra user ${desired.upn} visible to assignLicense`,
+            name: `Entra user ${upn} visible to assignLicense`,
             timeoutMs: 60_000,
             attempts: 8,
             retryOn: ["NotFound"],
@@ -268,14 +148,39 @@ async function apply(
           assign,
         );
       } else await assign();
-      await freeSeats(rt, changes.licenses.remove);
-    }
+      await freeSeats(rt, op.remove);
+    },
+    async deleteUser() {
+      await graph.deleteUser(objectId);
+    },
+  };
+}
+
+/**
+ * Applies the plan to an existing user: seats are checked and reserved before any write, then
+ * the operations run in the plan's order. `release` hands over seats reserved before a create.
+ */
+async function apply(
+  rt: Runtime,
+  objectId: string,
+  desired: EntraUserInputs,
+  actual: UserSnapshot,
+  context: { adopted: boolean; managedLicenses: string[]; created?: boolean },
+  release?: () => void,
+): Promise<string[]> {
+  const plan = planUser(desired, actual, context);
+  const releaseSeats = release ?? (await reserveSeats(rt, plan.seats));
+  try {
+    await execute(plan.operations, handlers(rt, objectId, desired.upn, context.created ?? false), {
+      describe: describeOperation,
+    });
   } catch (e) {
     releaseSeats();
     throw e;
   } finally {
     rt.invalidate(USERS);
   }
+  return plan.managedLicenses;
 }
 
 function outputsOf(
@@ -333,103 +238,40 @@ async function partialOutputs(
   };
 }
 
-// ---------------------------------------------------------------------------------------------
-// check
-// ---------------------------------------------------------------------------------------------
-
-type Failure = { property: string; reason: string };
-
-/** Validates and normalizes inputs (pure; exported for tests). */
-export function checkInputs(news: Record<string, unknown>): { inputs: EntraUserInputs; failures: Failure[] } {
-  const failures: Failure[] = [];
-  const known = (v: unknown) => !containsUnknown(v);
-  const str = (v: unknown) => (typeof v === "string" ? v.trim() : "");
-  const upn = str(news.upn);
-  if (known(news.upn) && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(upn)) {
-    failures.push({
-      property: "upn",
-      reason: `"${String(news.upn ?? "")}" is not a user principal name (alias@domain)`,
-    });
+/** Applies to an existing user; a failure becomes a partial failure recording what Entra has. */
+async function applyOrRecord(
+  rt: Runtime,
+  inputs: EntraUserInputs,
+  objectId: string,
+  actual: UserSnapshot,
+  context: { adopted: boolean; managedLicenses: string[]; created?: boolean },
+  password?: string,
+  release?: () => void,
+): Promise<string[]> {
+  try {
+    return await apply(rt, objectId, inputs, actual, context, release);
+  } catch (e) {
+    const outs = await partialOutputs(
+      rt,
+      inputs,
+      objectId,
+      context.adopted,
+      actual,
+      context.managedLicenses,
+      password,
+    );
+    throw new PartialFailure(objectId, outs, e);
   }
-  const displayName = str(news.displayName);
-  if (known(news.displayName) && !displayName)
-    failures.push({ property: "displayName", reason: "displayName is required" });
-  const usageLocation = str(news.usageLocation).toUpperCase();
-  if (known(news.usageLocation) && usageLocation && !/^[A-Z]{2}$/.test(usageLocation)) {
-    failures.push({
-      property: "usageLocation",
-      reason: `"${usageLocation}" is not an ISO 3166-1 alpha-2 country code`,
-    });
-  }
-  const enabled = news.enabled === undefined ? true : news.enabled;
-  if (known(enabled) && typeof enabled !== "boolean")
-    failures.push({ property: "enabled", reason: "enabled must be true or false" });
-  const manage = news.manage ?? "adopt";
-  if (known(manage) && manage !== "adopt" && manage !== "create")
-    failures.push({ property: "manage", reason: 'manage must be "adopt" or "create"' });
-  const onRemove = news.onRemove ?? "disable";
-  if (known(onRemove) && onRemove !== "disable" && onRemove !== "delete") {
-    failures.push({ property: "onRemove", reason: 'onRemove must be "disable" or "delete"' });
-  }
-  if (manage === "adopt" && onRemove === "delete") {
-    failures.push({
-      property: "onRemove",
-      reason:
-        "onRemove: delete applies only to users d365-access creates (manage: create); an adopted user is left as found",
-    });
-  }
-  const rawLicenses = news.licenses ?? [];
-  const licenses: LicenseAssignment[] = [];
-  if (known(rawLicenses)) {
-    if (!Array.isArray(rawLicenses))
-      failures.push({ property: "licenses", reason: "licenses must be a list" });
-    else {
-      const seen = new Set<string>();
-      rawLicenses.forEach((l: unknown, i) => {
-        const sku = str((l as { sku?: unknown })?.sku);
-        const plans = (l as { disabledPlans?: unknown })?.disabledPlans ?? [];
-        if (!sku)
-          failures.push({
-            property: `licenses[${i}].sku`,
-            reason: "sku (a SKU part number such as DYN365_FINANCE) is required",
-          });
-        else if (seen.has(sku.toLowerCase()))
-          failures.push({ property: `licenses[${i}].sku`, reason: `license ${sku} is declared twice` });
-        seen.add(sku.toLowerCase());
-        if (!Array.isArray(plans) || plans.some((p) => typeof p !== "string" || !p.trim())) {
-          failures.push({
-            property: `licenses[${i}].disabledPlans`,
-            reason: "disabledPlans must be a list of service plan names",
-          });
-        } else licenses.push({ sku, disabledPlans: plans.map((p: string) => p.trim()) });
-      });
-      if (licenses.length > 0 && known(news.usageLocation) && !usageLocation) {
-        failures.push({
-          property: "usageLocation",
-          reason:
-            "usageLocation is required when licenses are declared (Graph refuses license assignment without it)",
-        });
-      }
-    }
-  }
-  const inputs: EntraUserInputs = {
-    upn: known(news.upn) ? upn : (news.upn as string),
-    displayName: known(news.displayName) ? displayName : (news.displayName as string),
-    usageLocation: known(news.usageLocation) ? usageLocation : (news.usageLocation as string),
-    enabled: enabled as boolean,
-    manage: manage as EntraUserInputs["manage"],
-    onRemove: onRemove as EntraUserInputs["onRemove"],
-    licenses: known(rawLicenses) ? normalizeLicenses(licenses) : (rawLicenses as LicenseAssignment[]),
-  };
-  return { inputs, failures };
 }
 
 // ---------------------------------------------------------------------------------------------
 // The provider
 // ---------------------------------------------------------------------------------------------
 
-async function createOrAdopt(inputs: EntraUserInputs & Record<string, unknown>) {
-  const rt = await runtime();
+async function createOrAdopt(
+  rt: Runtime,
+  inputs: EntraUserInputs,
+): Promise<{ id: string; outs: EntraUserOutputs }> {
   const graph = client(rt);
   const tenantSkus = await skus(rt);
   fromLicenses(inputs.licenses, tenantSkus); // unknown SKU or plan: fail before any write
@@ -442,20 +284,8 @@ async function createOrAdopt(inputs: EntraUserInputs & Record<string, unknown>) 
   }
   if (user) {
     const actual = toUserSnapshot(user, tenantSkus);
-    try {
-      await apply(rt, user.id, inputs, actual, false);
-    } catch (e) {
-      throw partialFailure(
-        user.id,
-        { ...(await partialOutputs(rt, inputs, user.id, true, actual, [])) },
-        inputs,
-        e,
-      );
-    }
-    return {
-      id: user.id,
-      outs: outputsOf(inputs, user.id, true, ownedLicenses(true, inputs.licenses, actual.directLicenses, [])),
-    };
+    const owned = await applyOrRecord(rt, inputs, user.id, actual, { adopted: true, managedLicenses: [] });
+    return { id: user.id, outs: outputsOf(inputs, user.id, true, owned) };
   }
 
   // Create. Seats are checked before the user exists, so a shortage writes nothing.
@@ -467,17 +297,11 @@ async function createOrAdopt(inputs: EntraUserInputs & Record<string, unknown>) 
     directLicenses: [],
     inheritedSkus: [],
   };
-  const release = await reserveSeats(rt, seatDemand(planUserChanges(inputs, empty).licenses, empty));
+  const context = { adopted: false, managedLicenses: [], created: true };
+  const release = await reserveSeats(rt, planUser(inputs, empty, context).seats);
   const password = randomPassword();
   try {
-    user = await graph.createUser({
-      accountEnabled: inputs.enabled,
-      displayName: inputs.displayName,
-      mailNickname: mailNicknameOf(inputs.upn),
-      userPrincipalName: inputs.upn,
-      ...(inputs.usageLocation ? { usageLocation: inputs.usageLocation } : {}),
-      passwordProfile: { forceChangePasswordNextSignIn: true, password },
-    });
+    user = await graph.createUser(fromNewUser(inputs, password));
   } catch (e) {
     // Ambiguous outcome (no answer) or a duplicate: look the UPN up before anything else
     // (style.md principle 6); never POST again blindly.
@@ -489,149 +313,92 @@ async function createOrAdopt(inputs: EntraUserInputs & Record<string, unknown>) 
     if (isApiError(e, "Conflict")) {
       // Someone else's user with this UPN appeared meanwhile: adopt it instead.
       release();
-      return createOrAdopt({ ...inputs, manage: "adopt" });
+      return createOrAdopt(rt, { ...inputs, manage: "adopt" });
     }
   }
   const created = user as UserDto;
   rt.invalidate(USERS);
-  try {
-    await apply(rt, created.id, inputs, empty, true, release);
-  } catch (e) {
-    throw partialFailure(
-      created.id,
-      { ...(await partialOutputs(rt, inputs, created.id, false, empty, [], password)) },
-      inputs,
-      e,
-    );
-  }
-  return {
-    id: created.id,
-    outs: outputsOf(inputs, created.id, false, ownedLicenses(false, inputs.licenses, [], []), password),
-  };
+  const owned = await applyOrRecord(rt, inputs, created.id, empty, context, password, release);
+  return { id: created.id, outs: outputsOf(inputs, created.id, false, owned, password) };
 }
 
-/** The dynamic provider (all seven methods; reference/pulumi.md §1.3). */
-export const provider: ProviderImplementation<EntraUserInputs, EntraUserOutputs> = {
-  async configure(req) {
-    configureRuntime(req.config);
+/** `entra:User` as the kit runs it (core/provider.ts). */
+export const spec: ResourceSpec<EntraUserInputs, EntraUserOutputs> = {
+  type: "entra:User",
+  subject: (r) => ({ user: r.upn }),
+  check: checkInputs,
+  diff,
+  create: (inputs, rt) => createOrAdopt(rt, inputs),
+
+  async read(id, previous, rt) {
+    const [users, tenantSkus] = await Promise.all([usersById(rt), skus(rt)]);
+    // A user missing from the run's bulk read may have been created after it: confirm singly
+    // before reporting it deleted.
+    const user = users.get(id.toLowerCase()) ?? (await client(rt).getUserById(id));
+    if (!user) return undefined;
+    const actual = toUserSnapshot(user, tenantSkus);
+    const direct = lowerSet(actual.directLicenses.map((l) => l.sku));
+    return {
+      id,
+      props: {
+        ...previous,
+        upn: sameUpn(previous.upn, actual.upn) ? previous.upn : actual.upn,
+        displayName: actual.displayName,
+        usageLocation: actual.usageLocation ?? "",
+        enabled: actual.enabled,
+        licenses: actual.directLicenses,
+        objectId: user.id,
+        managedLicenses: (previous.managedLicenses ?? []).filter((s) => direct.has(s.toLowerCase())),
+      },
+    };
   },
 
-  async check(_olds, news) {
-    const { inputs, failures } = checkInputs(news as unknown as Record<string, unknown>);
-    return failures.length > 0 ? { inputs, failures } : { inputs };
-  },
-
-  async diff(_id, olds, news) {
-    if (!sameUpn(olds.upn, news.upn)) return { changes: true, replaces: ["upn"] };
-    const plan = planUserChanges(news, snapshotOfOutputs(olds));
-    const settings = olds.manage !== news.manage || olds.onRemove !== news.onRemove;
-    return { changes: plan.changed || settings };
-  },
-
-  async create(inputs) {
-    try {
-      return await createOrAdopt(inputs as EntraUserInputs & Record<string, unknown>);
-    } catch (e) {
-      if ((e as { id?: string }).id) throw e;
-      throw oneLineError(e);
-    }
-  },
-
-  async read(id, props) {
-    try {
-      const rt = await runtime();
-      const [users, tenantSkus] = await Promise.all([usersById(rt), skus(rt)]);
-      // A user missing from the run's bulk read may have been created after it: confirm singly
-      // before reporting it deleted.
-      const user = users.get(id.toLowerCase()) ?? (await client(rt).getUserById(id));
-      if (!user) return { id: "" };
-      const actual = toUserSnapshot(user, tenantSkus);
-      const previous = props as EntraUserOutputs;
-      const direct = lowerSet(actual.directLicenses.map((l) => l.sku));
-      return {
-        id,
-        props: {
-          ...previous,
-          upn: sameUpn(previous.upn, actual.upn) ? previous.upn : actual.upn,
-          displayName: actual.displayName,
-          usageLocation: actual.usageLocation ?? "",
-          enabled: actual.enabled,
-          licenses: actual.directLicenses,
-          objectId: user.id,
-          managedLicenses: (previous.managedLicenses ?? []).filter((s) => direct.has(s.toLowerCase())),
-        },
-      };
-    } catch (e) {
-      throw oneLineError(e);
-    }
-  },
-
-  async update(id, olds, news) {
-    try {
-      const rt = await runtime();
-      const graph = client(rt);
-      const user = await graph.getUserById(id);
-      if (!user)
-        throw new Error(
-          `Entra user ${olds.upn} (${id}) no longer exists: run refresh so it is created or adopted again`,
-        );
-      const tenantSkus = await skus(rt);
-      fromLicenses(news.licenses, tenantSkus);
-      const actual = toUserSnapshot(user, tenantSkus);
-      const owned = ownedLicenses(
-        olds.adopted,
-        news.licenses,
-        actual.directLicenses,
-        olds.managedLicenses ?? [],
+  async update(id, olds, news, rt) {
+    const user = await client(rt).getUserById(id);
+    if (!user)
+      throw new Error(
+        `Entra user ${olds.upn} (${id}) no longer exists: run refresh so it is created or adopted again`,
       );
-      try {
-        await apply(rt, id, news, actual, false);
-      } catch (e) {
-        const outs = await partialOutputs(
-          rt,
-          news,
-          id,
-          olds.adopted,
-          actual,
-          olds.managedLicenses ?? [],
-          olds.initialPassword,
-        );
-        throw partialFailure(id, { ...outs }, news as unknown as Record<string, unknown>, e);
-      }
-      return {
-        outs: {
-          ...outputsOf(news, id, olds.adopted, owned),
-          ...(olds.initialPassword ? { initialPassword: olds.initialPassword } : {}),
-        },
-      };
-    } catch (e) {
-      if ((e as { id?: string }).id) throw e;
-      throw oneLineError(e);
-    }
+    const tenantSkus = await skus(rt);
+    fromLicenses(news.licenses, tenantSkus);
+    const actual = toUserSnapshot(user, tenantSkus);
+    const context = { adopted: olds.adopted, managedLicenses: olds.managedLicenses ?? [] };
+    const owned = await applyOrRecord(rt, news, id, actual, context, olds.initialPassword);
+    return {
+      ...outputsOf(news, id, olds.adopted, owned),
+      ...(olds.initialPassword ? { initialPassword: olds.initialPassword } : {}),
+    };
   },
 
-  async delete(id, props) {
+  async delete(id, props, rt) {
     try {
-      const rt = await runtime();
-      const graph = client(rt);
-      const user = await graph.getUserById(id);
+      const user = await client(rt).getUserById(id);
       if (!user) return; // already gone: done
-      const tenantSkus = await skus(rt);
-      const actual = toUserSnapshot(user, tenantSkus);
-      const granted = lowerSet(props.managedLicenses ?? []);
-      const revoke = actual.directLicenses.map((l) => l.sku).filter((s) => granted.has(s.toLowerCase()));
-      if (revoke.length > 0) {
-        await graph.assignLicense(id, { addLicenses: [], removeLicenses: skuIdsOf(revoke, tenantSkus) });
-        await freeSeats(rt, revoke);
-      }
-      if (!props.adopted) {
-        if (props.onRemove === "delete") await graph.deleteUser(id);
-        else if (actual.enabled) await graph.updateUser(id, { accountEnabled: false });
-      }
+      const actual = toUserSnapshot(user, await skus(rt));
+      await execute(planRemoval(actual, props), handlers(rt, id, props.upn, false), {
+        describe: describeOperation,
+      });
       rt.invalidate(USERS);
     } catch (e) {
       if (isApiError(e, "NotFound")) return;
-      throw oneLineError(e);
+      throw e;
     }
   },
 };
+
+/** The dynamic provider (all seven methods) the shim loads. */
+export const provider = defineProvider(spec);
+
+/** Declares the user's resources (its registry entry's declarer). */
+export function declare(user: EntraPerson, context: DeclareContext): Declared {
+  const resource = new EntraUser(context.name, {
+    upn: user.upn,
+    displayName: user.displayName,
+    usageLocation: user.usageLocation,
+    enabled: user.enabled,
+    manage: user.manage,
+    onRemove: user.onRemove,
+    licenses: user.licenses,
+  });
+  return { resources: [resource], objectId: resource.objectId };
+}

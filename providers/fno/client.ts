@@ -40,7 +40,7 @@ import {
   type FnoUserRecord,
   LEGAL_ENTITY_ORGANIZATION_TYPE,
   type NewFnoUser,
-} from "./plan.ts";
+} from "./model.ts";
 
 /** Path of the OData root below the environment origin. */
 export const DATA_PATH = "data";

@@ -14,7 +14,7 @@ import type {
   FnoUserChanges,
   FnoUserRecord,
   NewFnoUser,
-} from "./plan.ts";
+} from "./model.ts";
 
 /** `SystemUsers` (entity SystemUserEntity), the properties we read or write. Key: `UserID`. */
 export interface SystemUserDto {

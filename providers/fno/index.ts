@@ -1,26 +1,19 @@
 /**
  * The F&O system folder's public face (style.md principle 11): the `fno:User` resource and its
- * provider, the OData client, and the pure planner. Imports only `core/` (design.md principle 9).
+ * provider, the OData client, our vocabulary and the pure planner. Imports only `core/`
+ * (design.md principle 9).
  */
+export { checkInputs, resolveRoles } from "./check.ts";
 export { createFnoClient, type FnoClient, type FnoClientOptions } from "./client.ts";
-export type {
-  SecurityRoleDto,
-  SecurityUserRoleDto,
-  SecurityUserRoleOrganizationDto,
-  SysAadClientDto,
-  SystemUserDto,
-} from "./dto.ts";
+export * from "./model.ts";
 export {
-  BUILT_IN_SERVICE_USERS,
-  type DeclaredRole,
-  type DesiredFnoUser,
+  describeOperation,
+  diff,
   type FnoOperation,
-  FnoPlanError,
   type FnoUserPlan,
-  type ManagedRole,
-  planDiff,
+  liveView,
   planRemoval,
   planUser,
-  SYSTEM_USER_ROLE,
 } from "./plan.ts";
-export { FnoUser, type FnoUserArgs, type FnoUserInputs, type FnoUserOutputs, provider } from "./resources.ts";
+export { FnoUser, type FnoUserArgs, provider, spec } from "./resources.ts";
+export { fno as fnoService } from "./service.ts";

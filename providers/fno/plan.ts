@@ -2,146 +2,37 @@
  * The F&O planner: pure, deterministic, I/O-free (design.md principle 2, style.md principle 4).
  *
  * Given the declared access of one user in one F&O environment and what the environment holds,
- * it decides which OData operations bring the environment to the declared state. `diff`,
- * `create`, `update`, `read` and `delete` in resources.ts only call these functions and the
- * client. Everything here speaks our camelCase vocabulary; wire shapes live in dto.ts.
- *
- * Facts relied on (../../shared/reference/fno-odata.md):
- *  - §2.1 SystemUsers: key UserID (≤ 20 characters), Alias = the Entra UPN, NetworkDomain
- *    `https://sts.windows.net/` for home-tenant users, AccountType `ClaimsUser`, mandatory
- *    language fields, `Enabled` defaults to false when omitted (so we always send it).
- *    https://learn.microsoft.com/dynamics365/fin-ops-core/dev-itpro/sysadmin/tasks/create-new-users
- *  - §2.3 SecurityUserRoles: key (UserId, SecurityRoleIdentifier); AssignmentMode `Automatic`
- *    rows come from role-assignment rules, not from us.
- *  - §2.5 SecurityUserRoleOrganizations: a role with no organization rows applies in every
- *    company; rows restrict it. Legal-entity codes are compared case-insensitively (UNCONFIRMED
- *    letter case on the wire).
- *  - §8 items 9–10: every user gets `SYSTEMUSER` automatically; Microsoft's service users carry
- *    no marker field, so we recognise them by UserID.
+ * it decides which OData operations bring the environment to the declared state, and `diff`
+ * answers whether anything changes. resources.ts only calls these functions and the client.
+ * Everything here speaks our vocabulary (model.ts, with the service facts relied on).
  */
-
-/** The role F&O assigns to every user automatically; implicit, never assigned or revoked by us. */
-export const SYSTEM_USER_ROLE = "SYSTEMUSER";
-
-/** NetworkDomain ("Provider") of users of the environment's own Entra tenant (reference §3.1). */
-export const HOME_TENANT_NETWORK_DOMAIN = "https://sts.windows.net/";
-
-/** Account type of Entra users imported into F&O (reference §2.1, [BAP] `Add-FscmUser`). */
-export const CLAIMS_USER_ACCOUNT_TYPE = "ClaimsUser";
-
-/** Language written to the mandatory `UserInfo_language` and `Helplanguage` of users we create. */
-export const DEFAULT_LANGUAGE = "en-us";
-
-/** F&O stores UserID in 20 characters (reference §2.1, [FOT]). */
-export const MAX_USER_ID_LENGTH = 20;
-
-/**
- * Microsoft's built-in service users (reference §8 item 10). They carry no marker field, so the
- * list is by UserID, compared case-insensitively. The reference names Admin, FRServiceUser,
- * SysHealthServiceUser, ScaleUnitManagement and PowerPlatformApp "…": Guest and
- * RetailServiceAccount are also present in standard environments (UNCONFIRMED as a complete
- * list; the safe direction is to refuse more, not less).
- */
-export const BUILT_IN_SERVICE_USERS: readonly string[] = [
-  "Admin",
-  "FRServiceUser",
-  "Guest",
-  "PowerPlatformApp",
-  "RetailServiceAccount",
-  "ScaleUnitManagement",
-  "SysHealthServiceUser",
-];
-
-/** Organization type of a legal-entity restriction (enum OmInternalOrganizationType, reference §2.7). */
-export const LEGAL_ENTITY_ORGANIZATION_TYPE = "LegalEntity";
-
-// ---------------------------------------------------------------------------------------------
-// Model (what dto.ts converts the wire shapes to)
-// ---------------------------------------------------------------------------------------------
-
-/** A `SystemUsers` record, in our vocabulary. */
-export interface FnoUserRecord {
-  userId: string;
-  userName: string;
-  /** Sign-in identity: the Entra UPN. */
-  alias: string;
-  email: string;
-  networkDomain: string;
-  accountType: string;
-  /** Default legal entity (DataAreaId). */
-  company: string;
-  enabled: boolean;
-}
-
-/** A new `SystemUsers` record: every field we set explicitly on import. */
-export interface NewFnoUser extends FnoUserRecord {
-  /** `UserInfo_language` (mandatory). */
-  language: string;
-  /** `Helplanguage` (mandatory). */
-  helpLanguage: string;
-}
-
-/** A `SecurityRoles` record. */
-export interface FnoRole {
-  /** AOT name, the key (`SecurityRoleIdentifier`), e.g. `-SYSADMIN-`. */
-  identifier: string;
-  /** Label (`SecurityRoleName`), e.g. "System administrator". */
-  name: string;
-}
-
-/** A `SecurityUserRoles` record. */
-export interface FnoRoleAssignment {
-  userId: string;
-  roleId: string;
-  roleName: string;
-  /** `Enabled`, `Disabled` or `None` (RoleAssignmentStatus). */
-  status: string;
-  /** `Manual`, `Automatic` (rule-based) or `None` (RoleAssignmentMode). */
-  mode: string;
-}
-
-/** A `SecurityUserRoleOrganizations` record. */
-export interface FnoRoleOrganization {
-  userId: string;
-  roleId: string;
-  /** `LegalEntity`, `OperatingUnit`, … (OmInternalOrganizationType). */
-  organizationType: string;
-  organizationId: string;
-}
-
-/** One declared role: AOT name or label as written; `legalEntities` empty = unrestricted. */
-export interface DeclaredRole {
-  role: string;
-  legalEntities: string[];
-}
-
-/** The declared F&O access of one user in one environment (the resource inputs we plan from). */
-export interface DesiredFnoUser {
-  upn: string;
-  /** UserID to create with (≤ 20 characters, derived by the model); ignored when adopting. */
-  userId: string;
-  /** Display name → `UserName`. */
-  userName: string;
-  /** Default legal entity → `Company`. */
-  company: string;
-  enabled: boolean;
-  roles: DeclaredRole[];
-}
-
-/** A role we manage on a user, as recorded in the outputs: what removal revokes. */
-export interface ManagedRole {
-  /** SecurityRoleIdentifier. */
-  role: string;
-  /** Legal entities (upper-case, sorted); empty = unrestricted. */
-  legalEntities: string[];
-}
-
-/** What the environment holds that matters for one user. Collections may hold other users' rows. */
-export interface FnoLiveState {
-  users: readonly FnoUserRecord[];
-  assignments: readonly FnoRoleAssignment[];
-  organizations: readonly FnoRoleOrganization[];
-}
+import { PlanError } from "../core/provider.ts";
+import { USER_DEFAULTS } from "../core/user.ts";
+import {
+  findUserById,
+  isBuiltInServiceUser,
+  isSystemUserRole,
+  matchUser,
+  normalizeLegalEntities,
+  resolveRoles,
+} from "./check.ts";
+import {
+  CLAIMS_USER_ACCOUNT_TYPE,
+  DEFAULT_LANGUAGE,
+  type DeclaredRole,
+  type DesiredFnoUser,
+  type FnoLiveState,
+  type FnoRole,
+  type FnoRoleAssignment,
+  type FnoRoleOrganization,
+  type FnoUserChanges,
+  type FnoUserInputs,
+  type FnoUserRecord,
+  HOME_TENANT_NETWORK_DOMAIN,
+  LEGAL_ENTITY_ORGANIZATION_TYPE,
+  type ManagedRole,
+  type NewFnoUser,
+} from "./model.ts";
 
 /** One remote operation, named like the client method that performs it. */
 export type FnoOperation =
@@ -154,12 +45,26 @@ export type FnoOperation =
   | { kind: "addRoleOrganization"; userId: string; roleId: string; organizationId: string }
   | { kind: "removeRoleOrganization"; userId: string; roleId: string; organizationId: string };
 
-/** Fields of an existing user we set; only the ones that differ are present. */
-export interface FnoUserChanges {
-  userName?: string;
-  company?: string;
-  enabled?: boolean;
-  email?: string;
+/** An operation in words, for errors and reports. */
+export function describeOperation(op: FnoOperation): string {
+  switch (op.kind) {
+    case "createUser":
+      return `create user ${op.userId}`;
+    case "updateUser":
+      return `update user ${op.userId} (${Object.keys(op.changes).sort().join(", ")})`;
+    case "deleteUser":
+      return `delete user ${op.userId}`;
+    case "assignRole":
+      return `assign role ${op.roleId}${op.enabled ? "" : " (disabled)"}`;
+    case "enableRole":
+      return `enable role ${op.roleId}`;
+    case "removeRole":
+      return `remove role ${op.roleId}`;
+    case "addRoleOrganization":
+      return `restrict role ${op.roleId} to ${op.organizationId}`;
+    case "removeRoleOrganization":
+      return `lift restriction of role ${op.roleId} to ${op.organizationId}`;
+  }
 }
 
 /** The outcome of {@link planUser}. */
@@ -174,17 +79,6 @@ export interface FnoUserPlan {
   managedRoles: ManagedRole[];
 }
 
-/** Input or state problems that stop a plan before any write; each message names the fix. */
-export class FnoPlanError extends Error {
-  /** One line per problem. */
-  readonly problems: string[];
-  constructor(problems: string[]) {
-    super(problems.join("\n"));
-    this.name = "FnoPlanError";
-    this.problems = problems;
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Small helpers
 // ---------------------------------------------------------------------------------------------
@@ -192,112 +86,9 @@ export class FnoPlanError extends Error {
 const sameText = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
 const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-/** Upper-cased, de-duplicated, sorted legal-entity codes. */
-export function normalizeLegalEntities(codes: readonly string[]): string[] {
-  return [...new Set(codes.map((c) => c.trim().toUpperCase()).filter((c) => c !== ""))].sort(byText);
-}
-
-/** True when `userId` is one of Microsoft's built-in service users (case-insensitive). */
-export function isBuiltInServiceUser(userId: string): boolean {
-  return BUILT_IN_SERVICE_USERS.some((u) => sameText(u, userId));
-}
-
-/** True for the automatic `SYSTEMUSER` role (case-insensitive). */
-export function isSystemUserRole(roleId: string): boolean {
-  return sameText(roleId, SYSTEM_USER_ROLE);
-}
-
-/** Users whose Alias equals `upn`, case-insensitively (UPNs are case-insensitive in Entra). */
-export function findUsersByAlias(users: readonly FnoUserRecord[], upn: string): FnoUserRecord[] {
-  return users.filter((u) => sameText(u.alias, upn));
-}
-
-/** The user with this UserID (F&O keys compare case-insensitively: SQL Server collation). */
-export function findUserById(users: readonly FnoUserRecord[], userId: string): FnoUserRecord | undefined {
-  return users.find((u) => sameText(u.userId, userId));
-}
-
 // ---------------------------------------------------------------------------------------------
 // Roles
 // ---------------------------------------------------------------------------------------------
-
-/** A declared role resolved against `SecurityRoles`. */
-export interface ResolvedRole {
-  roleId: string;
-  roleName: string;
-  legalEntities: string[];
-}
-
-/**
- * Resolves declared roles by AOT identifier first, then by label, both case-insensitively.
- * `SYSTEMUSER` is dropped (implicit). Returns problems for unknown or ambiguous names, naming the
- * candidates so the fix is obvious. The result is sorted by identifier. Declaring one role twice
- * is an error: merging the two restrictions would silently widen or narrow one of them.
- */
-export function resolveRoles(
-  declared: readonly DeclaredRole[],
-  catalog: readonly FnoRole[],
-): { roles: ResolvedRole[]; problems: string[] } {
-  const problems: string[] = [];
-  const byId = new Map<string, ResolvedRole>();
-  for (const d of declared) {
-    const wanted = d.role.trim();
-    let match = catalog.find((r) => sameText(r.identifier, wanted));
-    if (!match) {
-      const labelled = catalog.filter((r) => sameText(r.name, wanted));
-      if (labelled.length > 1) {
-        const ids = labelled.map((r) => r.identifier).sort(byText);
-        problems.push(
-          `F&O role "${wanted}" is ambiguous: the label matches ${ids.length} roles (${ids.join(", ")}); declare the AOT name instead`,
-        );
-        continue;
-      }
-      match = labelled[0];
-    }
-    if (!match) {
-      const hint = suggestRoles(wanted, catalog);
-      problems.push(
-        `F&O role "${wanted}" is unknown in SecurityRoles${hint.length > 0 ? `; did you mean ${hint.join(", ")}?` : ""}`,
-      );
-      continue;
-    }
-    if (isSystemUserRole(match.identifier)) {
-      if (d.legalEntities.length > 0) {
-        problems.push(`F&O role ${SYSTEM_USER_ROLE} is automatic and unrestricted; remove its legalEntities`);
-      }
-      continue;
-    }
-    const key = match.identifier.toLowerCase();
-    if (byId.has(key)) {
-      problems.push(
-        `F&O role "${match.identifier}" is declared twice; declare it once with all its legal entities`,
-      );
-      continue;
-    }
-    byId.set(key, {
-      roleId: match.identifier,
-      roleName: match.name,
-      legalEntities: normalizeLegalEntities(d.legalEntities),
-    });
-  }
-  const roles = [...byId.values()].sort((a, b) => byText(a.roleId, b.roleId));
-  return { roles, problems };
-}
-
-/** Up to three roles whose identifier or label contains the wanted text (or vice versa). */
-function suggestRoles(wanted: string, catalog: readonly FnoRole[]): string[] {
-  const w = wanted.toLowerCase().replace(/[^a-z0-9]/g, "");
-  if (w.length < 3) return [];
-  return catalog
-    .filter((r) => {
-      const id = r.identifier.toLowerCase().replace(/[^a-z0-9]/g, "");
-      const name = r.name.toLowerCase().replace(/[^a-z0-9]/g, "");
-      return id.includes(w) || name.includes(w) || (id.length >= 3 && w.includes(id));
-    })
-    .map((r) => `${r.identifier} ("${r.name}")`)
-    .sort(byText)
-    .slice(0, 3);
-}
 
 /** Manual role rows we are responsible for: everything but SYSTEMUSER and rule-based rows. */
 function isOwnedAssignment(a: FnoRoleAssignment): boolean {
@@ -309,56 +100,8 @@ function isOwnedAssignment(a: FnoRoleAssignment): boolean {
 // ---------------------------------------------------------------------------------------------
 
 /**
- * Identifies the record a declared user maps to: the one whose Alias equals the UPN (adopt), or
- * none (create with the declared UserID). Refuses, with the reason, anything we must not touch:
- * a built-in service user, two records with the same Alias, or a declared UserID already held by
- * another identity (UserID is the table's primary key and cannot be reused).
- */
-export function matchUser(
-  desired: Pick<DesiredFnoUser, "upn" | "userId">,
-  users: readonly FnoUserRecord[],
-): { record?: FnoUserRecord; problems: string[] } {
-  const problems: string[] = [];
-  const byAlias = findUsersByAlias(users, desired.upn);
-  if (byAlias.length > 1) {
-    const ids = byAlias.map((u) => u.userId).sort(byText);
-    problems.push(
-      `F&O has ${ids.length} users with Alias ${desired.upn} (${ids.join(", ")}); remove the duplicates in F&O, then re-run`,
-    );
-    return { problems };
-  }
-  const record = byAlias[0];
-  if (record) {
-    if (isBuiltInServiceUser(record.userId)) {
-      problems.push(
-        `F&O user ${record.userId} is a Microsoft built-in service user; d365-access never adopts it (Alias ${desired.upn}): declare a different person`,
-      );
-      return { problems };
-    }
-    return { record, problems };
-  }
-  if (desired.userId.length === 0 || desired.userId.length > MAX_USER_ID_LENGTH) {
-    problems.push(`F&O userId "${desired.userId}" must be 1 to ${MAX_USER_ID_LENGTH} characters`);
-  }
-  if (isBuiltInServiceUser(desired.userId)) {
-    problems.push(
-      `F&O userId "${desired.userId}" is a Microsoft built-in service user; choose another userId`,
-    );
-    return { problems };
-  }
-  const taken = findUserById(users, desired.userId);
-  if (taken) {
-    const who = taken.alias === "" ? "a user without Alias" : taken.alias;
-    problems.push(
-      `F&O UserID ${taken.userId} already belongs to ${who}, not ${desired.upn}; set another fno userId for ${desired.upn} in users.yaml`,
-    );
-  }
-  return { problems };
-}
-
-/**
  * Plans one user: create-or-adopt, user fields, the exact set of manual roles and, per role, the
- * exact set of legal-entity restrictions. Throws {@link FnoPlanError} before any write when the
+ * exact set of legal-entity restrictions. Throws {@link PlanError} before any write when the
  * declaration cannot be applied safely.
  *
  * Operation order, chosen so the user never holds more access than before or after:
@@ -384,7 +127,7 @@ export function planUser(
   const matched = matchUser(desired, live.users);
   const resolved = resolveRoles(desired.roles, catalog);
   const problems = [...matched.problems, ...resolved.problems];
-  if (problems.length > 0) throw new FnoPlanError(problems);
+  if (problems.length > 0) throw new PlanError(problems);
 
   const first: FnoOperation[] = [];
   const revoke: FnoOperation[] = [];
@@ -520,10 +263,10 @@ export function planRemoval(
   userId: string,
   live: FnoLiveState,
   managedRoles: readonly ManagedRole[],
-  onRemove: "disable" | "delete" = "disable",
+  onRemove: "disable" | "delete" = USER_DEFAULTS.onRemove,
 ): FnoOperation[] {
   if (isBuiltInServiceUser(userId)) {
-    throw new FnoPlanError([
+    throw new PlanError([
       `F&O user ${userId} is a Microsoft built-in service user; d365-access never changes it`,
     ]);
   }
@@ -615,19 +358,6 @@ export function liveView(
   return { record, roles, managedRoles };
 }
 
-/** The inputs {@link planDiff} compares (the resource inputs, minus credentials and `__provider`). */
-export interface FnoDiffInputs {
-  upn: string;
-  environment: string;
-  userId: string;
-  userName: string;
-  company: string;
-  enabled: boolean;
-  roles: readonly DeclaredRole[];
-  onRemove?: "disable" | "delete";
-  objectId?: string;
-}
-
 /** Roles as a canonical, comparable string: names case-insensitive, legal entities sorted. */
 function canonicalRoles(roles: readonly DeclaredRole[]): string {
   return JSON.stringify(
@@ -643,18 +373,20 @@ function canonicalRoles(roles: readonly DeclaredRole[]): string {
  * a UserID over OData, the record is found by Alias, and a re-derived id (e.g. after a collision
  * elsewhere in the file) must not recreate anyone. `objectId` is informational.
  */
-export function planDiff(
-  olds: FnoDiffInputs,
-  news: FnoDiffInputs,
+export function diff(
+  olds: Partial<FnoUserInputs>,
+  news: FnoUserInputs,
 ): { changes: boolean; replaces: string[]; changed: string[] } {
   const replaces: string[] = [];
   const changed: string[] = [];
-  if (!sameText(olds.upn, news.upn)) replaces.push("upn");
+  if (!sameText(olds.upn ?? "", news.upn)) replaces.push("upn");
   if (olds.environment !== news.environment) replaces.push("environment");
   if (olds.userName !== news.userName) changed.push("userName");
-  if (!sameText(olds.company, news.company)) changed.push("company");
+  if (!sameText(olds.company ?? "", news.company)) changed.push("company");
   if (olds.enabled !== news.enabled) changed.push("enabled");
-  if (canonicalRoles(olds.roles) !== canonicalRoles(news.roles)) changed.push("roles");
-  if ((olds.onRemove ?? "disable") !== (news.onRemove ?? "disable")) changed.push("onRemove");
+  // State written by an older version may lack a field: treat it as empty, never crash.
+  if (canonicalRoles(olds.roles ?? []) !== canonicalRoles(news.roles)) changed.push("roles");
+  if ((olds.onRemove ?? USER_DEFAULTS.onRemove) !== (news.onRemove ?? USER_DEFAULTS.onRemove))
+    changed.push("onRemove");
   return { changes: replaces.length + changed.length > 0, replaces, changed: [...replaces, ...changed] };
 }

@@ -5,6 +5,7 @@
  */
 import process from "node:process";
 import { projectRoot } from "../engine/stack.ts";
+import { defineCommand } from "./command.ts";
 
 const STEPS = 4;
 
@@ -12,17 +13,17 @@ function step(n: number, text: string): void {
   process.stdout.write(`\n\x1b[1m[${n}/${STEPS}] ${text}\x1b[0m\n`);
 }
 
-export async function run(argv: string[]): Promise<number> {
-  if (argv.includes("--help") || argv.includes("-h")) {
-    process.stdout.write(
-      "usage: d365-access demo\n\nStarts the sandbox, runs `preview` then `up --yes` of users.yaml on the sandbox stack,\nand prints the access report with any difference from the live sandbox.\n",
-    );
-    return 0;
-  }
-  if (argv.length) {
-    process.stderr.write(`d365-access demo: unexpected arguments: ${argv.join(" ")}\n`);
-    return 2;
-  }
+export const run = defineCommand({
+  name: "demo",
+  synopsis: "",
+  description:
+    "Starts the sandbox, runs `preview` then `up --yes` of users.yaml on the sandbox stack,\nand prints the access report with any difference from the live sandbox.",
+  options: {},
+  help: [],
+  run: demo,
+});
+
+async function demo(): Promise<number> {
   const root = projectRoot();
   process.chdir(root);
   const sandbox = await import("./sandbox.ts");

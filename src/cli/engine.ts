@@ -7,9 +7,9 @@
 import path from "node:path";
 import process from "node:process";
 import { createInterface } from "node:readline/promises";
-import { parseArgs } from "node:util";
 import type { PulumiFn } from "@pulumi/pulumi/automation/index.js";
 import { openStack, projectRoot, UsageError } from "../engine/stack.ts";
+import { defineCommand, oneOf } from "./command.ts";
 
 export type Operation = "preview" | "up" | "refresh" | "destroy";
 
@@ -31,29 +31,21 @@ const OPTIONS = {
   "expect-no-changes": { type: "boolean", default: false },
   "skip-checkpoints": { type: "boolean", default: false },
   color: { type: "string", default: "auto" },
-  help: { type: "boolean", short: "h", default: false },
 } as const;
 
-function usage(operation: Operation): string {
-  return [
-    `usage: d365-access ${operation} [options]`,
-    "",
-    HELP[operation],
-    "",
-    "options:",
-    "  -s, --stack <name>       stack to use (default: sandbox); its config is stacks/Pulumi.<name>.yaml",
-    "  -y, --yes                apply without asking (up, destroy, refresh)",
-    "      --diff               show a detailed diff of every change",
-    "  -r, --refresh            read the live state first, so drift is shown and undone (preview, up, destroy)",
-    "  -p, --parallel <n>       at most n resource operations at once (default: the engine's)",
-    "      --expect-no-changes  fail if the operation would change anything (preview, up, refresh)",
-    "      --skip-checkpoints   write the state once at the end, not after every step (up, destroy):",
-    "                           much faster for large changes on a file or azblob backend, but a crash",
-    '                           mid-run loses the run\'s record (see README, "Large tenants")',
-    "      --color <mode>       always | never | raw | auto (default)",
-    "      --program <module>   program module relative to the project root (default: src/program/index.ts)",
-  ].join("\n");
-}
+const HELP_LINES = [
+  "  -s, --stack <name>       stack to use (default: sandbox); its config is stacks/Pulumi.<name>.yaml",
+  "  -y, --yes                apply without asking (up, destroy, refresh)",
+  "      --diff               show a detailed diff of every change",
+  "  -r, --refresh            read the live state first, so drift is shown and undone (preview, up, destroy)",
+  "  -p, --parallel <n>       at most n resource operations at once (default: the engine's)",
+  "      --expect-no-changes  fail if the operation would change anything (preview, up, refresh)",
+  "      --skip-checkpoints   write the state once at the end, not after every step (up, destroy):",
+  "                           much faster for large changes on a file or azblob backend, but a crash",
+  '                           mid-run loses the run\'s record (see README, "Large tenants")',
+  "      --color <mode>       always | never | raw | auto (default)",
+  "      --program <module>   program module relative to the project root (default: src/program/index.ts)",
+];
 
 async function confirm(question: string): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stdout });
@@ -80,40 +72,28 @@ async function loadProgram(root: string, modulePath: string): Promise<ProgramMod
   return mod as ProgramModule;
 }
 
-export async function run(operation: Operation, argv: string[], root = projectRoot()): Promise<number> {
-  let values: ReturnType<typeof parse>;
-  function parse() {
-    return parseArgs({ args: argv, options: OPTIONS, allowPositionals: false, strict: true }).values;
-  }
-  try {
-    values = parse();
-  } catch (err) {
-    process.stderr.write(`d365-access ${operation}: ${(err as Error).message}\n\n${usage(operation)}\n`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(`${usage(operation)}\n`);
-    return 0;
-  }
+/** Runs `d365-access <operation> [options]`; resolves to the exit code. */
+export function run(operation: Operation, argv: string[], root = projectRoot()): Promise<number> {
+  return defineCommand({
+    name: operation,
+    synopsis: "[options]",
+    description: HELP[operation],
+    options: OPTIONS,
+    help: HELP_LINES,
+    run: ({ values }) => operate(operation, values, root),
+  })(argv);
+}
+
+type Values = Parameters<Parameters<typeof defineCommand<typeof OPTIONS>>[0]["run"]>[0]["values"];
+
+async function operate(operation: Operation, values: Values, root: string): Promise<number> {
   const parallel = values.parallel === undefined ? undefined : Number(values.parallel);
-  if (parallel !== undefined && !(Number.isInteger(parallel) && parallel > 0)) {
-    process.stderr.write(
-      `d365-access ${operation}: --parallel must be a positive integer, got "${values.parallel}"\n`,
-    );
-    return 2;
-  }
-  const color = values.color as "always" | "never" | "raw" | "auto";
-  if (!["always", "never", "raw", "auto"].includes(color)) {
-    process.stderr.write(`d365-access ${operation}: --color must be always, never, raw or auto\n`);
-    return 2;
-  }
+  if (parallel !== undefined && !(Number.isInteger(parallel) && parallel > 0))
+    throw new UsageError(`--parallel must be a positive integer, got "${values.parallel}"`);
+  const color = oneOf("color", values.color, ["always", "never", "raw", "auto"] as const);
   const needsConsent = operation === "up" || operation === "destroy";
-  if (needsConsent && !values.yes && !process.stdin.isTTY) {
-    process.stderr.write(
-      `d365-access ${operation}: not interactive; pass --yes to ${operation} without a prompt\n`,
-    );
-    return 2;
-  }
+  if (needsConsent && !values.yes && !process.stdin.isTTY)
+    throw new UsageError(`not interactive; pass --yes to ${operation} without a prompt`);
 
   let streamed = "";
   try {

@@ -11,105 +11,90 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { type FaultUpdate, parseFaultSpec } from "../../sandbox/core/faults.ts";
 import type { SandboxEndpoints } from "../../sandbox/core/types.ts";
+import { defineCommand, UsageError } from "./command.ts";
 
-const USAGE = `usage: d365-access sandbox <command> [options]
+const DESCRIPTION = `Runs the local emulator of the Microsoft APIs.
 
 commands:
   start   start the sandbox in the background and print its endpoints
-          --latency MS           fixed latency added to every API response
-          --jitter MS            random extra latency 0..MS
-          --faults 429=0.2,503=0.05   rates of injected 429 (with Retry-After) and 503
-          --sync-delay S         seconds before a licensed Entra user appears in Dataverse
-          --foreground           run in this process (Ctrl-C stops it)
   stop    stop the background sandbox (state is kept)
   status  say whether it runs, and print its endpoints
-  reset   restore the demo tenant's seed
+  reset   restore the demo tenant's seed`;
 
-options for every command:
-  --state-dir DIR   where the CA, state and endpoints.json live (default: ./.sandbox)
-  --port-base N     listen on N (admin), N+1 (sign-in), N+2 (Graph), N+3 (Power Platform),
-                    N+10.. (Dataverse, F&O per environment); default 47300`;
+const OPTIONS = {
+  "state-dir": { type: "string" },
+  "port-base": { type: "string" },
+  latency: { type: "string" },
+  jitter: { type: "string" },
+  faults: { type: "string" },
+  "sync-delay": { type: "string" },
+  foreground: { type: "boolean", default: false },
+} as const;
+
+const HELP = [
+  "      --state-dir <dir>    where the CA, state and endpoints.json live (default: ./.sandbox)",
+  "      --port-base <n>      listen on N (admin), N+1 (sign-in), N+2 (Graph), N+3 (Power Platform),",
+  "                           N+10.. (Dataverse, F&O per environment); default 47300",
+  "  start only:",
+  "      --latency <ms>       fixed latency added to every API response",
+  "      --jitter <ms>        random extra latency 0..MS",
+  "      --faults <spec>      rates of injected 429 (with Retry-After) and 503, e.g. 429=0.2,503=0.05",
+  "      --sync-delay <s>     seconds before a licensed Entra user appears in Dataverse",
+  "      --foreground         run in this process (Ctrl-C stops it)",
+];
 
 interface Parsed {
-  command: string | undefined;
+  command: string;
   stateDir: string;
   foreground: boolean;
   portBase: number | undefined;
   faults: FaultUpdate;
+  /** The options to hand to a background process, as given. */
   passthrough: string[];
 }
 
-function parse(argv: string[]): Parsed {
-  const parsed: Parsed = {
-    command: undefined,
-    stateDir: resolve(process.env.D365_SANDBOX_DIR ?? ".sandbox"),
-    foreground: false,
-    portBase: undefined,
-    faults: {},
-    passthrough: [],
-  };
-  const value = (i: number, flag: string): string => {
-    const v = argv[i + 1];
-    if (v === undefined || v.startsWith("--")) throw new RangeError(`${flag} needs a value`);
-    return v;
-  };
-  const number = (text: string, flag: string): number => {
-    const n = Number(text);
+function parse(values: Record<string, string | boolean | undefined>, positionals: string[]): Parsed {
+  const [command, ...extra] = positionals;
+  if (!command) throw new UsageError("a command is required: start, stop, status or reset");
+  if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(" ")}`);
+  const text = (key: keyof typeof OPTIONS): string | undefined => values[key] as string | undefined;
+  const number = (key: keyof typeof OPTIONS): number | undefined => {
+    const v = text(key);
+    if (v === undefined) return undefined;
+    const n = Number(v);
     if (!Number.isFinite(n) || n < 0)
-      throw new RangeError(`${flag} needs a non-negative number, got '${text}'`);
+      throw new UsageError(`--${key} needs a non-negative number, got '${v}'`);
     return n;
   };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    switch (arg) {
-      case "--state-dir":
-        parsed.stateDir = resolve(value(i, arg));
-        parsed.passthrough.push(arg, value(i, arg));
-        i++;
-        break;
-      case "--port-base": {
-        const base = Number(value(i, arg));
-        if (!Number.isInteger(base) || base < 1024 || base > 65500)
-          throw new RangeError(`--port-base needs a port number 1024..65500`);
-        parsed.portBase = base;
-        parsed.passthrough.push(arg, value(i, arg));
-        i++;
-        break;
-      }
-      case "--latency":
-        parsed.faults.latencyMs = number(value(i, arg), arg);
-        parsed.passthrough.push(arg, value(i, arg));
-        i++;
-        break;
-      case "--jitter":
-        parsed.faults.jitterMs = number(value(i, arg), arg);
-        parsed.passthrough.push(arg, value(i, arg));
-        i++;
-        break;
-      case "--faults":
-        Object.assign(parsed.faults, parseFaultSpec(value(i, arg)));
-        parsed.passthrough.push(arg, value(i, arg));
-        i++;
-        break;
-      case "--sync-delay":
-        parsed.faults.syncDelaySeconds = number(value(i, arg), arg);
-        parsed.passthrough.push(arg, value(i, arg));
-        i++;
-        break;
-      case "--foreground":
-        parsed.foreground = true;
-        break;
-      case "--help":
-      case "-h":
-        parsed.command = "help";
-        break;
-      default:
-        if (arg.startsWith("-") || parsed.command !== undefined)
-          throw new RangeError(`unknown argument '${arg}'`);
-        parsed.command = arg;
+  const portBase = text("port-base") === undefined ? undefined : Number(text("port-base"));
+  if (portBase !== undefined && (!Number.isInteger(portBase) || portBase < 1024 || portBase > 65500))
+    throw new UsageError("--port-base needs a port number 1024..65500");
+  const faults: FaultUpdate = {};
+  const latency = number("latency");
+  if (latency !== undefined) faults.latencyMs = latency;
+  const jitter = number("jitter");
+  if (jitter !== undefined) faults.jitterMs = jitter;
+  const spec = text("faults");
+  if (spec !== undefined) {
+    try {
+      Object.assign(faults, parseFaultSpec(spec));
+    } catch (e) {
+      throw new UsageError((e as Error).message);
     }
   }
-  return parsed;
+  const sync = number("sync-delay");
+  if (sync !== undefined) faults.syncDelaySeconds = sync;
+  const passthrough = (
+    ["state-dir", "port-base", "latency", "jitter", "faults", "sync-delay"] as const
+  ).flatMap((key) => (text(key) === undefined ? [] : [`--${key}`, text(key) as string]));
+  return {
+    command,
+    stateDir: resolve(text("state-dir") ?? process.env.D365_SANDBOX_DIR ?? ".sandbox"),
+    foreground: values.foreground === true,
+    portBase,
+    faults,
+    passthrough,
+  };
 }
 
 const pidPath = (dir: string) => join(dir, "sandbox.pid");
@@ -290,29 +275,26 @@ async function reset(parsed: Parsed): Promise<number> {
 }
 
 /** Runs `d365-access sandbox …`; resolves to the exit code (0 ok, 1 failure, 2 usage). */
-export async function run(argv: string[]): Promise<number> {
-  let parsed: Parsed;
-  try {
-    parsed = parse(argv);
-  } catch (err) {
-    process.stderr.write(`d365-access sandbox: ${(err as Error).message}\n\n${USAGE}\n`);
-    return 2;
-  }
-  switch (parsed.command) {
-    case "start":
-      return start(parsed);
-    case "stop":
-      return stop(parsed);
-    case "status":
-      return status(parsed);
-    case "reset":
-      return reset(parsed);
-    case undefined:
-    case "help":
-      process.stdout.write(`${USAGE}\n`);
-      return parsed.command ? 0 : 2;
-    default:
-      process.stderr.write(`d365-access sandbox: unknown command '${parsed.command}'\n\n${USAGE}\n`);
-      return 2;
-  }
-}
+export const run = defineCommand({
+  name: "sandbox",
+  synopsis: "<command> [options]",
+  description: DESCRIPTION,
+  options: OPTIONS,
+  positionals: true,
+  help: HELP,
+  async run({ values, positionals }) {
+    const parsed = parse(values, positionals);
+    switch (parsed.command) {
+      case "start":
+        return start(parsed);
+      case "stop":
+        return stop(parsed);
+      case "status":
+        return status(parsed);
+      case "reset":
+        return reset(parsed);
+      default:
+        throw new UsageError(`unknown command '${parsed.command}'`);
+    }
+  },
+});

@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, realpathSync } from "node:fs";
 import path from "node:path";
 import process from "node:process";
 import { LocalWorkspace, PulumiCommand, type PulumiFn, type Stack } from "@pulumi/pulumi/automation/index.js";
+import { UsageError } from "../cli/command.ts";
 
 /** The stack that targets the local sandbox; the only one with a default passphrase. */
 export const SANDBOX_STACK = "sandbox";
@@ -65,9 +66,7 @@ export function engineEnvironment(root: string, stack: string): Record<string, s
 }
 
 /** Thrown for set-up problems the user must fix (exit code 2, no stack trace). */
-export class UsageError extends Error {
-  override name = "UsageError";
-}
+export { UsageError } from "../cli/command.ts";
 
 /** The `pulumi` the toolchain linked into `.tools/bin` (scripts/toolchain). */
 export async function pulumiCommand(root: string): Promise<PulumiCommand> {

@@ -1,8 +1,13 @@
 /**
  * The normalized desired state read from users.yaml: plain data, personas expanded, defaults
  * applied. The Pulumi program and the reports consume it; the reconcilers receive slices of it
- * as resource inputs with the same field names (see the shared model contract).
+ * as resource inputs with the same field names. Each system's part of a user is the system's
+ * own type (its folder's model.ts).
  */
+import type { Person } from "../../providers/core/user.ts";
+import type { DesiredDataverseAccess } from "../../providers/dataverse/index.ts";
+import type { LicenseAssignment } from "../../providers/entra/index.ts";
+import type { DeclaredRole, DesiredFnoAccess } from "../../providers/fno/index.ts";
 
 /** One finding about the input, always tied to the place in a file where it was written. */
 export interface Diagnostic {
@@ -41,54 +46,20 @@ export interface DesiredEnvironment {
   legalEntities: string[];
 }
 
-/** One license a user holds directly. */
-export interface DesiredLicense {
-  /** SKU part number, e.g. `DYN365_FINANCE`. */
-  sku: string;
-  /** Service plans of the SKU to disable, by service plan name; sorted. */
-  disabledPlans: string[];
-}
+/** One license a user holds directly: SKU part number and disabled service plan names (sorted). */
+export type DesiredLicense = LicenseAssignment;
 
 /** A user's presence and roles in one Dataverse environment. */
-export interface DesiredDataverseAccess {
-  environment: string;
-  /** Business unit name; undefined = the root business unit. */
-  businessUnit?: string;
-  /** Security role names, sorted. */
-  roles: string[];
-}
+export type { DesiredDataverseAccess };
 
-/** One F&O role assignment, optionally restricted to legal entities. */
-export interface DesiredFnoRole {
-  /** AOT name (SecurityRoleIdentifier) or label (SecurityRoleName), as written. */
-  role: string;
-  /** Legal entities (upper case, sorted); empty = unrestricted (all companies). */
-  legalEntities: string[];
-}
+/** One F&O role assignment (AOT name or label, as written), optionally restricted to legal entities (upper case, sorted). */
+export type DesiredFnoRole = DeclaredRole;
 
 /** A user's account and roles in one F&O environment. */
-export interface DesiredFnoAccess {
-  environment: string;
-  /** F&O UserID: from the YAML or derived from the UPN; at most 20 characters, unique per environment. */
-  userId: string;
-  /** Default (startup) legal entity, upper case. */
-  company: string;
-  /** Roles sorted by role name (case-insensitive). */
-  roles: DesiredFnoRole[];
-}
+export type { DesiredFnoAccess };
 
-/** One user after personas and defaults are applied. */
-export interface DesiredUser {
-  /** User principal name as written; compare case-insensitively. */
-  upn: string;
-  displayName: string;
-  /** ISO 3166-1 alpha-2 country code; empty string only when the user has no license. */
-  usageLocation: string;
-  enabled: boolean;
-  /** `adopt` an existing Entra user (default) or `create` it. */
-  manage: "adopt" | "create";
-  /** What removing the user from the YAML does: `disable` (default) or `delete`. */
-  onRemove: "disable" | "delete";
+/** One user after personas and defaults are applied (`usageLocation` empty only without licenses). */
+export interface DesiredUser extends Person {
   /** Persona names applied, in the order written (for reports). */
   personas: string[];
   /** Direct licenses, sorted by SKU. */

@@ -8,16 +8,18 @@
  * The comparison is of declarations, not of live systems: drift undone by `--refresh` is not
  * counted. Pure; tested in test/program/guards.test.ts.
  */
+import { SYSTEMS } from "../../providers/registry.ts";
 import type { DesiredState, Guards } from "../model/index.ts";
 
 /** One d365-access resource as the previous state recorded its inputs. */
 export interface AppliedResource {
-  system: "entra" | "dataverse" | "fno";
+  /** The system's name (its registry entry). */
+  system: string;
   /** Lower-cased UPN. */
   upn: string;
-  /** The environment for Dataverse and F&O. */
+  /** The environment for per-environment systems. */
   environment?: string;
-  /** License keys (Entra) or role keys (Dataverse, F&O) the resource declared. */
+  /** License or role keys the resource declared. */
   grants: string[];
   /** Anything else that changes access when it changes (enabled, business unit, company). */
   settings: string;
@@ -33,40 +35,22 @@ export interface ChangeSummary {
 
 const key = (r: Pick<AppliedResource, "system" | "upn" | "environment">) =>
   `${r.system}|${r.upn}|${r.environment ?? ""}`;
-const sorted = (xs: string[]) => [...xs].map((x) => x.toLowerCase()).sort();
 
 /** The resources the program declares for `state`, in the same terms. */
 export function declaredResources(state: DesiredState): AppliedResource[] {
   const out: AppliedResource[] = [];
   for (const user of state.users) {
     const upn = user.upn.toLowerCase();
-    out.push({
-      system: "entra",
-      upn,
-      grants: sorted(user.licenses.map((l) => [l.sku, ...l.disabledPlans.map((p) => `-${p}`)].join(" "))),
-      settings: JSON.stringify({ enabled: user.enabled }),
-    });
-    for (const a of user.dataverse) {
-      out.push({
-        system: "dataverse",
-        upn,
-        environment: a.environment,
-        grants: sorted(a.roles),
-        settings: JSON.stringify({ businessUnit: a.businessUnit?.toLowerCase() ?? null }),
-      });
-    }
-    for (const a of user.fno) {
-      out.push({
-        system: "fno",
-        upn,
-        environment: a.environment,
-        grants: sorted(
-          a.roles.flatMap((r) =>
-            r.legalEntities.length ? r.legalEntities.map((le) => `${r.role}@${le}`) : [r.role],
-          ),
-        ),
-        settings: JSON.stringify({ enabled: user.enabled, company: a.company.toLowerCase() }),
-      });
+    for (const system of SYSTEMS) {
+      const places = system.scope === "environment" ? system.environments(user) : [undefined];
+      for (const environment of places) {
+        out.push({
+          system: system.name,
+          upn,
+          ...(environment === undefined ? {} : { environment }),
+          ...system.guard.declared(user, environment),
+        });
+      }
     }
   }
   return out;
@@ -78,48 +62,15 @@ export function appliedResources(deployment: unknown): AppliedResource[] {
     (deployment as { resources?: { type?: string; inputs?: Record<string, unknown> }[] })?.resources ?? [];
   const out: AppliedResource[] = [];
   for (const r of resources) {
-    const match = /^pulumi-nodejs:dynamic\/(entra|dataverse|fno):User$/.exec(r.type ?? "");
+    const system = SYSTEMS.find((s) => s.resourceType === r.type);
     const inputs = r.inputs;
-    if (!match || !inputs || typeof inputs.upn !== "string") continue;
-    const system = match[1] as AppliedResource["system"];
-    const upn = inputs.upn.toLowerCase();
-    if (system === "entra") {
-      const licenses = (inputs.licenses ?? []) as { sku: string; disabledPlans?: string[] }[];
-      out.push({
-        system,
-        upn,
-        grants: sorted(
-          licenses.map((l) => [l.sku, ...(l.disabledPlans ?? []).map((p) => `-${p}`)].join(" ")),
-        ),
-        settings: JSON.stringify({ enabled: inputs.enabled ?? true }),
-      });
-    } else if (system === "dataverse") {
-      out.push({
-        system,
-        upn,
-        environment: String(inputs.environment),
-        grants: sorted((inputs.roles ?? []) as string[]),
-        settings: JSON.stringify({
-          businessUnit: typeof inputs.businessUnit === "string" ? inputs.businessUnit.toLowerCase() : null,
-        }),
-      });
-    } else {
-      const roles = (inputs.roles ?? []) as { role: string; legalEntities?: string[] }[];
-      out.push({
-        system,
-        upn,
-        environment: String(inputs.environment),
-        grants: sorted(
-          roles.flatMap((r) =>
-            r.legalEntities?.length ? r.legalEntities.map((le) => `${r.role}@${le}`) : [r.role],
-          ),
-        ),
-        settings: JSON.stringify({
-          enabled: inputs.enabled ?? true,
-          company: String(inputs.company ?? "").toLowerCase(),
-        }),
-      });
-    }
+    if (!system || !inputs || typeof inputs.upn !== "string") continue;
+    out.push({
+      system: system.name,
+      upn: inputs.upn.toLowerCase(),
+      ...(system.scope === "environment" ? { environment: String(inputs.environment) } : {}),
+      ...system.guard.applied(inputs),
+    });
   }
   return out;
 }
@@ -141,10 +92,11 @@ export function summarizeChange(applied: AppliedResource[], declared: AppliedRes
     const delta =
       [...oldGrants].filter((g) => !newGrants.has(g)).length +
       [...newGrants].filter((g) => !oldGrants.has(g)).length;
-    if (r.system === "entra") licenseChanges += delta;
+    const guard = SYSTEMS.find((s) => s.name === r.system)?.guard;
+    if (guard?.counts === "licenses") licenseChanges += delta;
     else roleChanges += delta;
     if (delta > 0 || a?.settings !== b?.settings) changed.add(r.upn);
-    if (r.system === "entra" && a && !b) removed.add(r.upn);
+    if (guard?.removesUser && a && !b) removed.add(r.upn);
   }
   return {
     usersChanged: [...changed].sort(),

@@ -1,5 +1,6 @@
 /**
- * The Pulumi program: users.yaml → one resource per user per system per environment.
+ * The Pulumi program: users.yaml → one resource per user per system (per environment for the
+ * per-environment systems), each system declaring its own (providers/registry.ts):
  *
  *   entra:User        <upn>                  licenses belong to it
  *   dataverse:User    <upn>/<environment>    business unit and roles; after the Entra user
@@ -12,9 +13,8 @@
 import path from "node:path";
 import process from "node:process";
 import * as pulumi from "@pulumi/pulumi";
-import { DataverseUser } from "../../providers/dataverse/resources.ts";
-import { EntraUser } from "../../providers/entra/resources.ts";
-import { FnoUser } from "../../providers/fno/resources.ts";
+import type { DeclareContext } from "../../providers/core/system.ts";
+import { SYSTEMS } from "../../providers/registry.ts";
 import { type DesiredState, formatDiagnostic, formatDiagnostics, loadDesiredState } from "../model/index.ts";
 import { accessByUser, desiredMatrix } from "../report/matrix.ts";
 import { appliedResources, declaredResources, guardViolations, summarizeChange } from "./guards.ts";
@@ -44,69 +44,38 @@ export function userResourceName(upn: string): string {
 }
 
 /**
- * Declares the resources of the desired state; returns them per system.
+ * Declares the resources of the desired state, system by system in registry order (the
+ * identity system first); returns them per system name.
  *
  * @param objectIds Entra object ids of users that exist already (lower-cased UPN → id). The
- *   Dataverse and F&O resources get these as plain values, so a preview that updates an Entra
+ *   other systems' resources get these as plain values, so a preview that updates an Entra
  *   user (say, a license) does not show its Dataverse and F&O resources as changing too, which
  *   an output of an updating resource (unknown during preview) would. Users still to be created
- *   get the Entra resource's output.
+ *   get the identity resource's output.
  */
-export function declareUsers(state: DesiredState, objectIds: Map<string, string> = new Map()) {
-  const entra: EntraUser[] = [];
-  const dataverse: DataverseUser[] = [];
-  const fno: FnoUser[] = [];
+export async function declareUsers(
+  state: DesiredState,
+  objectIds: Map<string, string> = new Map(),
+): Promise<Record<string, pulumi.CustomResource[]>> {
+  const systems = await Promise.all(
+    SYSTEMS.map(async (system) => ({ name: system.name, declare: await system.declarer() })),
+  );
+  const declared: Record<string, pulumi.CustomResource[]> = Object.fromEntries(
+    systems.map((s) => [s.name, []]),
+  );
   for (const user of state.users) {
-    const name = userResourceName(user.upn);
-    const entraUser = new EntraUser(name, {
-      upn: user.upn,
-      displayName: user.displayName,
-      usageLocation: user.usageLocation,
-      enabled: user.enabled,
-      manage: user.manage,
-      onRemove: user.onRemove,
-      licenses: user.licenses,
-    });
-    entra.push(entraUser);
-    const objectId = objectIds.get(user.upn.toLowerCase()) ?? entraUser.objectId;
-    // Dataverse and F&O follow the Entra identity: the user must exist, enabled and licensed,
-    // before Dataverse can sync it; F&O imports it by its Entra identity.
-    for (const access of user.dataverse) {
-      dataverse.push(
-        new DataverseUser(
-          `${name}/${access.environment}`,
-          {
-            upn: user.upn,
-            objectId,
-            environment: access.environment,
-            ...(access.businessUnit ? { businessUnit: access.businessUnit } : {}),
-            roles: access.roles,
-          },
-          { dependsOn: [entraUser] },
-        ),
-      );
-    }
-    for (const access of user.fno) {
-      fno.push(
-        new FnoUser(
-          `${name}/${access.environment}`,
-          {
-            upn: user.upn,
-            objectId,
-            environment: access.environment,
-            userId: access.userId,
-            userName: user.displayName,
-            company: access.company,
-            enabled: user.enabled,
-            roles: access.roles,
-            onRemove: user.onRemove,
-          },
-          { dependsOn: [entraUser] },
-        ),
-      );
+    const known = objectIds.get(user.upn.toLowerCase());
+    let context: DeclareContext = { name: userResourceName(user.upn), objectId: known, dependsOn: [] };
+    for (const system of systems) {
+      const result = system.declare(user, context);
+      declared[system.name]?.push(...result.resources);
+      // The other systems follow the identity: the user must exist, enabled and licensed,
+      // before Dataverse can sync it; F&O imports it by its Entra identity.
+      if (result.objectId !== undefined)
+        context = { ...context, objectId: known ?? result.objectId, dependsOn: result.resources };
     }
   }
-  return { entra, dataverse, fno };
+  return declared;
 }
 
 /** The previous deployment of the stack, handed over by `d365-access` before it runs the program. */
@@ -145,13 +114,13 @@ export async function program(): Promise<Record<string, unknown>> {
   const tenant = await readTenant(stackRuntime(config, state, pulumi.getStack()));
   checkSeatsForChange(state, tenant);
 
-  const declared = declareUsers(state, new Map([...tenant.users].map(([upn, u]) => [upn, u.objectId])));
+  const declared = await declareUsers(state, new Map([...tenant.users].map(([upn, u]) => [upn, u.objectId])));
   return {
     counts: {
       users: state.users.length,
-      entra: declared.entra.length,
-      dataverse: declared.dataverse.length,
-      fno: declared.fno.length,
+      ...Object.fromEntries(
+        Object.entries(declared).map(([system, resources]) => [system, resources.length]),
+      ),
     },
     usersFiles: state.files.map((f) => path.relative(root, path.resolve(root, f)) || f),
     // The access report, one output per user: a preview then lists only the users whose

@@ -9,9 +9,17 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { Runtime } from "../../providers/core/runtime.ts";
-import { createEntraClient } from "../../providers/entra/client.ts";
-import { type Sku, toSku, toUserSnapshot } from "../../providers/entra/dto.ts";
-import { checkSeats, planLicenseChanges, seatDemand, type UserSnapshot } from "../../providers/entra/plan.ts";
+import {
+  checkSeats,
+  createEntraClient,
+  graphService,
+  planLicenseChanges,
+  type Sku,
+  seatDemand,
+  toSku,
+  toUserSnapshot,
+  type UserSnapshot,
+} from "../../providers/entra/index.ts";
 import type { DesiredState } from "../model/index.ts";
 
 /** Seats needed per SKU part number by the whole change (pure; exported for tests). */
@@ -41,7 +49,7 @@ export interface TenantSnapshot {
 
 /** Reads the tenant's SKUs and users (bulk, one request per page). */
 export async function readTenant(rt: Runtime): Promise<TenantSnapshot> {
-  const entra = createEntraClient(rt.client("entra"));
+  const entra = createEntraClient(rt.client(graphService));
   const [skuDtos, users] = await Promise.all([entra.listSubscribedSkus(), entra.listUsers()]);
   const skus = skuDtos.map(toSku);
   return {

@@ -1,7 +1,8 @@
 /** The stack's runtime settings as the program needs them, checked against users.yaml. */
 import * as pulumi from "@pulumi/pulumi";
 import { configureRuntime, type Runtime } from "../../providers/core/runtime.ts";
-import { SettingsError } from "../../providers/core/settings.ts";
+import { SettingsError, serviceEndpoint } from "../../providers/core/settings.ts";
+import { type RegisteredSystem, SYSTEMS } from "../../providers/registry.ts";
 import type { DesiredState } from "../model/index.ts";
 
 /**
@@ -19,11 +20,12 @@ export function stackRuntime(config: pulumi.Config, state: DesiredState, stack: 
   }
   const settings = runtime.settings;
   const problems: string[] = [];
-  const used = new Map<string, Set<"dataverse" | "fno">>();
+  const used = new Map<string, Set<RegisteredSystem>>();
   for (const user of state.users) {
-    for (const a of user.dataverse)
-      used.set(a.environment, (used.get(a.environment) ?? new Set()).add("dataverse"));
-    for (const a of user.fno) used.set(a.environment, (used.get(a.environment) ?? new Set()).add("fno"));
+    for (const system of SYSTEMS) {
+      for (const environment of system.environments(user))
+        used.set(environment, (used.get(environment) ?? new Set()).add(system));
+    }
   }
   for (const [name, systems] of [...used].sort(([a], [b]) => a.localeCompare(b))) {
     const env = settings.environments.find((e) => e.name === name);
@@ -34,14 +36,15 @@ export function stackRuntime(config: pulumi.Config, state: DesiredState, stack: 
       );
       continue;
     }
-    if (systems.has("dataverse") && !env.dataverse)
-      problems.push(`environment "${name}" has no dataverseUrl in stack "${stack}"`);
-    if (systems.has("fno") && !env.fno)
-      problems.push(`environment "${name}" has no fnoUrl in stack "${stack}"`);
-    if (systems.has("dataverse") && !env.powerPlatformEnvironmentId) {
-      pulumi.log.warn(
-        `environment "${name}" has no powerPlatformEnvironmentId: users cannot be synced on demand there`,
-      );
+    for (const system of systems) {
+      for (const service of system.services) {
+        if (service.endpoint.kind === "environment" && !serviceEndpoint(settings, service, name))
+          problems.push(`environment "${name}" has no ${service.endpoint.urlKey} in stack "${stack}"`);
+      }
+    }
+    for (const system of systems) {
+      for (const warning of system.environmentWarnings?.(env) ?? [])
+        pulumi.log.warn(`environment "${name}" ${warning}`);
     }
   }
   if (problems.length)

@@ -2,12 +2,14 @@
  * The access matrix: users × systems and environments, built from the desired state (and, for
  * `report --live`, compared with what the systems hold). Pure: rendering lives in render.ts.
  */
+import { type RegisteredSystem, SYSTEMS } from "../../providers/registry.ts";
 import type { DesiredState, DesiredUser } from "../model/desired.ts";
 
-/** One column of the matrix: a system, in an environment for Dataverse and F&O. */
+/** One column of the matrix: a system, in an environment for per-environment systems. */
 export interface MatrixColumn {
   key: string;
-  system: "entra" | "dataverse" | "fno";
+  /** The system's name (its registry entry). */
+  system: string;
   environment?: string;
   title: string;
 }
@@ -37,54 +39,37 @@ export interface AccessMatrix {
   rows: MatrixRow[];
 }
 
-/** Columns in a stable order: Entra, then per environment Dataverse and F&O. */
+/** Columns in a stable order: the tenant-wide systems, then per environment each system it has (registry order). */
 export function matrixColumns(state: DesiredState): MatrixColumn[] {
-  const columns: MatrixColumn[] = [{ key: "entra", system: "entra", title: "Entra licenses" }];
+  const columns: MatrixColumn[] = [];
+  for (const system of SYSTEMS) {
+    if (system.scope === "tenant")
+      columns.push({ key: system.name, system: system.name, title: system.report.title() });
+  }
   for (const env of state.environments) {
-    if (env.dataverse) {
+    for (const system of SYSTEMS) {
+      if (system.scope !== "environment" || !system.inEnvironment(env)) continue;
       columns.push({
-        key: `dataverse/${env.name}`,
-        system: "dataverse",
+        key: `${system.name}/${env.name}`,
+        system: system.name,
         environment: env.name,
-        title: `${env.name} · Dataverse`,
-      });
-    }
-    if (env.fno) {
-      columns.push({
-        key: `fno/${env.name}`,
-        system: "fno",
-        environment: env.name,
-        title: `${env.name} · F&O`,
+        title: system.report.title(env.name),
       });
     }
   }
   return columns;
 }
 
+/** The system of a column. */
+export function columnSystem(column: MatrixColumn): RegisteredSystem {
+  const system = SYSTEMS.find((s) => s.name === column.system);
+  if (!system) throw new Error(`no registered system "${column.system}"`);
+  return system;
+}
+
 /** The declared entries of one user in one column. */
 export function declaredCell(user: DesiredUser, column: MatrixColumn): MatrixCell {
-  switch (column.system) {
-    case "entra":
-      return user.licenses.map((l) =>
-        l.disabledPlans.length ? `${l.sku} (without ${l.disabledPlans.join(", ")})` : l.sku,
-      );
-    case "dataverse": {
-      const access = user.dataverse.find((d) => d.environment === column.environment);
-      if (!access) return [];
-      const unit = access.businessUnit ? [`BU: ${access.businessUnit}`] : [];
-      return [...unit, ...access.roles];
-    }
-    case "fno": {
-      const access = user.fno.find((f) => f.environment === column.environment);
-      if (!access) return [];
-      return [
-        `user ${access.userId} (${access.company}${user.enabled ? "" : ", disabled"})`,
-        ...access.roles.map((r) =>
-          r.legalEntities.length ? `${r.role} [${r.legalEntities.join(", ")}]` : r.role,
-        ),
-      ];
-    }
-  }
+  return columnSystem(column).report.cell(user, column.environment);
 }
 
 /** The matrix of declared access. */

@@ -2,96 +2,43 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ApiError, errorFromResponse, isApiError, parseErrorBody } from "../../providers/core/errors.ts";
 
+/** A service without a dialect: the common shape only. */
+const PLAIN = { name: "plain" };
+
 describe("parseErrorBody", () => {
-  it("reads Graph's code, message and innerError request-id", () => {
-    const body = {
-      error: {
-        code: "Authorization_RequestDenied",
-        message: "Insufficient privileges to complete the operation.",
-        innerError: { "request-id": "rid-1", date: "x" },
-      },
-    };
-    const p = parseErrorBody("entra", 403, JSON.stringify(body));
-    assert.equal(p.code, "Authorization_RequestDenied");
-    assert.equal(p.requestId, "rid-1");
-    assert.equal(p.kind, "Forbidden");
-    assert.match(p.hint ?? "", /User\.ReadWrite\.All/);
-  });
-  it("recognizes Graph's duplicate UPN and seats exhausted", () => {
-    const dup = {
-      error: {
-        code: "Request_BadRequest",
-        message: "Another object with the same value for property userPrincipalName already exists.",
-        details: [{ target: "userPrincipalName", code: "ObjectConflict" }],
-      },
-    };
-    assert.equal(parseErrorBody("entra", 400, dup).kind, "Conflict");
-    const seats = {
-      error: {
-        code: "Request_BadRequest",
-        message: "Subscription 55c9eb4e does not have any available licenses.",
-      },
-    };
-    assert.equal(parseErrorBody("entra", 400, seats).kind, "Unlicensed");
-  });
-  it("reads Dataverse hex codes and the service request id header", () => {
-    const p = parseErrorBody(
-      "dataverse",
-      404,
-      { error: { code: "0x80040217", message: "Entity 'systemuser' With Id = x Does Not Exist" } },
-      { "x-ms-service-request-id": "dv-1" },
-    );
-    assert.equal(p.kind, "NotFound");
-    assert.equal(p.requestId, "dv-1");
-    assert.equal(
-      parseErrorBody("dataverse", 412, { error: { code: "0x80040237", message: "dup" } }).kind,
-      "Conflict",
-    );
-    assert.equal(
-      parseErrorBody("dataverse", 403, {
-        error: { code: "0x80072560", message: "The user is not a member of the organization." },
-      }).hint?.includes("application user"),
-      true,
-    );
-  });
-  it("takes F&O's real cause from innererror", () => {
-    const body = {
-      error: {
-        code: "",
-        message: "An error has occurred.",
-        innererror: {
-          message:
-            "Write failed for table row of type 'SystemUserEntity'. Infolog: Error: Field 'UserInfo_language' must be filled in.",
-          type: "Microsoft.Dynamics.Platform.Integration.Services.OData.AxODataWriteException",
-          stacktrace: "at ...",
-        },
-      },
-    };
-    const p = parseErrorBody("fno", 400, body);
-    assert.match(p.message, /UserInfo_language/);
-    assert.equal(p.code, "AxODataWriteException");
-    assert.equal(p.kind, "Invalid");
-  });
-  it("reads the admin API's shapes", () => {
-    assert.equal(
-      parseErrorBody("powerplatform", 400, { error: { code: "userNotLicensed", message: "x" } }).kind,
-      "Unlicensed",
-    );
-    assert.equal(
-      parseErrorBody("powerplatform", 400, { errors: [{ Code: "Bad", Description: "why" }] }).message,
-      "why",
-    );
-  });
   it("survives empty and HTML bodies", () => {
-    assert.equal(parseErrorBody("fno", 503, "").message, "Service unavailable");
-    assert.equal(parseErrorBody("fno", 500, "<html>oops</html>").message, "Internal server error");
+    assert.equal(parseErrorBody(PLAIN, 503, "").message, "Service unavailable");
+    assert.equal(parseErrorBody(PLAIN, 500, "<html>oops</html>").message, "Internal server error");
+  });
+  it("reads the common OData shape, the request id headers and gives a generic hint", () => {
+    const p = parseErrorBody(
+      PLAIN,
+      403,
+      { error: { code: "Denied", message: "no" } },
+      { "x-ms-request-id": "r-1" },
+    );
+    assert.deepEqual([p.code, p.message, p.requestId, p.kind], ["Denied", "no", "r-1", "Forbidden"]);
+    assert.match(p.hint ?? "", /permission/);
+    assert.match(parseErrorBody(PLAIN, 302, "").hint ?? "", /redirected to sign-in/);
+  });
+  it("lets a service dialect read its own fields, kinds and hints", () => {
+    const dialect = {
+      name: "x",
+      errors: {
+        parse: () => ({ requestId: "in-body" }),
+        classify: ({ code }: { code: string }) => (code === "Gone" ? ("NotFound" as const) : undefined),
+        hint: () => "do this",
+      },
+    };
+    const p = parseErrorBody(dialect, 400, { error: { code: "Gone", message: "m" } }, { "request-id": "h" });
+    assert.deepEqual([p.requestId, p.kind, p.hint], ["in-body", "NotFound", "do this"]);
   });
 });
 
 describe("ApiError", () => {
   it("prints one actionable line without tokens", () => {
     const e = errorFromResponse(
-      "entra",
+      { name: "entra" },
       401,
       {
         error: {

@@ -34,7 +34,7 @@ function stub(answer: (req: PipelineRequest, n: number) => Answer | Promise<Answ
 
 function make(httpClient: HttpClient, extra: Record<string, unknown> = {}) {
   return createServiceClient({
-    system: "entra",
+    service: { name: "entra" },
     baseUrl: "https://graph.test/",
     scope: "https://graph.test/.default",
     credential,

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ApiError } from "../../providers/core/errors.ts";
 import { type Clock, WaitTimeoutError, waitFor } from "../../providers/core/runtime.ts";
-import { loadSettings } from "../../providers/core/settings.ts";
+import type { ServiceSpec } from "../../providers/core/service.ts";
+import { loadSettings, requireServiceEndpoint, serviceEndpoint } from "../../providers/core/settings.ts";
 
 function fakeClock(): Clock & { slept: number[] } {
   let now = 0;
@@ -67,48 +68,74 @@ describe("waitFor", () => {
 
 describe("loadSettings", () => {
   const cfg = (v: Record<string, string>) => ({ get: (k: string) => v[k] });
-  it("applies cloud defaults and scopes", () => {
+  /** A service declared the way system folders declare theirs. */
+  const svc = (over: Partial<ServiceSpec["endpoint"]> = {}): ServiceSpec =>
+    ({
+      name: "svc",
+      maxConcurrency: 1,
+      endpoint: { kind: "tenant", urlKey: "svcUrl", scopeKey: "svcScope", clouds: {}, ...over },
+    }) as ServiceSpec;
+  it("reads generic keys, environments and cloud defaults a service declares", () => {
     const s = loadSettings(
       cfg({
         "d365-access:tenantId": "t",
         "d365-access:environments": JSON.stringify([
-          {
-            name: "prod",
-            dataverseUrl: "https://org.crm.dynamics.com/",
-            fnoUrl: "https://x.operations.dynamics.com",
-          },
+          { name: "prod", envUrl: "https://org.example/x", id: "42" },
         ]),
       }),
       {},
     );
-    assert.equal(s.graph.scope, "https://graph.microsoft.com/.default");
-    assert.equal(s.powerPlatform?.scope, "https://service.powerapps.com//.default");
-    assert.equal(s.environments[0]?.dataverse?.scope, "https://org.crm.dynamics.com/.default");
-    assert.equal(s.environments[0]?.fno?.scope, "https://x.operations.dynamics.com/.default");
     assert.equal(s.disableInstanceDiscovery, false);
-    const gov = loadSettings(
-      cfg({ "d365-access:tenantId": "t", "d365-access:authorityHost": "https://login.microsoftonline.us" }),
+    assert.deepEqual(s.environments, [{ name: "prod", values: { envUrl: "https://org.example", id: "42" } }]);
+    const perCloud = svc({
+      clouds: { "login.microsoftonline.com": { url: "https://svc.example", scope: "aud//.default" } },
+    });
+    assert.deepEqual(serviceEndpoint(s, perCloud), { origin: "https://svc.example", scope: "aud//.default" });
+    assert.equal(serviceEndpoint(s, svc()), undefined);
+    const env: ServiceSpec = {
+      name: "e",
+      maxConcurrency: 1,
+      endpoint: { kind: "environment", urlKey: "envUrl" },
+    };
+    assert.deepEqual(serviceEndpoint(s, env, "prod"), {
+      origin: "https://org.example",
+      scope: "https://org.example/.default",
+    });
+    const explicit = loadSettings(
+      cfg({
+        "d365-access:tenantId": "t",
+        "d365-access:svcUrl": "https://a.example/p",
+        "d365-access:svcScope": "s",
+      }),
       {},
     );
-    assert.equal(gov.graph.origin, "https://graph.microsoft.us");
+    assert.deepEqual(serviceEndpoint(explicit, svc()), { origin: "https://a.example", scope: "s" });
   });
   it("names the missing key", () => {
     assert.throws(() => loadSettings(cfg({}), {}), /d365-access:tenantId is required/);
+    const unknownCloud = loadSettings(
+      cfg({ "d365-access:tenantId": "t", "d365-access:authorityHost": "https://127.0.0.1:9" }),
+      {},
+    );
+    assert.equal(unknownCloud.disableInstanceDiscovery, true);
     assert.throws(
-      () =>
-        loadSettings(
-          cfg({ "d365-access:tenantId": "t", "d365-access:authorityHost": "https://127.0.0.1:9" }),
-          {},
-        ),
-      /d365-access:graphUrl is required/,
+      () => requireServiceEndpoint(unknownCloud, svc()),
+      /d365-access:svcUrl is required for authority https:\/\/127\.0\.0\.1:9 \(unknown cloud\)/,
     );
     assert.throws(
       () => loadSettings(cfg({ "d365-access:tenantId": "t", "d365-access:environments": "[{}]" }), {}),
       /environments\[0\]\.name/,
     );
     assert.throws(
-      () => loadSettings(cfg({ "d365-access:tenantId": "t", "d365-access:graphUrl": "http://x" }), {}),
-      /must use https/,
+      () =>
+        loadSettings(
+          cfg({
+            "d365-access:tenantId": "t",
+            "d365-access:environments": '[{"name":"a","xUrl":"http://x"}]',
+          }),
+          {},
+        ),
+      /environments\[0\]\.xUrl: "http:\/\/x" must use https/,
     );
   });
 });

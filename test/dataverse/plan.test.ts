@@ -1,17 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { BusinessUnit, Role } from "../../providers/dataverse/dto.ts";
-import {
-  type ActualUser,
-  type Catalog,
-  choosePresence,
-  diffUser,
-  PlanError,
-  planRemoval,
-  planUser,
-  resolveRoles,
-  UNKNOWN,
-} from "../../providers/dataverse/plan.ts";
+import { PlanError } from "../../providers/core/provider.ts";
+import type { ActualUser, BusinessUnit, Catalog, Role } from "../../providers/dataverse/model.ts";
+import { choosePresence, diff, planRemoval, planUser, resolveRoles } from "../../providers/dataverse/plan.ts";
 
 const ROOT: BusinessUnit = { businessUnitId: "bu-root", name: "contoso", parentId: undefined };
 const SALES: BusinessUnit = { businessUnitId: "bu-sales", name: "Sales", parentId: "bu-root" };
@@ -48,7 +39,7 @@ describe("planUser", () => {
       managedRoles: [],
     });
     assert.deepEqual(
-      plan.operations.map((o) => `${o.kind}:${"role" in o ? o.role.roleId : ""}`),
+      plan.operations.map((o) => `${o.kind}:${"role" in o ? o.role?.roleId : ""}`),
       ["grantRole:r-basic", "grantRole:r-maker"],
     );
     assert.deepEqual(plan.managedRoles, ["Basic User", "Environment Maker"]);
@@ -88,7 +79,7 @@ describe("planUser", () => {
       managedRoles: [],
     });
     assert.deepEqual(
-      plan.operations.map((o) => ("role" in o ? o.role.name : o.kind)),
+      plan.operations.map((o) => ("role" in o ? o.role?.name : o.kind)),
       ["Environment Maker"],
     );
     assert.deepEqual(plan.managedRoles, ["Environment Maker"]);
@@ -102,7 +93,7 @@ describe("planUser", () => {
       managedRoles: [],
     });
     assert.deepEqual(
-      plan.operations.map((o) => `${o.kind}:${"role" in o ? o.role.name : ""}`),
+      plan.operations.map((o) => `${o.kind}:${"role" in o ? o.role?.name : ""}`),
       ["revokeRole:System Administrator"],
     );
   });
@@ -153,9 +144,46 @@ describe("planUser", () => {
       managedRoles: [],
     });
     assert.deepEqual(
-      plan.operations.map((o) => `${o.kind}:${o.kind === "setBusinessUnit" ? o.to.name : o.role.roleId}`),
-      ["setBusinessUnit:Sales", "revokeRole:r-sales-root", "grantRole:r-sales-s"],
+      plan.operations.map((o) => `${o.kind}:${o.kind === "setBusinessUnit" ? o.to.name : o.role?.roleId}`),
+      ["setBusinessUnit:Sales"],
     );
+    assert.equal(plan.replan, true, "the roles after a move are read, not guessed");
+    // Dataverse stripped the roles on the move (its default): the next plan grants in the new unit.
+    const after = planUser({
+      desired: { businessUnit: "sales", roles: ["Salesperson"] },
+      catalog,
+      actual: user([], SALES),
+      managedRoles: [],
+    });
+    assert.deepEqual(
+      after.operations.map((o) => `${o.kind}:${"role" in o ? o.role?.roleId : ""}`),
+      ["grantRole:r-sales-s"],
+    );
+    assert.equal(after.replan, false);
+    // With DoNotRemoveRolesOnChangeBusinessUnit the old unit's role stays: revoked, then the grant.
+    const kept = planUser({
+      desired: { businessUnit: "sales", roles: ["Salesperson"] },
+      catalog,
+      actual: user([R.salesRoot], SALES),
+      managedRoles: [],
+    });
+    assert.deepEqual(
+      kept.operations.map((o) => `${o.kind}:${"role" in o ? o.role?.roleId : ""}`),
+      ["revokeRole:r-sales-root", "grantRole:r-sales-s"],
+    );
+  });
+
+  it("brings a missing user in first, then plans again from what Dataverse holds", () => {
+    const plan = planUser({
+      desired: { roles: ["Basic User"] },
+      catalog,
+      actual: undefined,
+      managedRoles: [],
+    });
+    assert.deepEqual(plan.operations, [{ kind: "addUser", role: R.basic }]);
+    assert.equal(plan.replan, true);
+    const none = planUser({ desired: { roles: [] }, catalog, actual: undefined, managedRoles: [] });
+    assert.deepEqual(none.operations, [{ kind: "addUser", role: undefined }]);
   });
 
   it("warns when grants target a disabled user", () => {
@@ -227,7 +255,7 @@ describe("planRemoval", () => {
   it("revokes only the roles we granted, never someone else's or a team's", () => {
     const ops = planRemoval(user([R.basic, R.maker], ROOT, { teamRoles: [R.admin] }), ["environment maker"]);
     assert.deepEqual(
-      ops.map((o) => ("role" in o ? o.role.roleId : "")),
+      ops.map((o) => ("role" in o ? o.role?.roleId : "")),
       ["r-maker"],
     );
   });
@@ -257,7 +285,7 @@ describe("choosePresence", () => {
   });
 });
 
-describe("diffUser", () => {
+describe("diff", () => {
   const olds = {
     upn: "a@contoso.com",
     objectId: "OID-1",
@@ -269,7 +297,7 @@ describe("diffUser", () => {
     adopted: true,
   };
   it("reports no change for case and order differences", () => {
-    const d = diffUser(olds, {
+    const d = diff(olds, {
       upn: "A@Contoso.com",
       objectId: "oid-1",
       environment: "contoso-demo",
@@ -278,16 +306,12 @@ describe("diffUser", () => {
     assert.deepEqual(d, { changes: false, replaces: [], deleteBeforeReplace: false });
   });
   it("updates on a role or business unit change", () => {
-    assert.equal(diffUser(olds, { ...olds, roles: ["Basic User", "Environment Maker"] }).changes, true);
-    assert.deepEqual(diffUser(olds, { ...olds, businessUnit: "Sales" }).replaces, []);
-    assert.equal(diffUser(olds, { ...olds, businessUnit: "Sales" }).changes, true);
+    assert.equal(diff(olds, { ...olds, roles: ["Basic User", "Environment Maker"] }).changes, true);
+    assert.deepEqual(diff(olds, { ...olds, businessUnit: "Sales" }).replaces, []);
+    assert.equal(diff(olds, { ...olds, businessUnit: "Sales" }).changes, true);
   });
   it("replaces on an environment or object id change", () => {
-    assert.deepEqual(diffUser(olds, { ...olds, environment: "other" }).replaces, ["environment"]);
-    assert.deepEqual(diffUser(olds, { ...olds, objectId: "oid-2" }).replaces, ["objectId"]);
-  });
-  it("reports a change, not a replacement, for an unknown object id in preview", () => {
-    const d = diffUser(olds, { ...olds, objectId: UNKNOWN });
-    assert.deepEqual(d, { changes: true, replaces: [], deleteBeforeReplace: false });
+    assert.deepEqual(diff(olds, { ...olds, environment: "other" }).replaces, ["environment"]);
+    assert.deepEqual(diff(olds, { ...olds, objectId: "oid-2" }).replaces, ["objectId"]);
   });
 });

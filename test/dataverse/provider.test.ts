@@ -6,9 +6,9 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { requestCounter } from "../../providers/core/http.ts";
+import { UNKNOWN } from "../../providers/core/provider.ts";
 import { configureRuntime, resetRuntime } from "../../providers/core/runtime.ts";
 import {
-  DataversePartialFailure,
   type DataverseUserInputs,
   type DataverseUserOutputs,
   presenceWait,
@@ -129,7 +129,7 @@ describe("dataverse:User provider", () => {
     assert.equal(res.id, eva.systemUserId);
     assert.equal(eva.adopted, false);
     assert.deepEqual(eva.managedRoles, ["Basic User", "Contoso Finance Reader"]);
-    assert.equal(requestCounter.bySystem.powerplatform, 0, "the JIT path needs no addUser");
+    assert.equal(requestCounter.of("powerplatform"), 0, "the JIT path needs no addUser");
     assert.ok(!("__provider" in eva));
   });
 
@@ -241,6 +241,12 @@ describe("dataverse:User provider", () => {
       res.failures?.[0]?.reason ?? "",
       /contoso-demo.*business unit "contoso-demo".*"Basic Usr" does not exist.*"Basic User"/,
     );
+    // A user to be created in the same preview: its object id is still unknown, its roles are not.
+    const newUser = await provider.check({} as DataverseUserInputs, {
+      ...inputs("eva.nowak", ["Basic Usr"]),
+      objectId: UNKNOWN,
+    });
+    assert.equal(newUser.failures?.[0]?.property, "roles");
     assert.deepEqual(writes(), []);
   });
 
@@ -254,7 +260,7 @@ describe("dataverse:User provider", () => {
     sb.sandbox.store.changed();
     const wanted = inputs("eva.nowak", ["Basic User", "Delegate"]);
     await assert.rejects(provider.update(eva.systemUserId, eva, wanted), (e: unknown) => {
-      assert.ok(e instanceof DataversePartialFailure);
+      assert.ok(e instanceof Error && "id" in e && "properties" in e);
       assert.equal(e.id, eva.systemUserId);
       const reached = e.properties as unknown as DataverseUserOutputs & { __provider: string };
       assert.deepEqual(reached.roles, ["Basic User"]);
@@ -280,7 +286,7 @@ describe("dataverse:User provider", () => {
     try {
       license("chloe.martin");
       const res = await provider.create(inputs("chloe.martin", []));
-      assert.equal(requestCounter.bySystem.powerplatform, 1, "one addUser, however many polls");
+      assert.equal(requestCounter.of("powerplatform"), 1, "one addUser, however many polls");
       assert.equal((res.outs as DataverseUserOutputs).adopted, false);
       // No role declared: the F&O auto-provisioned roles are undeclared direct roles, so revoked.
       assert.deepEqual(directRoles(entraUser("chloe.martin").id), []);

@@ -1,13 +1,16 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { toSku, toUserSnapshot } from "../../providers/entra/dto.ts";
+import type { DesiredEntraUser, UserSnapshot } from "../../providers/entra/model.ts";
 import {
   checkSeats,
-  type DesiredEntraUser,
+  diff,
+  ownedLicenses,
   planLicenseChanges,
+  planRemoval,
+  planUser,
   planUserChanges,
   seatDemand,
-  type UserSnapshot,
 } from "../../providers/entra/plan.ts";
 
 const FIN = { sku: "DYN365_FINANCE", disabledPlans: [] as string[] };
@@ -191,5 +194,76 @@ describe("toUserSnapshot", () => {
     assert.deepEqual(s.inheritedSkus, ["DYN365_SCM"]);
     assert.equal(s.usageLocation, undefined);
     assert.equal(s.enabled, false);
+  });
+});
+
+describe("planUser (operations, ownership, seats)", () => {
+  it("patches properties before licenses, and a created user only gets its licenses", () => {
+    const plan = planUser(desired({ displayName: "Ada L." }), actual({ directLicenses: [] }), {
+      adopted: false,
+      managedLicenses: [],
+    });
+    assert.deepEqual(
+      plan.operations.map((o) => o.kind),
+      ["updateUser", "assignLicenses"],
+    );
+    assert.deepEqual(plan.seats, { DYN365_FINANCE: 1 });
+    const created = planUser(desired(), actual({ directLicenses: [] }), {
+      adopted: false,
+      managedLicenses: [],
+      created: true,
+    });
+    assert.deepEqual(
+      created.operations.map((o) => o.kind),
+      ["assignLicenses"],
+    );
+  });
+  it("an adopted user owns only the licenses we added, and keeps what it owned", () => {
+    const adoptedWithFin = planUser(desired({ licenses: [FIN, SCM] }), actual(), {
+      adopted: true,
+      managedLicenses: [],
+    });
+    assert.deepEqual(adoptedWithFin.managedLicenses, ["DYN365_SCM"]);
+    assert.deepEqual(
+      ownedLicenses(true, [FIN, SCM], [FIN, SCM], ["DYN365_FINANCE"]),
+      ["DYN365_FINANCE"],
+      "still declared and ours before; SCM was there already",
+    );
+    assert.deepEqual(ownedLicenses(false, [SCM, FIN], [FIN], []), ["DYN365_FINANCE", "DYN365_SCM"]);
+  });
+  it("removal revokes only our licenses; a created user is disabled or deleted, an adopted one left as found", () => {
+    const user = actual({ directLicenses: [FIN, SCM] });
+    assert.deepEqual(
+      planRemoval(user, { managedLicenses: ["dyn365_scm"], adopted: true, onRemove: "disable" }),
+      [{ kind: "assignLicenses", add: [], remove: ["DYN365_SCM"] }],
+    );
+    assert.deepEqual(planRemoval(user, { managedLicenses: [], adopted: false, onRemove: "disable" }), [
+      { kind: "updateUser", changes: { accountEnabled: false } },
+    ]);
+    assert.deepEqual(planRemoval(user, { managedLicenses: [], adopted: false, onRemove: "delete" }), [
+      { kind: "deleteUser" },
+    ]);
+    assert.deepEqual(
+      planRemoval(actual({ enabled: false, directLicenses: [] }), {
+        managedLicenses: [],
+        adopted: false,
+        onRemove: "disable",
+      }),
+      [],
+    );
+  });
+  it("diff replaces on a new UPN only, and sees removal settings", () => {
+    const outs = {
+      ...desired(),
+      manage: "adopt" as const,
+      onRemove: "disable" as const,
+      objectId: "x",
+      adopted: true,
+      managedLicenses: [],
+    };
+    const news = { ...outs, upn: "ADA@contoso.com" };
+    assert.deepEqual(diff(outs, news), { changes: false, replaces: [] });
+    assert.deepEqual(diff(outs, { ...news, upn: "eve@contoso.com" }), { changes: true, replaces: ["upn"] });
+    assert.deepEqual(diff(outs, { ...news, onRemove: "delete" }), { changes: true, replaces: [] });
   });
 });

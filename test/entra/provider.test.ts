@@ -149,7 +149,11 @@ describe("entra:User provider against the sandbox", () => {
     );
     const olds = created.outs as EntraUserOutputs;
     const news = inputs({ upn, displayName: "R1 Updated", manage: "create", enabled: false, licenses: [] });
-    assert.deepEqual(await provider.diff(created.id, olds, news), { changes: true });
+    assert.deepEqual(await provider.diff(created.id, olds, news), {
+      changes: true,
+      replaces: [],
+      deleteBeforeReplace: false,
+    });
     const updated = (await provider.update(created.id, olds, news)).outs as EntraUserOutputs;
     assert.deepEqual(updated.managedLicenses, []);
     assert.equal(updated.initialPassword, olds.initialPassword);
@@ -157,7 +161,11 @@ describe("entra:User provider against the sandbox", () => {
     assert.equal(u?.displayName, "R1 Updated");
     assert.equal(u?.accountEnabled, false);
     assert.deepEqual(u?.assignedLicenses, []);
-    assert.deepEqual(await provider.diff(created.id, updated, news), { changes: false });
+    assert.deepEqual(await provider.diff(created.id, updated, news), {
+      changes: false,
+      replaces: [],
+      deleteBeforeReplace: false,
+    });
 
     const again = (
       await provider.update(
@@ -230,7 +238,10 @@ describe("entra:User provider against the sandbox", () => {
           }),
         ),
         (e: Error) => {
-          assert.match(e.message, /^not enough DYN365_FINANCE licenses: 1 seat\(s\) needed, 0 free of 0$/);
+          assert.match(
+            e.message,
+            /^entra:User r1\.noseat@\S+: not enough DYN365_FINANCE licenses: 1 seat\(s\) needed, 0 free of 0$/,
+          );
           return true;
         },
       );
@@ -268,7 +279,7 @@ describe("entra:User provider against the sandbox", () => {
         assert.equal(e.stack, e.message);
         assert.match(
           e.message,
-          /^entra 403 Authorization_RequestDenied on GET .*Hint: grant the app the Microsoft Graph application permission/,
+          /^entra:User chloe\.martin@\S+: entra 403 Authorization_RequestDenied on GET .*Hint: grant the app the Microsoft Graph application permission/,
         );
         return true;
       },
@@ -290,7 +301,7 @@ describe("entra:User check and diff", () => {
         ],
       } as unknown as EntraUserInputs,
     );
-    assert.equal(ok.failures, undefined);
+    assert.deepEqual(ok.failures, []);
     assert.deepEqual(ok.inputs, {
       upn: "a@b.example",
       displayName: "A",
@@ -326,10 +337,15 @@ describe("entra:User check and diff", () => {
       adopted: true,
       managedLicenses: [],
     } as EntraUserOutputs;
-    assert.deepEqual(await provider.diff("x", olds, inputs({ upn: "A@B.example" })), { changes: false });
+    assert.deepEqual(await provider.diff("x", olds, inputs({ upn: "A@B.example" })), {
+      changes: false,
+      replaces: [],
+      deleteBeforeReplace: false,
+    });
     assert.deepEqual(await provider.diff("x", olds, inputs({ upn: "c@b.example" })), {
       changes: true,
       replaces: ["upn"],
+      deleteBeforeReplace: false,
     });
   });
 });

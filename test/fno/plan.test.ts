@@ -1,19 +1,15 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import {
-  type DesiredFnoUser,
-  type FnoLiveState,
-  type FnoOperation,
-  FnoPlanError,
-  type FnoRole,
-  type FnoRoleAssignment,
-  type FnoRoleOrganization,
-  type FnoUserRecord,
-  liveView,
-  planDiff,
-  planRemoval,
-  planUser,
-} from "../../providers/fno/plan.ts";
+import { PlanError } from "../../providers/core/provider.ts";
+import type {
+  DesiredFnoUser,
+  FnoLiveState,
+  FnoRole,
+  FnoRoleAssignment,
+  FnoRoleOrganization,
+  FnoUserRecord,
+} from "../../providers/fno/model.ts";
+import { diff, type FnoOperation, liveView, planRemoval, planUser } from "../../providers/fno/plan.ts";
 
 const catalog: FnoRole[] = [
   { identifier: "-SYSADMIN-", name: "System administrator" },
@@ -282,8 +278,7 @@ describe("planUser", () => {
   it("refuses to adopt a built-in service user", () => {
     assert.throws(
       () => planUser(desired({ upn: "admin@contoso.com", userId: "admin2" }), live(), catalog),
-      (e: unknown) =>
-        e instanceof FnoPlanError && /Admin is a Microsoft built-in service user/.test(e.message),
+      (e: unknown) => e instanceof PlanError && /Admin is a Microsoft built-in service user/.test(e.message),
     );
     assert.throws(
       () => planUser(desired({ upn: "new@contoso.com", userId: "FRServiceUser" }), live(), catalog),
@@ -312,7 +307,7 @@ describe("planUser", () => {
           catalog,
         ),
       (e: unknown) =>
-        e instanceof FnoPlanError &&
+        e instanceof PlanError &&
         e.problems.length === 2 &&
         /ambiguous.*\(VENDINVOICECLERK, VENDPAYMENTCLERK\)/.test(e.problems[0] ?? "") &&
         /"Accountan" is unknown.*LEDGERACCOUNTANT \("Accountant"\)/.test(e.problems[1] ?? ""),
@@ -387,7 +382,7 @@ describe("planRemoval", () => {
   });
 });
 
-describe("liveView and planDiff", () => {
+describe("liveView and diff", () => {
   const inputs = {
     upn: "alice@contoso.com",
     environment: "contoso-demo",
@@ -399,7 +394,7 @@ describe("liveView and planDiff", () => {
   };
 
   it("reports no change for identical or case-different declarations", () => {
-    assert.deepEqual(planDiff(inputs, { ...inputs }), { changes: false, replaces: [], changed: [] });
+    assert.deepEqual(diff(inputs, { ...inputs }), { changes: false, replaces: [], changed: [] });
     const cased = {
       ...inputs,
       upn: "Alice@Contoso.com",
@@ -407,13 +402,13 @@ describe("liveView and planDiff", () => {
       userId: "aliddell",
       roles: [{ role: "accountant", legalEntities: ["usmf"] }],
     };
-    assert.equal(planDiff(inputs, cased).changes, false);
+    assert.equal(diff(inputs, cased).changes, false);
   });
 
   it("replaces on a new identity and updates on changed access", () => {
-    assert.deepEqual(planDiff(inputs, { ...inputs, upn: "bob@contoso.com" }).replaces, ["upn"]);
-    assert.deepEqual(planDiff(inputs, { ...inputs, environment: "other" }).replaces, ["environment"]);
-    const changed = planDiff(inputs, {
+    assert.deepEqual(diff(inputs, { ...inputs, upn: "bob@contoso.com" }).replaces, ["upn"]);
+    assert.deepEqual(diff(inputs, { ...inputs, environment: "other" }).replaces, ["environment"]);
+    const changed = diff(inputs, {
       ...inputs,
       enabled: false,
       roles: [{ role: "Accountant", legalEntities: [] }],
@@ -432,7 +427,7 @@ describe("liveView and planDiff", () => {
       { role: "Accountant", legalEntities: ["USMF"] },
       { role: "VENDINVOICECLERK", legalEntities: [] },
     ]);
-    assert.deepEqual(planDiff({ ...inputs, roles: view.roles }, inputs).changed, ["roles"]);
+    assert.deepEqual(diff({ ...inputs, roles: view.roles }, inputs).changed, ["roles"]);
     assert.equal(liveView("nobody", state, catalog, []), undefined);
   });
 });

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { requestCounter } from "../../providers/core/http.ts";
+import { UNKNOWN } from "../../providers/core/provider.ts";
 import { configureRuntime, resetRuntime } from "../../providers/core/runtime.ts";
 import { type FnoUserInputs, type FnoUserOutputs, provider } from "../../providers/fno/resources.ts";
 import type { FnoEnvironmentState } from "../../sandbox/fno/state.ts";
@@ -191,6 +192,16 @@ describe("fno:User against the sandbox", () => {
       } as FnoUserInputs,
     );
     assert.match(unknown.failures?.[0]?.reason ?? "", /"Accounts payable clerck" is unknown/);
+    // A user to be created in the same preview: its object id is still unknown, its roles are not.
+    const newcomer = await provider.check(
+      {} as FnoUserInputs,
+      {
+        ...newUser(),
+        objectId: UNKNOWN,
+        roles: [{ role: "Accounts payable clerck", legalEntities: [] }],
+      } as FnoUserInputs,
+    );
+    assert.match(newcomer.failures?.[0]?.reason ?? "", /"Accounts payable clerck" is unknown/);
   });
 
   it("refresh reads every user from bulk pages (not per user) and shows drift", async () => {
@@ -220,7 +231,7 @@ describe("fno:User against the sandbox", () => {
       provider.read("bruno.keller", props("bruno.keller", "bruno.keller@contoso.example")),
       provider.read("nobody", props("nobody", "nobody@contoso.example")),
     ]);
-    assert.equal(requestCounter.bySystem.fno, 4, "roles catalog + users + user roles + organizations");
+    assert.equal(requestCounter.of("fno"), 4, "roles catalog + users + user roles + organizations");
     assert.deepEqual(diego.props?.roles, [
       { role: "Accountant", legalEntities: [] },
       { role: "BUDGETBUDGETCLERK", legalEntities: [] },

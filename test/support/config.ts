@@ -4,6 +4,7 @@
  * app's credentials overridden when a test signs in as another app (explicit keys win).
  */
 import path from "node:path";
+import { loadSettings, type Settings } from "../../providers/core/settings.ts";
 
 /** A config source the providers' `configure` and `configureRuntime` accept. */
 export interface TestConfig {
@@ -28,4 +29,10 @@ export function sandboxConfig(
       return value;
     },
   };
+}
+
+/** Settings loaded from plain config values (tenant `t` unless given), without the environment's AZURE_* variables. */
+export function settingsOf(values: Record<string, string> = {}): Settings {
+  const all: Record<string, string> = { "d365-access:tenantId": "t", ...values };
+  return loadSettings({ get: (key) => all[key] }, {});
 }

@@ -1,0 +1,79 @@
+/**
+ * The Dataverse Web API (one origin per environment) and the Power Platform admin API (one per
+ * tenant) as the HTTP core sees them: where they are, token scopes, errors, concurrency.
+ * Dataverse errors: `{"error":{"code":"0x80040217","message"}}`, request id in
+ * `x-ms-service-request-id`
+ * (https://learn.microsoft.com/power-apps/developer/data-platform/webapi/compose-http-requests-handle-errors);
+ * limits: https://learn.microsoft.com/power-apps/developer/data-platform/api-limits (52
+ * concurrent requests per user).
+ */
+import { asObject, asString } from "../core/errors.ts";
+import type { ServiceSpec } from "../core/service.ts";
+
+/** Code of the 403 for a caller without an application user in the environment. */
+export const NOT_MEMBER_OF_ORGANIZATION = "0x80072560";
+
+/** The Dataverse Web API of an environment (`environments[].dataverseUrl`). */
+export const dataverse: ServiceSpec = {
+  name: "dataverse",
+  endpoint: { kind: "environment", urlKey: "dataverseUrl" },
+  maxConcurrency: 8,
+  errors: {
+    classify({ code }) {
+      const hex = code.toLowerCase();
+      if (hex === "0x80040217") return "NotFound"; // ObjectDoesNotExist
+      if (hex === "0x80040237") return "Conflict"; // DuplicateRecord (412)
+      if (hex === "0x80072322" || hex === "0x80072321" || hex === "0x80072326") return "Throttled"; // service protection
+      return undefined;
+    },
+    hint({ kind, code }) {
+      if (kind !== "Forbidden") return undefined;
+      return code.toLowerCase() === NOT_MEMBER_OF_ORGANIZATION
+        ? "the app has no enabled application user in this environment: add one with a security role"
+        : "give the app's application user a security role that can read and assign users and roles";
+    },
+  },
+};
+
+/**
+ * The Power Platform admin (BAP) API. Its host is not a token audience: tokens are for
+ * `https://service.powerapps.com/`, hence the double slash in the scope (the Terraform Power
+ * Platform provider asks for the same). Errors are ARM-style `{"error":{"code","message"}}`;
+ * some answers carry `errors[0].Description` instead (other shapes are parsed leniently).
+ */
+export const powerPlatform: ServiceSpec = {
+  name: "powerplatform",
+  endpoint: {
+    kind: "tenant",
+    urlKey: "powerPlatformUrl",
+    scopeKey: "powerPlatformScope",
+    // The admin endpoints of the US government and China clouds are not documented alike: configure them.
+    clouds: {
+      "login.microsoftonline.com": {
+        url: "https://api.bap.microsoft.com",
+        scope: "https://service.powerapps.com//.default",
+      },
+    },
+    scope: "https://service.powerapps.com//.default",
+  },
+  maxConcurrency: 4,
+  errors: {
+    parse({ root }, common) {
+      const errors = Array.isArray(root?.errors) ? root.errors : undefined;
+      const first = asObject(errors?.[0]);
+      return {
+        message:
+          common.message ||
+          (asString(first?.Description) ?? asString(first?.description) ?? asString(root?.message) ?? ""),
+        code: common.code || (asString(first?.Code) ?? asString(first?.code) ?? asString(root?.code) ?? ""),
+      };
+    },
+    classify({ code }) {
+      // `addUser` answers userNotLicensed while a newly assigned license propagates.
+      return /userNotLicensed/i.test(code) ? "Unlicensed" : undefined;
+    },
+    hint({ kind }) {
+      return kind === "Forbidden" ? "register the app as a Power Platform management application" : undefined;
+    },
+  },
+};
