@@ -11,10 +11,9 @@ import { createAdminModule } from "./core/admin.ts";
 import { loadCertificates } from "./core/certs.ts";
 import { defaultFaults, type FaultUpdate, mergeFaults } from "./core/faults.ts";
 import { loadSigningKey, signJwt } from "./core/jwt.ts";
-import { placeholderModule } from "./core/placeholder.ts";
 import { closeListeners, type Listener, listen, type MountedModule, type OriginSpec } from "./core/server.ts";
 import { openStore, type Store, stateFilePath, writeFileAtomic } from "./core/store.ts";
-import { DEMO_APP_ID, DEMO_APP_SECRET, demoSeedInfo, POWER_PLATFORM_RESOURCE } from "./core/tenant.ts";
+import { DEMO_APP_ID, DEMO_APP_SECRET, demoSeedInfo } from "./core/tenant.ts";
 import type {
   FaultSettings,
   SandboxEndpoints,
@@ -23,9 +22,12 @@ import type {
   ServiceModule,
   ServiceName,
 } from "./core/types.ts";
+import { dataverseService } from "./dataverse/index.ts";
 import { accessTokenClaims, createEntraModule, type KnownResource } from "./entra/index.ts";
 import { seedEntra } from "./entra/seed.ts";
+import { fnoService } from "./fno/index.ts";
 import { graphService } from "./graph/index.ts";
+import { powerPlatformService } from "./powerplatform/index.ts";
 
 export type { FaultUpdate } from "./core/faults.ts";
 export type { FaultSettings, SandboxEndpoints, SandboxState } from "./core/types.ts";
@@ -91,30 +93,6 @@ export interface RunningSandbox {
   close(): Promise<void>;
 }
 
-type ModuleExport = { [name: string]: unknown };
-
-/** Loads a sibling service module; a folder that has not landed yet gets a loud 501 placeholder. */
-async function loadService(
-  folder: string,
-  exportName: string,
-  fallback: () => MountedModule,
-  log: (line: string) => void,
-): Promise<ServiceModule> {
-  const url = new URL(`./${folder}/index.ts`, import.meta.url);
-  try {
-    const mod = (await import(url.href)) as ModuleExport;
-    const service = mod[exportName] as ServiceModule | undefined;
-    if (service) return service;
-    log(`sandbox: ${folder}/index.ts does not export '${exportName}'; serving 501 for ${folder}`);
-  } catch (err) {
-    const code = (err as { code?: string }).code;
-    if (code !== "ERR_MODULE_NOT_FOUND" || !String((err as Error).message).includes(`${folder}/index.ts`))
-      throw err;
-    log(`sandbox: ${folder} emulator not available yet; serving 501 for it`);
-  }
-  return fallback();
-}
-
 /** Starts the sandbox; resolves once every origin listens. */
 export async function startSandbox(options: StartSandboxOptions = {}): Promise<RunningSandbox> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
@@ -133,32 +111,10 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<R
     loadSigningKey(stateDir, "oidc-issuer-key.pem"),
   ]);
 
-  // Origins are only known after listening, so placeholders read them lazily from `endpoints`.
   let endpoints: SandboxEndpoints | undefined;
-  const env = (name: string | undefined) => info.environments.find((e) => e.name === name);
-  const endpointOf = (name: string | undefined) => endpoints?.environments.find((e) => e.name === name);
-  const [dataverse, powerplatform, fno] = await Promise.all([
-    loadService(
-      "dataverse",
-      "dataverseService",
-      () =>
-        placeholderModule("dataverse", (e) => (endpointOf(e) ? [endpointOf(e)?.dataverseUrl as string] : [])),
-      log,
-    ),
-    loadService(
-      "powerplatform",
-      "powerPlatformService",
-      () => placeholderModule("powerplatform", () => [POWER_PLATFORM_RESOURCE]),
-      log,
-    ),
-    loadService(
-      "fno",
-      "fnoService",
-      () => placeholderModule("fno", (e) => (endpointOf(e) ? [endpointOf(e)?.fnoUrl as string] : [])),
-      log,
-    ),
-  ]);
-  void env;
+  const dataverse = dataverseService;
+  const powerplatform = powerPlatformService;
+  const fno = fnoService;
 
   const seed = (): SandboxState => ({
     entra: seedEntra(info),
