@@ -7,7 +7,7 @@
  * https://learn.microsoft.com/power-apps/developer/data-platform/aad-group-team (JIT by alternate key)
  * https://learn.microsoft.com/power-platform/admin/create-edit-business-units (roles on BU change)
  */
-import { incompatibleOperandsMessage } from "../core/odata.ts";
+import { incompatibleOperandsMessage } from "../core/odata/index.ts";
 import type { SandboxRequest, SandboxResponse, ServiceContext } from "../core/types.ts";
 import {
   badQuery,

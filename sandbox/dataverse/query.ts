@@ -23,7 +23,7 @@ import {
   type PropertyLookup,
   parseQueryOptions,
   walkExpression,
-} from "../core/odata.ts";
+} from "../core/odata/index.ts";
 import type { SandboxRequest } from "../core/types.ts";
 import { badQuery } from "./errors.ts";
 import type { EntityInfo } from "./rows.ts";

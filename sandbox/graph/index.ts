@@ -16,7 +16,7 @@ import {
   ODataSyntaxError,
   parseQueryOptions,
   walkExpression,
-} from "../core/odata.ts";
+} from "../core/odata/index.ts";
 import { GRAPH_APP_ID } from "../core/tenant.ts";
 import type {
   EntraUser,
