@@ -23,10 +23,9 @@ import type {
   ServiceName,
 } from "./core/types.ts";
 import { dataverseService } from "./dataverse/index.ts";
-import { accessTokenClaims, createEntraModule, type KnownResource } from "./entra/index.ts";
-import { seedEntra } from "./entra/seed.ts";
 import { fnoService } from "./fno/index.ts";
 import { graphService } from "./graph/index.ts";
+import { accessTokenClaims, createIdentityModule, type KnownResource } from "./identity/index.ts";
 import { powerPlatformService } from "./powerplatform/index.ts";
 
 export type { FaultUpdate } from "./core/faults.ts";
@@ -117,7 +116,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<R
   const fno = fnoService;
 
   const seed = (): SandboxState => ({
-    entra: seedEntra(info),
+    entra: graphService.seed?.(info) as SandboxState["entra"],
     powerplatform: (powerplatform.seed?.(info) ?? {}) as SandboxState["powerplatform"],
     dataverse: (dataverse.seed?.(info) ?? {}) as SandboxState["dataverse"],
     fno: (fno.seed?.(info) ?? {}) as SandboxState["fno"],
@@ -154,7 +153,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<R
     }
     return list;
   };
-  const entra = createEntraModule({ signingKey, oidcKey, oidcIssuer, resources });
+  const identity = createIdentityModule({ signingKey, oidcKey, oidcIssuer, resources });
   const startedAt = Date.now();
   const admin = createAdminModule({
     startedAt,
@@ -207,7 +206,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<R
     port: number;
   }[] = [
     { key: "admin", service: "admin", module: admin, port: portFor("admin", STABLE_PORTS.admin) },
-    { key: "login", service: "login", module: entra, port: portFor("login", STABLE_PORTS.login) },
+    { key: "login", service: "login", module: identity, port: portFor("login", STABLE_PORTS.login) },
     { key: "graph", service: "graph", module: graphService, port: portFor("graph", STABLE_PORTS.graph) },
     {
       key: "powerplatform",

@@ -9,7 +9,12 @@
 
 import type { DataverseEnvironmentState } from "../dataverse/state.ts";
 import type { FnoEnvironmentState } from "../fno/state.ts";
+import type { EntraState } from "../graph/state.ts";
+import type { EntraApp } from "../identity/state.ts";
 import type { PowerPlatformState } from "../powerplatform/state.ts";
+
+export type { EntraGroup, EntraSku, EntraState, EntraUser } from "../graph/state.ts";
+export type { EntraApp } from "../identity/state.ts";
 
 /** The services the sandbox serves, each on its own HTTPS origin. */
 export type ServiceName = "login" | "graph" | "powerplatform" | "dataverse" | "fno" | "admin";
@@ -60,79 +65,6 @@ export interface SandboxResponse {
   status: number;
   headers?: Record<string, string>;
   body?: unknown;
-}
-
-/** One Entra user as the sandbox stores it (Microsoft Graph's own names). */
-export interface EntraUser {
-  id: string;
-  userPrincipalName: string;
-  displayName: string;
-  mail: string | null;
-  mailNickname: string;
-  accountEnabled: boolean;
-  usageLocation: string | null;
-  userType: "Member" | "Guest";
-  createdDateTime: string;
-  passwordProfile?: { forceChangePasswordNextSignIn: boolean };
-  /** Direct assignments; group-inherited ones are derived from `groups`. */
-  assignedLicenses: { skuId: string; disabledPlans: string[] }[];
-  /** Group ids the user is a member of (group-based licensing). */
-  memberOf: string[];
-  givenName?: string | null;
-  surname?: string | null;
-  jobTitle?: string | null;
-  department?: string | null;
-  mobilePhone?: string | null;
-  officeLocation?: string | null;
-  preferredLanguage?: string | null;
-  businessPhones?: string[];
-  /** When each direct license was last changed (ISO), by lower-cased skuId. */
-  licenseTimestamps?: Record<string, string>;
-}
-
-/** A subscribed SKU (Graph subscribedSku, trimmed). */
-export interface EntraSku {
-  skuId: string;
-  skuPartNumber: string;
-  prepaidUnits: { enabled: number; suspended: number; warning: number; lockedOut: number };
-  servicePlans: {
-    servicePlanId: string;
-    servicePlanName: string;
-    provisioningStatus: string;
-    appliesTo: string;
-  }[];
-}
-
-/** A security group that carries licenses (group-based licensing). */
-export interface EntraGroup {
-  id: string;
-  displayName: string;
-  assignedLicenses: { skuId: string; disabledPlans: string[] }[];
-}
-
-/** An app registration / service principal the token endpoint knows. */
-export interface EntraApp {
-  appId: string;
-  /** Object id of the service principal: the `oid` claim. */
-  servicePrincipalId: string;
-  displayName: string;
-  clientSecrets: string[];
-  /** Federated credentials for client assertions (workload identity). */
-  federatedCredentials: { issuer: string; subject: string; audiences: string[] }[];
-  /** Microsoft Graph application permissions granted (admin-consented), e.g. "User.ReadWrite.All". */
-  graphAppRoles: string[];
-}
-
-/** The Entra slice of the sandbox state, shared read-only with the Dataverse sync. */
-export interface EntraState {
-  tenantId: string;
-  verifiedDomains: string[];
-  apps: EntraApp[];
-  users: EntraUser[];
-  skus: EntraSku[];
-  groups: EntraGroup[];
-  /** Soft-deleted users (Graph keeps them restorable for 30 days); they hold no seats. */
-  deletedUsers?: (EntraUser & { deletedDateTime: string })[];
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -88,3 +88,34 @@ export function graphUnavailable(req: SandboxRequest): SandboxResponse {
     },
   );
 }
+
+export function notFound(req: SandboxRequest, key: string): SandboxResponse {
+  return graphError(
+    req,
+    404,
+    "Request_ResourceNotFound",
+    `Resource '${key}' does not exist or one of its queried reference-property objects are not present.`,
+  );
+}
+
+export function badRequest(req: SandboxRequest, message: string, details?: unknown[]): SandboxResponse {
+  return graphError(req, 400, "Request_BadRequest", message, details ? { details } : {});
+}
+
+export function unsupportedQuery(req: SandboxRequest, message: string): SandboxResponse {
+  return graphError(req, 400, "Request_UnsupportedQuery", message);
+}
+
+export function conflictUpn(req: SandboxRequest): SandboxResponse {
+  return badRequest(
+    req,
+    "Another object with the same value for property userPrincipalName already exists.",
+    [{ target: "userPrincipalName", code: "ObjectConflict" }],
+  );
+}
+
+export function invalidProperty(req: SandboxRequest, name: string): SandboxResponse {
+  return badRequest(req, `Invalid value specified for property '${name}' of resource 'User'.`, [
+    { target: name, code: "InvalidValue" },
+  ]);
+}

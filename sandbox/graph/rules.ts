@@ -1,11 +1,14 @@
 /**
- * License views derived from direct assignments and group memberships (group-based licensing).
+ * Graph's rules over the directory: which application permissions each operation needs, how a
+ * user is found by id or UPN, and the license views derived from direct assignments and group
+ * memberships (group-based licensing).
  * Graph keeps `assignedLicenses` as the aggregate (direct + inherited) and one
  * `licenseAssignmentStates` entry per assignment path, `assignedByGroup` null when direct
  * (reference/graph.md §2.5; https://learn.microsoft.com/graph/api/resources/licenseassignmentstate).
  * The Dataverse sync may use `effectiveLicenses` to decide who is licensed.
  */
-import type { EntraState, EntraUser } from "../core/types.ts";
+import type { SandboxRequest, ServiceContext } from "../core/types.ts";
+import type { EntraState, EntraUser } from "./state.ts";
 
 /** One assignment path of one SKU. */
 export interface LicenseAssignmentState {
@@ -72,4 +75,41 @@ export function consumedUnits(entra: EntraState, skuId: string): number {
   let count = 0;
   for (const u of entra.users) if (effectiveLicenses(entra, u).some((l) => sameGuid(l.skuId, skuId))) count++;
   return count;
+}
+
+export const READ_USERS = [
+  "User.Read.All",
+  "User.ReadWrite.All",
+  "Directory.Read.All",
+  "Directory.ReadWrite.All",
+];
+
+export const WRITE_USERS = ["User.ReadWrite.All", "Directory.ReadWrite.All"];
+
+export const ASSIGN_LICENSES = [
+  "LicenseAssignment.ReadWrite.All",
+  "User.ReadWrite.All",
+  "Directory.ReadWrite.All",
+];
+
+export const READ_SKUS = [
+  "Organization.Read.All",
+  "Organization.ReadWrite.All",
+  "Directory.Read.All",
+  "Directory.ReadWrite.All",
+  "LicenseAssignment.Read.All",
+  "LicenseAssignment.ReadWrite.All",
+];
+
+export function allowed(req: SandboxRequest, roles: string[]): boolean {
+  const granted = req.token.roles ?? [];
+  return roles.some((r) => granted.includes(r));
+}
+
+/** Finds a live user by object id or UPN (case-insensitive), as /users/{id | userPrincipalName} does. */
+export function findUser(ctx: ServiceContext, key: string): EntraUser | undefined {
+  const lower = key.toLowerCase();
+  return ctx.state.entra.users.find(
+    (u) => u.id.toLowerCase() === lower || u.userPrincipalName.toLowerCase() === lower,
+  );
 }
