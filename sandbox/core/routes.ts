@@ -4,7 +4,7 @@
  */
 import type { SandboxResponse } from "./types.ts";
 
-/** One route: an HTTP method and a path pattern whose capture groups become `params`. */
+/** One route: an HTTP method (`*` for any) and a path pattern whose capture groups become `params`. */
 export interface Route<Call> {
   method: string;
   path: RegExp;
@@ -19,7 +19,7 @@ export function matchRoute<Call>(
 ): { route: Route<Call>; params: string[] } | undefined {
   const upper = method.toUpperCase();
   for (const route of routes) {
-    if (route.method !== upper) continue;
+    if (route.method !== "*" && route.method !== upper) continue;
     const m = route.path.exec(path);
     if (m) return { route, params: m.slice(1).map((p) => p ?? "") };
   }

@@ -11,7 +11,7 @@ import type {
   ServiceModule,
 } from "../core/types.ts";
 import { DataverseErrorCode, DataverseHttpError, dataverseError, notEmulated } from "./errors.ts";
-import { routeDataverse } from "./handlers.ts";
+import { routeDataverse } from "./routes.ts";
 import { seedDataverse } from "./seed.ts";
 import type { DataverseEnvironmentState } from "./state.ts";
 import { runDataverseSync } from "./sync.ts";

@@ -4,6 +4,7 @@
  * string compared with a GUID column is a type error in Dataverse), and the entity metadata
  * the query layer needs. Shapes follow reference dataverse.md §2 (TF fixtures).
  */
+import type { Navigation } from "./query.ts";
 import type { BusinessUnitRow, DataverseEnvironmentState, RoleRow, SystemUserRow } from "./state.ts";
 
 /** Metadata of one emulated entity set. */
@@ -138,5 +139,44 @@ export function businessUnitToWire(
     versionnumber: b.versionnumber,
     createdon: b.createdon,
     modifiedon: b.modifiedon,
+  };
+}
+
+export function rolesOf(env: DataverseEnvironmentState, user: SystemUserRow): Record<string, unknown>[] {
+  return user.roleids.flatMap((id) => {
+    const role = env.roles.find((r) => r.roleid === id);
+    return role ? [roleToWire(env, role)] : [];
+  });
+}
+
+/** `businessunitid`: the owning business unit of a systemuser or role row (single-valued). */
+export function businessUnitNavigation(env: DataverseEnvironmentState): Navigation {
+  return {
+    target: BUSINESSUNIT,
+    collection: false,
+    related: (parent) =>
+      env.businessUnits
+        .filter((b) => b.businessunitid === parent._businessunitid_value)
+        .map((b) => businessUnitToWire(env, b)),
+  };
+}
+
+export function systemUserNavigations(env: DataverseEnvironmentState): Record<string, Navigation> {
+  return {
+    systemuserroles_association: {
+      target: ROLE,
+      collection: true,
+      related: (parent) => {
+        const user = env.systemUsers.find((u) => u.systemuserid === parent.systemuserid);
+        return user ? rolesOf(env, user) : [];
+      },
+    },
+    businessunitid: businessUnitNavigation(env),
+  };
+}
+
+export function roleNavigations(env: DataverseEnvironmentState): Record<string, Navigation> {
+  return {
+    businessunitid: businessUnitNavigation(env),
   };
 }
