@@ -11,7 +11,8 @@ import type {
   ServiceModule,
 } from "../core/types.ts";
 import { fnoError } from "./errors.ts";
-import { fnoUnauthorized, handleFnoRequest } from "./handlers.ts";
+import { fnoUnauthorized } from "./handlers.ts";
+import { routeFno } from "./routes.ts";
 import { seedFno } from "./seed.ts";
 import type { FnoEnvironmentState } from "./state.ts";
 
@@ -61,7 +62,7 @@ export const fnoService: ServiceModule<Record<string, FnoEnvironmentState>> = {
     return fnoError(503, "The service is temporarily unavailable.", "System.Web.HttpException");
   },
   handle(req: SandboxRequest, ctx: ServiceContext): SandboxResponse {
-    return handleFnoRequest(req, ctx);
+    return routeFno(req, ctx);
   },
   seed: seedFno,
 };
