@@ -4,7 +4,7 @@
  * https://learn.microsoft.com/power-apps/developer/data-platform/webapi/associate-disassociate-entities-using-web-api
  */
 import type { SandboxResponse } from "../core/types.ts";
-import { badQuery, DataverseErrorCode, DataverseHttpError, dataverseNoContent, notFound } from "./errors.ts";
+import { badQuery, dataverseNoContent, notFound } from "./errors.ts";
 import { bump, type Call, collection } from "./handlers.ts";
 import { isGuid } from "./ids.ts";
 import { ROLE, roleNavigations, rolesOf } from "./rows.ts";

@@ -16,7 +16,7 @@ import {
   renderRow,
 } from "./handlers.ts";
 import { FNO_ENUMS, type FnoEntitySetDef, findProperty, qualifiedType } from "./model.ts";
-import { deleteEntity, findRecord, GUID, updateEntity, WRITABLE_SETS, type WriteSession } from "./rules.ts";
+import { deleteEntity, findRecord, GUID, updateEntity, WRITABLE_SETS } from "./rules.ts";
 import { createEntity } from "./rules-create.ts";
 import type { FnoEnvironmentState, FnoValue } from "./state.ts";
 

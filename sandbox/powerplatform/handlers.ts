@@ -6,7 +6,7 @@
  */
 import type { SandboxRequest, SandboxResponse, ServiceContext } from "../core/types.ts";
 import { hasDataverseLicense, requestUserSync } from "../dataverse/sync.ts";
-import { error, json } from "./errors.ts";
+import { error } from "./errors.ts";
 import { PROVIDER } from "./rules.ts";
 import type { PowerPlatformEnvironment } from "./state.ts";
 
