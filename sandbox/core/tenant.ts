@@ -1,7 +1,7 @@
 /**
  * Constants of the demo tenant every service seeds from (sandbox-only values, never real ones).
  */
-import type { SeedInfo } from "./types.ts";
+import type { SeedInfo, SeedOptions } from "./types.ts";
 
 /** The demo tenant id (a GUID, as `tid` claims carry). */
 export const DEMO_TENANT_ID = "72f988bf-0000-4000-8000-00000000c0de";
@@ -25,7 +25,11 @@ export const DEMO_ENVIRONMENTS: SeedInfo["environments"] = [
   { name: "contoso-demo", powerPlatformEnvironmentId: "5e0c9b1a-7d2f-4c3e-9a8b-0d1e2f3a4b5c" },
 ];
 
-/** The seed info handed to every module's `seed()`. */
-export function demoSeedInfo(): SeedInfo {
-  return { tenantId: DEMO_TENANT_ID, environments: DEMO_ENVIRONMENTS.map((e) => ({ ...e })) };
+/** The seed info handed to every module's `seed()` (the demo tenant unless told otherwise). */
+export function demoSeedInfo(seed: SeedOptions = { name: "demo" }): SeedInfo {
+  return {
+    tenantId: DEMO_TENANT_ID,
+    environments: DEMO_ENVIRONMENTS.map((e) => ({ ...e })),
+    seed: { ...seed },
+  };
 }

@@ -12,6 +12,7 @@ import type { FnoEnvironmentState } from "../fno/state.ts";
 import type { EntraState } from "../graph/state.ts";
 import type { EntraApp } from "../identity/state.ts";
 import type { PowerPlatformState } from "../powerplatform/state.ts";
+import type { Route } from "./routes.ts";
 
 export type { EntraGroup, EntraSku, EntraState, EntraUser } from "../graph/state.ts";
 export type { EntraApp } from "../identity/state.ts";
@@ -141,12 +142,72 @@ export interface FaultProfile {
   rate503: number;
 }
 
+/**
+ * An environment being serviced or recycled: every request to `service` (in `environment`, or
+ * all of them) answers `status` until `untilMs` on the injected clock, valid token or not.
+ */
+export interface ServicingWindow {
+  service: ServiceName;
+  environment?: string;
+  status: 404 | 503;
+  /** End of the window (ms on the injected clock); absent = until cleared. */
+  untilMs?: number;
+}
+
+/**
+ * Dataverse service protection limits, counted per caller (application user) per environment
+ * (https://learn.microsoft.com/power-apps/developer/data-platform/api-limits). 0 = no limit.
+ */
+export interface DataverseLimits {
+  /** Requests allowed per caller in the sliding window (documented default 6000). */
+  requestsPerWindow: number;
+  /** The sliding window, in seconds (documented 300). */
+  windowSeconds: number;
+  /** Requests a caller may have in flight at once (documented default 52). */
+  concurrentRequests: number;
+}
+
 /** All fault settings; settable at start and at run time through the admin API. */
 export interface FaultSettings extends FaultProfile {
   /** Delay before a licensed Entra user appears in Dataverse (the background sync), in seconds. */
   syncDelaySeconds: number;
+  /**
+   * Graph eventual consistency: for this long after a user is created, reads of it answer 404
+   * (https://devblogs.microsoft.com/identity/designing-for-eventual-consistency-for-microsoft-entra/).
+   */
+  graphNewUserDelaySeconds: number;
+  /** Graph eventual consistency: for this long after a change, reads still show the old values. */
+  graphPropertyDelaySeconds: number;
+  /** Dataverse service protection limits (counted, not random). */
+  dataverseLimits: DataverseLimits;
+  /** Environments being serviced (every request 404 or 503 for a while). */
+  servicing: ServicingWindow[];
   /** Per-service overrides of the defaults above (issue 4, item 9: faults are per service). */
   services: Partial<Record<ServiceName, Partial<FaultProfile>>>;
+}
+
+/** One request as the journal records it: never a body, a header or a secret. */
+export interface JournalEntry {
+  /** ISO time on the injected clock. */
+  time: string;
+  service: ServiceName;
+  environment?: string;
+  method: string;
+  /** Path with query string, as the client sent it (credential-like parameters redacted). */
+  path: string;
+  status: number;
+  /** The calling application (token `appid`; `client_id` on the token endpoint), when known. */
+  appId?: string;
+  requestId: string;
+  /** Whether the request can change the tenant (not a read, a token request or a batch envelope). */
+  write: boolean;
+  /** For an item of a Graph `$batch`: the request id of its envelope. */
+  batchOf?: string;
+}
+
+/** The request journal the pipeline (and batch handlers, for their items) write to. */
+export interface Journal {
+  record(entry: JournalEntry): void;
 }
 
 /** What a service handler gets besides the request. */
@@ -161,12 +222,35 @@ export interface ServiceContext {
   endpoints: SandboxEndpoints;
   /** The current fault settings (read `syncDelaySeconds` here; it can change at run time). */
   faults: FaultSettings;
+  /** Random numbers for injected faults (injectable so tests are deterministic). */
+  random(): number;
+  /** The request journal (batch handlers record their items here). */
+  journal: Journal;
 }
 
-/** Constants a seed may use (tenant, environments) without importing another service. */
+/** Which tenant a seed builds: today's demo tenant, or the lived-in one (optionally enlarged). */
+export interface SeedOptions {
+  /** `demo`: the clean demo tenant; `lived-in`: a tenant in daily use around the demo users. */
+  name: "demo" | "lived-in";
+  /** Lived-in only: this many generated users added with the same variety (default 0). */
+  generatedUsers?: number;
+  /** Lived-in only: the number the generator derives every generated value from (default 1). */
+  seedNumber?: number;
+}
+
+/** Constants a seed may use (tenant, environments, which tenant) without importing another service. */
 export interface SeedInfo {
   tenantId: string;
   environments: { name: string; powerPlatformEnvironmentId: string }[];
+  seed: SeedOptions;
+}
+
+/** An admin-API request routed to a service (`/<prefix>/...` on the admin origin). */
+export interface AdminCall {
+  req: SandboxRequest;
+  ctx: ServiceContext;
+  /** The JSON body as an object ({} when absent). */
+  body: Record<string, unknown>;
 }
 
 /**
@@ -197,4 +281,18 @@ export interface ServiceModule<Slice = unknown> {
   seed?(info: SeedInfo): Slice;
   /** Optional background work (e.g. the Dataverse user sync); returns a function that stops it. */
   background?(ctx: ServiceContext): () => void;
+  /**
+   * Admission before the handler (after authentication, before latency), for limits a service
+   * counts itself (Dataverse service protection): a refusal, or a release called once answered.
+   */
+  admit?(req: SandboxRequest, ctx: ServiceContext): { refuse: SandboxResponse } | { release: () => void };
+  /**
+   * True when injected 429/503 apply to the items of this request rather than to it (Graph
+   * `$batch`: items are throttled individually inside a 200 envelope).
+   */
+  faultsPerItem?(req: SandboxRequest): boolean;
+  /** Whether a request can change the tenant (journal `write`); default: any method but GET/HEAD/OPTIONS. */
+  isWrite?(req: SandboxRequest): boolean;
+  /** Routes of the admin API that set up this service's state, mounted under `/<prefix>/`. */
+  admin?: { prefix: string; routes: Route<AdminCall>[] };
 }

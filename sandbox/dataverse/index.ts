@@ -63,13 +63,14 @@ export const dataverseService: ServiceModule<Record<string, DataverseEnvironment
   },
 
   throttled(retryAfterSeconds, req) {
-    // Service protection limit, number of requests (reference §7; api-limits).
+    // An injected 429 reads like the request-count limit; Dataverse sends whole seconds
+    // (https://learn.microsoft.com/power-apps/developer/data-platform/api-limits).
     return dataverseError(
       req,
       429,
       DataverseErrorCode.throttledRequests,
       "Number of requests exceeded the limit of 6000 over time window of 300 seconds.",
-      { "Retry-After": String(retryAfterSeconds) },
+      { "Retry-After": String(Math.ceil(retryAfterSeconds)) },
     );
   },
 

@@ -56,7 +56,10 @@ export const fnoService: ServiceModule<Record<string, FnoEnvironmentState>> = {
       "This request could not be processed at this time due to system experiencing high resource utilization.",
       "Microsoft.Dynamics.Platform.Integration.Services.OData.AxODataThrottlingException",
     );
-    return { ...response, headers: { ...response.headers, "retry-after": String(retryAfterSeconds) } };
+    return {
+      ...response,
+      headers: { ...response.headers, "retry-after": String(Math.ceil(retryAfterSeconds)) },
+    };
   },
   unavailable(): SandboxResponse {
     return fnoError(503, "The service is temporarily unavailable.", "System.Web.HttpException");

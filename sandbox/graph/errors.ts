@@ -68,7 +68,11 @@ export function graphForbidden(req: SandboxRequest): SandboxResponse {
   );
 }
 
-/** Injected 429, shaped like the throttling sample in https://learn.microsoft.com/graph/throttling. */
+/**
+ * Injected 429, shaped like the throttling sample in https://learn.microsoft.com/graph/throttling.
+ * Graph's `Retry-After` may be fractional (the sample has 2.128): it is sent as configured, where
+ * the other services round up to whole seconds.
+ */
 export function graphThrottled(retryAfterSeconds: number, req: SandboxRequest): SandboxResponse {
   return graphError(req, 429, "TooManyRequests", "Please retry again later.", {
     headers: { "retry-after": String(retryAfterSeconds) },

@@ -4,9 +4,31 @@
  * without the leading slash; each inner request is routed like a top-level one.
  */
 import { randomUUID } from "node:crypto";
+import { profileFor } from "../core/faults.ts";
+import { journalPath } from "../core/journal.ts";
 import type { SandboxRequest, SandboxResponse, ServiceContext } from "../core/types.ts";
-import { graphError } from "./errors.ts";
+import { graphError, graphThrottled, graphUnavailable } from "./errors.ts";
 import { ok } from "./views.ts";
+
+/** Journals one batch item as a request of its own, tied to its envelope. */
+function journalItem(
+  ctx: ServiceContext,
+  envelope: SandboxRequest,
+  item: SandboxRequest,
+  status: number,
+): void {
+  ctx.journal.record({
+    time: new Date(ctx.now()).toISOString(),
+    service: "graph",
+    method: item.method,
+    path: journalPath(item.url),
+    status,
+    appId: envelope.token.appid,
+    requestId: item.requestId,
+    write: !["GET", "HEAD", "OPTIONS"].includes(item.method),
+    batchOf: envelope.requestId,
+  });
+}
 
 /** Routes one inner request of a batch (the service's own router). */
 export type GraphDispatch = (
@@ -88,16 +110,28 @@ export async function batch(
       requestId: randomUUID(),
       token: req.token,
     };
-    const result = await route(inner, ctx);
+    // Items are throttled one by one: a 429 (or 503) inside the 200 envelope, with its own
+    // Retry-After (https://learn.microsoft.com/graph/json-batching, "throttling and batching").
+    const profile = profileFor(ctx.faults, "graph");
+    let result: SandboxResponse;
+    if (profile.rate429 > 0 && ctx.random() < profile.rate429)
+      result = graphThrottled(profile.retryAfterSeconds, inner);
+    else if (profile.rate503 > 0 && ctx.random() < profile.rate503) result = graphUnavailable(inner);
+    else result = await route(inner, ctx);
     statusById.set(id.toLowerCase(), result.status);
+    journalItem(ctx, req, inner, result.status);
     const entry: { id: string; status: number; headers?: Record<string, string>; body?: unknown } = {
       id,
       status: result.status,
     };
-    const contentType = Object.entries(result.headers ?? {}).find(
-      ([h]) => h.toLowerCase() === "content-type",
-    )?.[1];
-    if (contentType) entry.headers = { "Content-Type": contentType };
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(result.headers ?? {})) {
+      const lower = name.toLowerCase();
+      if (lower === "content-type") headers["Content-Type"] = value;
+      else if (lower === "retry-after") headers["Retry-After"] = value;
+      else if (lower === "location") headers.Location = value;
+    }
+    if (Object.keys(headers).length > 0) entry.headers = headers;
     if (result.body !== undefined) entry.body = result.body;
     responses.push(entry);
   }

@@ -8,7 +8,7 @@
 import { GRAPH_APP_ID } from "../core/tenant.ts";
 import type { ServiceModule } from "../core/types.ts";
 import { graphThrottled, graphUnauthorized, graphUnavailable } from "./errors.ts";
-import { routeGraph } from "./routes.ts";
+import { isBatch, routeGraph } from "./routes.ts";
 import { seedDirectory } from "./seed.ts";
 import type { EntraState } from "./state.ts";
 
@@ -24,5 +24,8 @@ export const graphService: ServiceModule<EntraState> = {
   throttled: graphThrottled,
   unavailable: graphUnavailable,
   handle: routeGraph,
+  // A $batch envelope changes nothing itself; its items are journaled (and throttled) one by one.
+  faultsPerItem: isBatch,
+  isWrite: (req) => !isBatch(req) && !["GET", "HEAD", "OPTIONS"].includes(req.method.toUpperCase()),
   seed: seedDirectory,
 };

@@ -60,6 +60,11 @@ export const GRAPH_ROUTES: readonly Route<GraphCall>[] = [
   },
 ];
 
+/** Whether `req` is a JSON batch envelope (`POST /v1.0/$batch`). */
+export function isBatch(req: SandboxRequest): boolean {
+  return req.method.toUpperCase() === "POST" && /^\/v1\.0\/(?:\$|%24)batch\/?$/.test(req.url.pathname);
+}
+
 /** Routes one Graph request (a top-level one or an item of a `$batch`). */
 export function routeGraph(
   req: SandboxRequest,

@@ -10,11 +10,11 @@ import type { MountedModule } from "../core/server.ts";
 import { plain } from "./errors.ts";
 import { notEmulated } from "./handlers.ts";
 import { IDENTITY_ROUTES } from "./routes.ts";
-import type { IdentityDeps } from "./rules.ts";
+import { clientIdOf, type IdentityDeps } from "./rules.ts";
 
 export { accessTokenClaims, type IdentityDeps, type KnownResource, TOKEN_LIFETIME_SECONDS } from "./rules.ts";
-export { SANDBOX_ISSUER_ALIAS, seedApps } from "./seed.ts";
-export type { EntraApp, IdentityState } from "./state.ts";
+export { seedApps } from "./seed.ts";
+export { type EntraApp, type IdentityState, SANDBOX_ISSUER_ALIAS } from "./state.ts";
 
 /** Builds the sign-in module (anonymous: it is where tokens come from). */
 export function createIdentityModule(deps: IdentityDeps): MountedModule {
@@ -22,6 +22,9 @@ export function createIdentityModule(deps: IdentityDeps): MountedModule {
     name: "login",
     anonymous: true,
     audiences: () => [],
+    // A token request changes nothing in the tenant; the journal names its client_id as the caller.
+    isWrite: () => false,
+    caller: (req) => clientIdOf(req),
     unauthorized: () => plain(401, {}),
     throttled: (seconds, req) =>
       plain(
@@ -31,7 +34,7 @@ export function createIdentityModule(deps: IdentityDeps): MountedModule {
           error_description:
             "AADSTS50196: The server terminated an operation because it encountered a client request loop.",
         },
-        { "retry-after": String(seconds), "x-ms-request-id": req.requestId },
+        { "retry-after": String(Math.ceil(seconds)), "x-ms-request-id": req.requestId },
       ),
     unavailable: (req) =>
       plain(

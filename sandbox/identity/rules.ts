@@ -6,12 +6,11 @@
  * `https://sts.windows.net/{tid}/`, `ver` "1.0", `roles` only when the app has some
  * (https://learn.microsoft.com/entra/identity-platform/access-token-claims-reference).
  */
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { decodeJwt, type SigningKey, verifyJwt } from "../core/jwt.ts";
 import type { SandboxRequest, SandboxResponse, ServiceContext, TokenClaims } from "../core/types.ts";
 import { missingParameter, tokenError } from "./errors.ts";
-import { SANDBOX_ISSUER_ALIAS } from "./seed.ts";
-import type { EntraApp } from "./state.ts";
+import { type EntraApp, SANDBOX_ISSUER_ALIAS } from "./state.ts";
 
 /** Access-token lifetime: Entra's default is 60–90 minutes; a fixed hour keeps tests deterministic. */
 export const TOKEN_LIFETIME_SECONDS = 3599;
@@ -74,6 +73,11 @@ export function accessTokenClaims(
   return claims;
 }
 
+/** How a client secret is kept: its SHA-256, hex (the state file never holds the secret). */
+export function secretHash(secret: string): string {
+  return createHash("sha256").update(secret, "utf8").digest("hex");
+}
+
 /** True when `tenant` is the tenant id or one of its verified domains. */
 export function knownTenant(ctx: ServiceContext, tenant: string): boolean {
   const entra = ctx.state.entra;
@@ -86,6 +90,16 @@ export function knownTenant(ctx: ServiceContext, tenant: string): boolean {
 /** The app registration with `appId` (client ids compare case-insensitively). */
 export function findApp(ctx: ServiceContext, appId: string): EntraApp | undefined {
   return ctx.state.entra.apps.find((a) => a.appId.toLowerCase() === appId.toLowerCase());
+}
+
+/** The client id a token request names (form `client_id`, or the user part of HTTP Basic). */
+export function clientIdOf(req: SandboxRequest): string | undefined {
+  const fromForm = new URLSearchParams(req.rawBody).get("client_id");
+  if (fromForm) return fromForm;
+  const basic = /^Basic\s+(.+)$/i.exec(req.headers.authorization ?? "");
+  if (!basic?.[1]) return undefined;
+  const id = Buffer.from(basic[1], "base64").toString("utf8").split(":", 1)[0];
+  return id ? decodeURIComponent(id) : undefined;
 }
 
 /** Authenticates the client by secret (form or HTTP Basic) or assertion; returns the app or an error. */
@@ -118,8 +132,8 @@ export function authenticateClient(
   }
   const assertion = form.get("client_assertion");
   if (secret !== undefined && secret !== "") {
-    // Constant-time comparison is moot for a local emulator; secrets are never echoed back.
-    if (!app.clientSecrets.includes(secret)) {
+    // Constant-time comparison is moot for a local emulator; secrets are never echoed or stored.
+    if (!app.clientSecretHashes.includes(secretHash(secret))) {
       return tokenError(
         ctx,
         req,

@@ -9,10 +9,8 @@ import {
   NO_PERMISSIONS_APP_ID,
   NO_PERMISSIONS_APP_SECRET,
 } from "../core/tenant.ts";
-import type { EntraApp } from "./state.ts";
-
-/** The federated-credential issuer alias meaning "the sandbox's own test OIDC issuer" (`${adminUrl}/oidc`). */
-export const SANDBOX_ISSUER_ALIAS = "sandbox";
+import { secretHash } from "./rules.ts";
+import { type EntraApp, SANDBOX_ISSUER_ALIAS } from "./state.ts";
 
 /** The app registrations every seed starts with. */
 export function seedApps(): EntraApp[] {
@@ -21,7 +19,7 @@ export function seedApps(): EntraApp[] {
       appId: DEMO_APP_ID,
       servicePrincipalId: "c1a2b3c4-d5e6-4f70-8192-a3b4c5d6e7f8",
       displayName: "d365-access demo (sandbox)",
-      clientSecrets: [DEMO_APP_SECRET],
+      clientSecretHashes: [secretHash(DEMO_APP_SECRET)],
       federatedCredentials: [
         {
           issuer: SANDBOX_ISSUER_ALIAS,
@@ -36,7 +34,7 @@ export function seedApps(): EntraApp[] {
       appId: NO_PERMISSIONS_APP_ID,
       servicePrincipalId: "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
       displayName: "no-permissions app (sandbox)",
-      clientSecrets: [NO_PERMISSIONS_APP_SECRET],
+      clientSecretHashes: [secretHash(NO_PERMISSIONS_APP_SECRET)],
       federatedCredentials: [],
       graphAppRoles: [],
     },

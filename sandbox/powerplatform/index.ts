@@ -72,7 +72,7 @@ export const powerPlatformService: ServiceModule<PowerPlatformState> = {
       "TooManyRequests",
       "The request was throttled. Retry after the number of seconds in Retry-After.",
       {
-        "Retry-After": String(retryAfterSeconds),
+        "Retry-After": String(Math.ceil(retryAfterSeconds)),
       },
     );
   },

@@ -50,6 +50,8 @@ function makeContext(env: FnoEnvironmentState = seedFnoEnvironment()): ServiceCo
         },
       ],
     },
+    random: () => 0.5,
+    journal: { record: () => undefined },
     faults: { ...defaultFaults(), retryAfterSeconds: 1, syncDelaySeconds: 0 },
   };
   return ctx;
