@@ -148,6 +148,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<R
   const context: ServiceContext = {
     state: store.state,
     changed: () => store.changed(),
+    revision: () => store.revision(),
     now: clock,
     random,
     journal,

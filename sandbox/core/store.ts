@@ -35,6 +35,8 @@ export interface Store {
   readonly state: SandboxState;
   /** Schedules a debounced atomic persist. */
   changed(): void;
+  /** Moves on every `changed()` and `reset()`. */
+  revision(): number;
   /** Writes now if a write is pending (or `force`), and waits for it. */
   flush(force?: boolean): Promise<void>;
   /** Restores the seed and persists it at once. */
@@ -144,9 +146,12 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     return writing;
   };
 
+  let revision = 0;
   const store: Store = {
     state,
+    revision: () => revision,
     changed() {
+      revision++;
       dirty = true;
       if (timer) return;
       timer = setTimeout(() => {
@@ -167,6 +172,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     },
     seedOptions: () => ({ ...seedOptions }),
     async reset() {
+      revision++;
       const fresh = options.seed(seedOptions);
       for (const key of Object.keys(state) as (keyof SandboxState)[]) delete state[key];
       Object.assign(state, fresh);

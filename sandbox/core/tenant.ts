@@ -20,6 +20,9 @@ export const GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000";
 /** The resource the Power Platform admin API (BAP) takes tokens for; its own host is not an audience. */
 export const POWER_PLATFORM_RESOURCE = "https://service.powerapps.com/";
 
+/** The group that grants Team Members by group-based licensing (in both seeds). */
+export const TEAM_MEMBERS_GROUP_ID = "0b5c2d4e-6f70-4a81-9b2c-3d4e5f607182";
+
 /** The environments of the demo tenant (one linked Dataverse + F&O pair). */
 export const DEMO_ENVIRONMENTS: SeedInfo["environments"] = [
   { name: "contoso-demo", powerPlatformEnvironmentId: "5e0c9b1a-7d2f-4c3e-9a8b-0d1e2f3a4b5c" },

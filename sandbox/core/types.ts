@@ -216,6 +216,11 @@ export interface ServiceContext {
   state: SandboxState;
   /** Schedules an atomic, debounced persist of `state`. */
   changed(): void;
+  /**
+   * A counter that moves on every `changed()` (and reset), so work derived from the whole state
+   * can be skipped while nothing changed. Absent in hand-built test contexts: never skip.
+   */
+  revision?(): number;
   /** The injected clock, in ms since the epoch (tests can move time). */
   now(): number;
   /** Origins of every service and the environments. */

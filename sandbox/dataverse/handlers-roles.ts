@@ -3,10 +3,11 @@
  * associate with `$ref`, disassociate in both documented URL forms.
  * https://learn.microsoft.com/power-apps/developer/data-platform/webapi/associate-disassociate-entities-using-web-api
  */
+
+import { isGuid } from "../core/ids.ts";
 import type { SandboxResponse } from "../core/types.ts";
 import { badQuery, dataverseNoContent, notFound } from "./errors.ts";
 import { bump, type Call, collection } from "./handlers.ts";
-import { isGuid } from "./ids.ts";
 import { ROLE, roleNavigations, rolesOf } from "./rows.ts";
 import { checkRoleAssignment, requirePrivilege, resolveSystemUser } from "./rules.ts";
 

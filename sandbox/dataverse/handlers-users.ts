@@ -3,6 +3,8 @@
  * only), update (names, `isdisabled`, business unit), delete (soft, then purge).
  * https://learn.microsoft.com/power-apps/developer/data-platform/reference/entities/systemuser
  */
+
+import { isGuid, stableGuid } from "../core/ids.ts";
 import type { SandboxResponse } from "../core/types.ts";
 import {
   badQuery,
@@ -13,7 +15,6 @@ import {
   notFound,
 } from "./errors.ts";
 import { bodyObject, bump, type Call, collection, single } from "./handlers.ts";
-import { isGuid, stableGuid } from "./ids.ts";
 import { entityResponse } from "./query.ts";
 import { SYSTEMUSER, systemUserNavigations, systemUserToWire } from "./rows.ts";
 import { requirePrivilege, resolveSystemUser } from "./rules.ts";
@@ -94,7 +95,7 @@ export function updateSystemUser(call: Call, userKey: string): SandboxResponse {
     ) {
       // Only licensed (or support / non-interactive) users can be enabled (reference §2.1; code UNCONFIRMED).
       const entraUser = call.ctx.state.entra.users.find((u) => u.id === user.azureactivedirectoryobjectid);
-      if (!entraUser || !isEligibleForDataverse(entraUser, call.ctx.state.entra)) {
+      if (!entraUser || !isEligibleForDataverse(entraUser, call.ctx.state.entra, "onDemand")) {
         throw new DataverseHttpError(
           400,
           DataverseErrorCode.invalidArgument,

@@ -13,6 +13,11 @@ import {
   ROLE,
   roleNavigations,
   roleToWire,
+  SYSTEMUSER,
+  systemUserNavigations,
+  TEAM,
+  teamNavigations,
+  teamToWire,
 } from "./rows.ts";
 import { parseKeyGuid, requirePrivilege } from "./rules.ts";
 import type { DataverseEnvironmentState, SystemUserRow } from "./state.ts";
@@ -98,4 +103,32 @@ export function readRolesOrUnits(call: Call, set: "roles" | "businessunits", key
   const unit = env.businessUnits.find((b) => b.businessunitid === id);
   if (!unit) throw notFound(entity.logicalName, id);
   return single(call, entity, businessUnitToWire(env, unit), navs);
+}
+
+/** `GET teams`, `GET teams(<id>)` and a team's `teamroles_association` / `teammembership_association`. */
+export function readTeams(
+  call: Call,
+  key?: string,
+  navigation?: "teamroles_association" | "teammembership_association",
+): SandboxResponse {
+  const env = call.env;
+  requirePrivilege(call, "prvReadTeam", TEAM);
+  const teams = env.teams ?? [];
+  const navs = teamNavigations(env);
+  if (key === undefined)
+    return collection(
+      call,
+      TEAM,
+      teams.map((t) => teamToWire(env, t)),
+      navs,
+    );
+  const id = parseKeyGuid(TEAM, key);
+  const team = teams.find((t) => t.teamid === id);
+  if (!team) throw notFound(TEAM.logicalName, id);
+  if (navigation === undefined) return single(call, TEAM, teamToWire(env, team), navs);
+  const nav = navs[navigation] as Navigation;
+  const rows = nav.related(teamToWire(env, team));
+  return navigation === "teamroles_association"
+    ? collection(call, ROLE, rows, roleNavigations(env))
+    : collection(call, SYSTEMUSER, rows, systemUserNavigations(env));
 }

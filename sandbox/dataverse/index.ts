@@ -13,6 +13,7 @@ import type {
 import { DataverseErrorCode, DataverseHttpError, dataverseError, notEmulated } from "./errors.ts";
 import { routeDataverse } from "./routes.ts";
 import { seedDataverse } from "./seed.ts";
+import { seedLivedInDataverse } from "./seed-lived-in.ts";
 import type { DataverseEnvironmentState } from "./state.ts";
 import { runDataverseSync } from "./sync.ts";
 
@@ -99,7 +100,7 @@ export const dataverseService: ServiceModule<Record<string, DataverseEnvironment
   },
 
   seed(info) {
-    return seedDataverse(info);
+    return info.seed.name === "lived-in" ? seedLivedInDataverse(info) : seedDataverse(info);
   },
 
   background(ctx) {

@@ -7,7 +7,7 @@
 import { matchRoute, type Route } from "../core/routes.ts";
 import type { SandboxRequest, SandboxResponse, ServiceContext } from "../core/types.ts";
 import { badQuery } from "./errors.ts";
-import { type Call, methodNotAllowed, readRolesOrUnits, unrouted, whoAmI } from "./handlers.ts";
+import { type Call, methodNotAllowed, readRolesOrUnits, readTeams, unrouted, whoAmI } from "./handlers.ts";
 import { associateRole, disassociateRole, listUserRoles, roleIdFromReference } from "./handlers-roles.ts";
 import {
   createSystemUser,
@@ -24,7 +24,6 @@ import type { DataverseEnvironmentState } from "./state.ts";
 const KNOWN_UNEMULATED = new Set([
   "$batch",
   "$metadata",
-  "teams",
   "accounts",
   "contacts",
   "organizations",
@@ -34,7 +33,7 @@ const KNOWN_UNEMULATED = new Set([
 ]);
 
 /** The sets this table routes; other shapes below them are not emulated (501). */
-const ROUTED_SETS = new Set(["systemusers", "roles", "businessunits"]);
+const ROUTED_SETS = new Set(["systemusers", "roles", "businessunits", "teams"]);
 
 /** One parsed path segment: `name`, `name(<guid>)` or `name(key=value,...)`. */
 interface Segment {
@@ -51,7 +50,7 @@ function parseSegment(raw: string): Segment {
 }
 
 const USER = String.raw`systemusers\(\*\)`;
-const ROLES = String.raw`${USER}/systemuserroles_association`;
+const ROLES = `${USER}/systemuserroles_association`;
 const ROLE_REFS = String.raw`${ROLES}/\$ref`;
 const ROLE_REF = String.raw`${ROLES}\(\*\)/\$ref`;
 
@@ -98,6 +97,18 @@ export const DATAVERSE_ROUTES: readonly Route<Call>[] = [
     method: "GET",
     path: /^businessunits\(\*\)$/,
     handler: (call, [key]) => readRolesOrUnits(call, "businessunits", key),
+  },
+  { method: "GET", path: /^teams$/, handler: (call) => readTeams(call) },
+  { method: "GET", path: /^teams\(\*\)$/, handler: (call, [key]) => readTeams(call, key) },
+  {
+    method: "GET",
+    path: /^teams\(\*\)\/teamroles_association$/,
+    handler: (call, [key]) => readTeams(call, key, "teamroles_association"),
+  },
+  {
+    method: "GET",
+    path: /^teams\(\*\)\/teammembership_association$/,
+    handler: (call, [key]) => readTeams(call, key, "teammembership_association"),
   },
 ];
 

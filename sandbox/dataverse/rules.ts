@@ -5,11 +5,12 @@
  * https://learn.microsoft.com/power-apps/developer/data-platform/aad-group-team), and when a role
  * can be assigned to a user (https://learn.microsoft.com/power-apps/developer/data-platform/webapi/associate-disassociate-entities-using-web-api).
  */
+
+import { isGuid, stableGuid } from "../core/ids.ts";
 import { incompatibleOperandsMessage } from "../core/odata/index.ts";
 import type { SandboxRequest } from "../core/types.ts";
 import { badQuery, DataverseErrorCode, DataverseHttpError, notFound } from "./errors.ts";
 import type { Call } from "./handlers.ts";
-import { isGuid, stableGuid } from "./ids.ts";
 import { type EntityInfo, SYSTEMUSER } from "./rows.ts";
 import type { DataverseEnvironmentState, DataversePrivilege, RoleRow, SystemUserRow } from "./state.ts";
 import { isEligibleForDataverse, provisionSystemUser } from "./sync.ts";
@@ -84,7 +85,8 @@ export function resolveSystemUser(call: Call, key: string, jit: boolean): System
   }
   const existing = call.env.systemUsers.find((u) => u.azureactivedirectoryobjectid?.toLowerCase() === oid);
   const entraUser = call.ctx.state.entra.users.find((u) => u.id.toLowerCase() === oid);
-  const eligible = entraUser !== undefined && isEligibleForDataverse(entraUser, call.ctx.state.entra);
+  const eligible =
+    entraUser !== undefined && isEligibleForDataverse(entraUser, call.ctx.state.entra, "onDemand");
   if (
     jit &&
     entraUser &&

@@ -163,7 +163,8 @@ export function removeEntity(
   if (!WRITABLE_SETS.has(def.set)) return notImplemented(req);
   const record = findRecord(env, def, key);
   if (!record) return notFound(qualifiedType(def), keyText(key));
-  deleteEntity(env, def, record);
+  const result = deleteEntity(env, def, record);
+  if (!result.ok) return result.response;
   ctx.changed();
   return { status: 204, headers: { "odata-version": "4.0" } };
 }

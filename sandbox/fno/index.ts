@@ -14,6 +14,7 @@ import { fnoError } from "./errors.ts";
 import { fnoUnauthorized } from "./handlers.ts";
 import { routeFno } from "./routes.ts";
 import { seedFno } from "./seed.ts";
+import { seedLivedInFno } from "./seed-lived-in.ts";
 import type { FnoEnvironmentState } from "./state.ts";
 
 /** Microsoft Dynamics ERP's first-party application id, the client F&O's sign-in redirect names. */
@@ -67,5 +68,5 @@ export const fnoService: ServiceModule<Record<string, FnoEnvironmentState>> = {
   handle(req: SandboxRequest, ctx: ServiceContext): SandboxResponse {
     return routeFno(req, ctx);
   },
-  seed: seedFno,
+  seed: (info) => (info.seed.name === "lived-in" ? seedLivedInFno(info) : seedFno(info)),
 };

@@ -60,6 +60,12 @@ function createUser(
     "Helplanguage",
   ]);
   if (missing.length > 0) return fail(writeFailed(def.axEntity, missing));
+  // Not mandatory in the metadata, yet F&O cannot create the user without the sign-in identity
+  // and account type: it fails with this exact, unhelpful infolog (the real response is quoted in
+  // https://github.com/d365collaborative/d365fo.integrations, notebooks/Manage-Users.ipynb).
+  if (values.Alias === undefined || values.Alias === "" || values.AccountType === undefined) {
+    return fail(writeFailed(def.axEntity, ["Object reference not set to an instance of an object.."]));
+  }
   const userId = String(values.UserID);
   if (userId.length > USER_ID_MAX_LENGTH) {
     // Real F&O stores 20 characters; whether it rejects or truncates is UNCONFIRMED, so the

@@ -198,6 +198,9 @@ export function updateEntity(
     }
     delete changes.SecurityRoleName;
     delete changes.UserLicenseType;
+    // Disabling a rule-based row is "Exclude from role": the row becomes Manual, an exclusion.
+    if (record.AssignmentMode === "Automatic" && changes.AssignmentStatus === "Disabled")
+      changes.AssignmentMode = "Manual";
   }
   if (def.set === "SysAADClients" && changes.UserId !== undefined) {
     const user = findUser(env, String(changes.UserId));
@@ -217,16 +220,30 @@ export function updateEntity(
   return { ok: true, key };
 }
 
-/** DELETE by key; cascades as F&O's delete actions do. */
+/**
+ * DELETE by key; cascades as F&O's delete actions do. Refused: a user other records reference,
+ * and a rule-based role row (the rule would only add it back: exclude the user instead).
+ * Both refusals' wording is UNCONFIRMED (see docs/fidelity.md).
+ */
 export function deleteEntity(
   env: FnoEnvironmentState,
   def: FnoEntitySetDef,
   record: Record<string, FnoValue>,
-): void {
+): WriteResult {
   const remove = <T>(list: T[], pred: (item: T) => boolean): T[] => list.filter((item) => !pred(item));
+  const key: Record<string, FnoValue> = {};
+  for (const k of def.keys) key[k] = record[k] ?? null;
   switch (def.set) {
     case "SystemUsers": {
       const id = String(record.UserID);
+      const reference = (env.userReferences ?? []).find((r) => same(r.UserId, id));
+      if (reference) {
+        return fail(
+          writeFailed(def.axEntity, [
+            `Cannot delete a record in User information (UserInfo). User ID: ${id}. The record may not be deleted. Transactions exist in table '${reference.Table}'.`,
+          ]),
+        );
+      }
       env.users = remove(env.users, (u) => same(u.UserID, id));
       // Deleting a user removes its role rows (observed, reference §8 item 9) and their organizations.
       env.userRoles = remove(env.userRoles, (r) => same(r.UserId, id));
@@ -236,6 +253,13 @@ export function deleteEntity(
     case "SecurityUserRoles": {
       const u = String(record.UserId);
       const r = String(record.SecurityRoleIdentifier);
+      if (record.AssignmentMode === "Automatic") {
+        return fail(
+          writeFailed(def.axEntity, [
+            `The user '${u}' is assigned to the security role '${r}' by an automatic role assignment rule. Exclude the user from the role instead of removing the assignment.`,
+          ]),
+        );
+      }
       env.userRoles = remove(env.userRoles, (x) => same(x.UserId, u) && same(x.SecurityRoleIdentifier, r));
       env.userRoleOrganizations = remove(
         env.userRoleOrganizations,
@@ -257,4 +281,5 @@ export function deleteEntity(
     default:
       throw new Error(`deleteEntity: ${def.set} is not writable`);
   }
+  return { ok: true, key };
 }

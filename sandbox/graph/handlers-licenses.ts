@@ -7,12 +7,12 @@ import type { SandboxRequest, SandboxResponse, ServiceContext } from "../core/ty
 import { badRequest, graphForbidden, notFound, unsupportedQuery } from "./errors.ts";
 import { asObject } from "./handlers-users.ts";
 import { parseOptions } from "./query.ts";
+import { findVisibleUser, findWritableUser, recordChange } from "./replication.ts";
 import {
   ASSIGN_LICENSES,
   allowed,
   consumedUnits,
   effectiveLicenses,
-  findUser,
   READ_SKUS,
   READ_USERS,
   sameGuid,
@@ -71,12 +71,27 @@ export function assignLicense(req: SandboxRequest, ctx: ServiceContext, key: str
       "No license changes provided. At least one license to add or remove must be specified.",
     );
   }
-  const user = findUser(ctx, key);
+  const user = findWritableUser(ctx, key);
   if (!user) return notFound(req, key);
   const entra = ctx.state.entra;
   for (const skuId of [...adds.map((a) => a.skuId), ...removes]) {
     if (!entra.skus.some((s) => sameGuid(s.skuId, skuId))) {
       return badRequest(req, `License ${skuId} does not correspond to a valid company License.`);
+    }
+  }
+  for (const add of adds) {
+    // A disabled plan must be one of the SKU's own service plans. Graph refuses the others; the
+    // wording is UNCONFIRMED (reported as "the service plan does not belong to the subscription",
+    // https://github.com/MicrosoftDocs/azure-docs/issues/81269).
+    const sku = entra.skus.find((s) => sameGuid(s.skuId, add.skuId));
+    const foreign = add.disabledPlans.find(
+      (p) => !sku?.servicePlans.some((sp) => sameGuid(sp.servicePlanId, p)),
+    );
+    if (sku && foreign !== undefined) {
+      return badRequest(
+        req,
+        `The service plan ${foreign} does not belong to the subscription ${sku.skuPartNumber} (${sku.skuId}) and cannot be disabled for it.`,
+      );
     }
   }
   if (adds.length > 0 && !user.usageLocation) {
@@ -107,6 +122,7 @@ export function assignLicense(req: SandboxRequest, ctx: ServiceContext, key: str
       );
     }
   }
+  recordChange(ctx, user);
   const stamp = new Date(ctx.now()).toISOString();
   user.licenseTimestamps = { ...user.licenseTimestamps };
   for (const add of adds) {
@@ -129,7 +145,7 @@ export function assignLicense(req: SandboxRequest, ctx: ServiceContext, key: str
 
 export function licenseDetails(req: SandboxRequest, ctx: ServiceContext, key: string): SandboxResponse {
   if (!allowed(req, READ_USERS)) return graphForbidden(req);
-  const user = findUser(ctx, key);
+  const user = findVisibleUser(ctx, key);
   if (!user) return notFound(req, key);
   const options = parseOptions(req);
   if ("status" in options) return options;

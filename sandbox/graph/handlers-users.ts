@@ -23,7 +23,23 @@ import {
   PAGE_DEFAULT,
   parseOptions,
 } from "./query.ts";
-import { allowed, findUser, READ_USERS, WRITE_USERS } from "./rules.ts";
+import {
+  findVisibleUser,
+  findWritableUser,
+  recordChange,
+  recordCreated,
+  visibleUsers,
+} from "./replication.ts";
+import {
+  allowed,
+  canManagePrivilegedUsers,
+  findUser,
+  isPrivileged,
+  ON_PREMISES_MASTERED,
+  READ_USERS,
+  SENSITIVE_PROPERTIES,
+  WRITE_USERS,
+} from "./rules.ts";
 import type { EntraUser } from "./state.ts";
 import { ok, project, userResource } from "./views.ts";
 
@@ -68,7 +84,7 @@ export function listUsers(req: SandboxRequest, ctx: ServiceContext, countOnly: b
       `Invalid page size specified: '${options.top}'. Must be between 1 and 999 inclusive.`,
     );
   }
-  let users = ctx.state.entra.users.map((u) => userResource(ctx, u));
+  let users = visibleUsers(ctx).map((u) => userResource(ctx, u));
   if (options.filter) {
     const problem = checkUserFilter(req, options.filter.expression, advanced);
     if (problem) return problem;
@@ -139,7 +155,7 @@ export function listUsers(req: SandboxRequest, ctx: ServiceContext, countOnly: b
 
 export function getUser(req: SandboxRequest, ctx: ServiceContext, key: string): SandboxResponse {
   if (!allowed(req, READ_USERS)) return graphForbidden(req);
-  const user = findUser(ctx, key);
+  const user = findVisibleUser(ctx, key);
   if (!user) return notFound(req, key);
   const options = parseOptions(req);
   if ("status" in options) return options;
@@ -290,6 +306,7 @@ export function createUser(req: SandboxRequest, ctx: ServiceContext): SandboxRes
   };
   applyWritable(user, input);
   ctx.state.entra.users.push(user);
+  recordCreated(ctx, user);
   ctx.changed();
   return ok(
     req,
@@ -304,7 +321,7 @@ export function createUser(req: SandboxRequest, ctx: ServiceContext): SandboxRes
 
 export function updateUser(req: SandboxRequest, ctx: ServiceContext, key: string): SandboxResponse {
   if (!allowed(req, WRITE_USERS)) return graphForbidden(req);
-  const user = findUser(ctx, key);
+  const user = findWritableUser(ctx, key);
   if (!user) return notFound(req, key);
   const body = asObject(req);
   if ("error" in body) return body.error;
@@ -313,13 +330,28 @@ export function updateUser(req: SandboxRequest, ctx: ServiceContext, key: string
     (input.userPrincipalName !== undefined ? checkUpn(req, ctx, input.userPrincipalName) : undefined) ??
     checkUserBody(req, input);
   if (problem) return problem;
-  // Once set, usageLocation cannot go back to null (graph.md §1.3).
+  const changed = Object.keys(input).filter((name) => !name.startsWith("@odata."));
+  if (user.onPremisesSyncEnabled && changed.some((name) => ON_PREMISES_MASTERED.has(name))) {
+    return badRequest(
+      req,
+      "Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently undergoing migration.",
+    );
+  }
+  if (
+    isPrivileged(user) &&
+    changed.some((name) => SENSITIVE_PROPERTIES.has(name)) &&
+    !canManagePrivilegedUsers(ctx, req.token.appid)
+  ) {
+    return graphForbidden(req);
+  }
+  // Once set, usageLocation cannot go back to null (terraform-provider-azuread docs, `usage_location`).
   if (input.usageLocation === null && user.usageLocation !== null)
     return invalidProperty(req, "usageLocation");
   if (typeof input.userPrincipalName === "string") {
     const other = findUser(ctx, input.userPrincipalName);
     if (other && other.id !== user.id) return conflictUpn(req);
   }
+  recordChange(ctx, user);
   applyWritable(user, input);
   ctx.changed();
   return ok(req, 204);
@@ -327,8 +359,9 @@ export function updateUser(req: SandboxRequest, ctx: ServiceContext, key: string
 
 export function deleteUser(req: SandboxRequest, ctx: ServiceContext, key: string): SandboxResponse {
   if (!allowed(req, WRITE_USERS)) return graphForbidden(req);
-  const user = findUser(ctx, key);
+  const user = findWritableUser(ctx, key);
   if (!user) return notFound(req, key);
+  if (isPrivileged(user) && !canManagePrivilegedUsers(ctx, req.token.appid)) return graphForbidden(req);
   const entra = ctx.state.entra;
   entra.users = entra.users.filter((u) => u !== user);
   // Soft delete: restorable for 30 days from directory/deletedItems; it holds no seat meanwhile.

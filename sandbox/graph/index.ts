@@ -10,6 +10,7 @@ import type { ServiceModule } from "../core/types.ts";
 import { graphThrottled, graphUnauthorized, graphUnavailable } from "./errors.ts";
 import { isBatch, routeGraph } from "./routes.ts";
 import { seedDirectory } from "./seed.ts";
+import { seedLivedInDirectory } from "./seed-lived-in.ts";
 import type { EntraState } from "./state.ts";
 
 export type { EntraGroup, EntraSku, EntraState, EntraUser } from "./state.ts";
@@ -27,5 +28,5 @@ export const graphService: ServiceModule<EntraState> = {
   // A $batch envelope changes nothing itself; its items are journaled (and throttled) one by one.
   faultsPerItem: isBatch,
   isWrite: (req) => !isBatch(req) && !["GET", "HEAD", "OPTIONS"].includes(req.method.toUpperCase()),
-  seed: seedDirectory,
+  seed: (info) => (info.seed.name === "lived-in" ? seedLivedInDirectory(info) : seedDirectory(info)),
 };

@@ -7,7 +7,7 @@
  * as collected in reference/graph.md §4. The Team Members and Operations – Activity plan lists
  * are trimmed to the plans whose ids the reference (or a second public listing) gives in full.
  */
-import { DEMO_DOMAIN, DEMO_TENANT_ID } from "../core/tenant.ts";
+import { DEMO_DOMAIN, DEMO_TENANT_ID, TEAM_MEMBERS_GROUP_ID } from "../core/tenant.ts";
 import type { SeedInfo } from "../core/types.ts";
 import { seedApps } from "../identity/seed.ts";
 import type { EntraSku, EntraState, EntraUser } from "./state.ts";
@@ -18,8 +18,7 @@ export const SKU_FINANCE = "55c9eb4e-c746-45b4-b255-9ab6b19d5c62";
 export const SKU_TEAM_MEMBERS = "8e7a3d30-d97d-43ab-837c-d7701cef83dc";
 /** skuId of Dynamics 365 Operations – Activity. */
 export const SKU_OPERATIONS_ACTIVITY = "b75074f1-4c54-41bf-970f-c9ac871567f5";
-/** The group that grants Team Members by group-based licensing. */
-export const TEAM_MEMBERS_GROUP_ID = "0b5c2d4e-6f70-4a81-9b2c-3d4e5f607182";
+export { TEAM_MEMBERS_GROUP_ID } from "../core/tenant.ts";
 
 const EXCHANGE_FOUNDATION = {
   servicePlanId: "113feb6c-3fe4-4440-bddc-54d774bf0318",

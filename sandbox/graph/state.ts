@@ -31,6 +31,25 @@ export interface EntraUser {
   businessPhones?: string[];
   /** When each direct license was last changed (ISO), by lower-cased skuId. */
   licenseTimestamps?: Record<string, string>;
+  /** Synced from on-premises Active Directory: its mastered properties cannot be changed in the cloud. */
+  onPremisesSyncEnabled?: boolean | null;
+  onPremisesImmutableId?: string | null;
+  onPremisesSamAccountName?: string | null;
+  onPremisesLastSyncDateTime?: string | null;
+  /** Directory roles the user holds, by display name (e.g. "Global Administrator"). */
+  directoryRoles?: string[];
+  /**
+   * Group-based licensing errors for this user, by group id: the group's licences are then in
+   * state `Error` for the user, who does not hold them
+   * (https://learn.microsoft.com/entra/identity/users/licensing-groups-resolve-problems).
+   */
+  groupLicenseErrors?: Record<
+    string,
+    | "CountViolation"
+    | "MutuallyExclusiveViolation"
+    | "DependencyViolation"
+    | "ProhibitedInUsageLocationViolation"
+  >;
 }
 
 /** A subscribed SKU (Graph subscribedSku, trimmed). */
@@ -46,11 +65,22 @@ export interface EntraSku {
   }[];
 }
 
-/** A security group that carries licenses (group-based licensing). */
+/** A security group, possibly carrying licenses (group-based licensing). */
 export interface EntraGroup {
   id: string;
   displayName: string;
   assignedLicenses: { skuId: string; disabledPlans: string[] }[];
+}
+
+/**
+ * What Graph's replicas have not seen yet, for eventual consistency (recorded only while a
+ * delay is configured): when each user was created, and each user's earlier versions.
+ */
+export interface DirectoryReplication {
+  /** Creation time (ms on the injected clock) by user id. */
+  created: Record<string, number>;
+  /** Versions replaced by a change at `at` (ms), oldest first, by user id. */
+  history: Record<string, { at: number; user: EntraUser }[]>;
 }
 
 /** The Entra slice of the sandbox state, shared read-only with the Dataverse sync. */
@@ -60,4 +90,6 @@ export interface EntraState extends IdentityState {
   groups: EntraGroup[];
   /** Soft-deleted users (Graph keeps them restorable for 30 days); they hold no seats. */
   deletedUsers?: (EntraUser & { deletedDateTime: string })[];
+  /** Eventual-consistency bookkeeping (absent while no delay is configured). */
+  replication?: DirectoryReplication;
 }

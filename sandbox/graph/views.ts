@@ -9,7 +9,7 @@ import { graphHeaders } from "./errors.ts";
 import { effectiveLicenses, licenseAssignmentStates, sameGuid } from "./rules.ts";
 import type { EntraUser } from "./state.ts";
 
-/** The properties a user read returns without `$select` (graph.md §7.14). */
+/** The properties a user read returns without `$select` (https://learn.microsoft.com/graph/api/resources/user). */
 export const DEFAULT_USER_PROPERTIES = [
   "businessPhones",
   "displayName",
@@ -41,22 +41,14 @@ export function ok(
   return response;
 }
 
-/** The full user as Graph would return it with every property selected. */
+/**
+ * The full user as Graph would return it with every property selected. The licence views are
+ * computed on first access only (getters), so filtering thousands of users by id or UPN stays
+ * cheap.
+ */
 export function userResource(ctx: ServiceContext, user: EntraUser): Record<string, unknown> {
   const entra = ctx.state.entra;
-  const aggregate = effectiveLicenses(entra, user);
-  const assignedPlans = aggregate.flatMap((l) => {
-    const sku = entra.skus.find((s) => sameGuid(s.skuId, l.skuId));
-    return (sku?.servicePlans ?? [])
-      .filter((p) => !l.disabledPlans.some((d) => sameGuid(d, p.servicePlanId)))
-      .map((p) => ({
-        assignedDateTime: user.createdDateTime,
-        capabilityStatus: "Enabled",
-        service: p.servicePlanName,
-        servicePlanId: p.servicePlanId,
-      }));
-  });
-  return {
+  const resource: Record<string, unknown> = {
     id: user.id,
     businessPhones: user.businessPhones ?? [],
     displayName: user.displayName,
@@ -74,12 +66,37 @@ export function userResource(ctx: ServiceContext, user: EntraUser): Record<strin
     mailNickname: user.mailNickname,
     department: user.department ?? null,
     createdDateTime: user.createdDateTime,
-    assignedLicenses: aggregate,
-    assignedPlans,
-    licenseAssignmentStates: licenseAssignmentStates(entra, user),
+    // Cloud-only users carry null, not false (https://learn.microsoft.com/graph/api/resources/user).
+    onPremisesSyncEnabled: user.onPremisesSyncEnabled ?? null,
+    onPremisesImmutableId: user.onPremisesImmutableId ?? null,
+    onPremisesSamAccountName: user.onPremisesSamAccountName ?? null,
+    onPremisesLastSyncDateTime: user.onPremisesLastSyncDateTime ?? null,
   };
+  let aggregate: { skuId: string; disabledPlans: string[] }[] | undefined;
+  const licenses = () => {
+    aggregate ??= effectiveLicenses(entra, user);
+    return aggregate;
+  };
+  const lazy = (name: string, compute: () => unknown) =>
+    Object.defineProperty(resource, name, { enumerable: true, configurable: true, get: compute });
+  lazy("assignedLicenses", licenses);
+  lazy("assignedPlans", () =>
+    licenses().flatMap((l) => {
+      const sku = entra.skus.find((s) => sameGuid(s.skuId, l.skuId));
+      return (sku?.servicePlans ?? [])
+        .filter((p) => !l.disabledPlans.some((d) => sameGuid(d, p.servicePlanId)))
+        .map((p) => ({
+          assignedDateTime: user.createdDateTime,
+          capabilityStatus: "Enabled",
+          service: p.servicePlanName,
+          servicePlanId: p.servicePlanId,
+        }));
+    }),
+  );
+  lazy("licenseAssignmentStates", () => licenseAssignmentStates(entra, user));
+  return resource;
 }
-
+/** A user resource projected on `$select` (or the default property set). */
 export function project(
   full: Record<string, unknown>,
   select: string[] | undefined,

@@ -99,7 +99,7 @@ export function addUser(
   if (!user.accountEnabled) {
     return error(req, 400, "userDisabled", `The user '${objectId}' is disabled in Microsoft Entra ID.`);
   }
-  if (!hasDataverseLicense(user, ctx.state.entra)) {
+  if (!hasDataverseLicense(user, ctx.state.entra, "onDemand")) {
     // Clients retry while a new license propagates (TF retries on this string; reference §8.2).
     return error(
       req,

@@ -191,7 +191,7 @@ describe("fault modes every service shares", () => {
   it("Retry-After: fractional on Graph as configured, whole seconds on Dataverse and F&O", async () => {
     const env = t.endpoints.environments[0];
     assert.ok(env);
-    const [graphToken, dvToken, fnoToken] = await Promise.all(
+    const [graphToken, dvToken, _fnoToken] = await Promise.all(
       [t.endpoints.graphUrl, env.dataverseUrl, env.fnoUrl].map((origin) => t.token(`${origin}/.default`)),
     );
     t.sandbox.setFaults({ rate429: 1, retryAfterSeconds: 2.128 });

@@ -14,6 +14,10 @@ const ROOT = new URL("../../sandbox/", import.meta.url).pathname;
 const FRAMEWORK = new Set(["core"]);
 const REQUIRED = ["index.ts", "routes.ts", "rules.ts", "state.ts", "seed.ts", "errors.ts"];
 const MAX_LINES = 400;
+/** Files allowed to be longer because they are one cohesive table, with the reason. */
+const TABLES: Record<string, string> = {
+  "core/lived-in.ts": "the lived-in tenant, one entry per person",
+};
 
 const serviceFolders = () =>
   readdirSync(ROOT).filter((name) => statSync(join(ROOT, name)).isDirectory() && !FRAMEWORK.has(name));
@@ -66,7 +70,7 @@ describe("sandbox folder shape", () => {
         path: path.slice(ROOT.length),
         lines: readFileSync(path, "utf8").split("\n").length,
       }))
-      .filter((f) => f.lines > MAX_LINES);
+      .filter((f) => f.lines > MAX_LINES && !(f.path in TABLES));
     assert.deepEqual(long, []);
   });
 });
