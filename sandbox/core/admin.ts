@@ -28,6 +28,7 @@
  *                                                  → {"token"}: a client assertion from the test issuer
  *                                                    (issuer `${adminUrl}/oidc`), for workload identity
  */
+import { AdminInputError } from "./admin-input.ts";
 import { defaultFaults, type FaultUpdate, mergeFaults } from "./faults.ts";
 import type { JournalFilter, RequestJournal } from "./journal.ts";
 import { matchRoute } from "./routes.ts";
@@ -104,14 +105,6 @@ async function routeToService(
     }
   }
   return undefined;
-}
-
-/** A bad admin request (rendered 400 with its message); service admin routes throw it. */
-export class AdminInputError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "AdminInputError";
-  }
 }
 
 /** Builds the admin module. */

@@ -26,6 +26,7 @@ export function defaultFaults(): FaultSettings {
     graphPropertyDelaySeconds: 0,
     dataverseLimits: { ...DATAVERSE_DOCUMENTED_LIMITS },
     servicing: [],
+    notLicensedInMessage: false,
     services: {},
   };
 }
@@ -75,6 +76,7 @@ export function mergeFaults(current: FaultSettings, update: FaultUpdate): FaultS
     graphPropertyDelaySeconds,
     dataverseLimits,
     servicing,
+    notLicensedInMessage,
     ...profile
   } = update;
   const next: FaultSettings = {
@@ -103,6 +105,11 @@ export function mergeFaults(current: FaultSettings, update: FaultUpdate): FaultS
     next.dataverseLimits[key as keyof DataverseLimits] = n;
   }
   if (servicing !== undefined) next.servicing = checkServicing(servicing);
+  if (notLicensedInMessage !== undefined) {
+    if (typeof notLicensedInMessage !== "boolean")
+      throw new RangeError("fault setting 'notLicensedInMessage' must be true or false");
+    next.notLicensedInMessage = notLicensedInMessage;
+  }
   for (const [name, override] of Object.entries(services ?? {})) {
     if (!(SERVICES as readonly string[]).includes(name))
       throw new RangeError(`unknown service '${name}' in fault settings`);

@@ -182,6 +182,11 @@ export interface FaultSettings extends FaultProfile {
   dataverseLimits: DataverseLimits;
   /** Environments being serviced (every request 404 or 503 for a while). */
   servicing: ServicingWindow[];
+  /**
+   * Power Platform `addUser`: report `userNotLicensed` only inside the error message (a JSON
+   * string), with a generic `BadRequest` code, instead of as the code.
+   */
+  notLicensedInMessage: boolean;
   /** Per-service overrides of the defaults above (issue 4, item 9: faults are per service). */
   services: Partial<Record<ServiceName, Partial<FaultProfile>>>;
 }

@@ -9,7 +9,7 @@ import type { SandboxResponse } from "../core/types.ts";
 import { badQuery, dataverseNoContent, notFound } from "./errors.ts";
 import { bump, type Call, collection } from "./handlers.ts";
 import { ROLE, roleNavigations, rolesOf } from "./rows.ts";
-import { checkRoleAssignment, requirePrivilege, resolveSystemUser } from "./rules.ts";
+import { checkNoElevation, checkRoleAssignment, requirePrivilege, resolveSystemUser } from "./rules.ts";
 
 /** `GET systemusers(<key>)/systemuserroles_association`. */
 export function listUserRoles(call: Call, userKey: string): SandboxResponse {
@@ -48,9 +48,11 @@ export function associateRole(call: Call, userKey: string): SandboxResponse {
   requirePrivilege(call, "prvAssignRole", ROLE);
   const body = call.req.body as Record<string, unknown> | undefined;
   const roleid = roleIdFromReference(body?.["@odata.id"]);
-  const user = resolveSystemUser(call, userKey, true);
   const role = call.env.roles.find((r) => r.roleid === roleid);
   if (!role) throw notFound("role", roleid);
+  // Checked before the user is resolved: a refused assignment must not create the user (JIT).
+  checkNoElevation(call.env, call.caller, role);
+  const user = resolveSystemUser(call, userKey, true);
   checkRoleAssignment(call.env, user, role);
   user.roleids.push(roleid);
   bump(call, user);

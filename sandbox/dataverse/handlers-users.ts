@@ -19,7 +19,7 @@ import { entityResponse } from "./query.ts";
 import { SYSTEMUSER, systemUserNavigations, systemUserToWire } from "./rows.ts";
 import { requirePrivilege, resolveSystemUser } from "./rules.ts";
 import type { SystemUserRow } from "./state.ts";
-import { isEligibleForDataverse, rootBusinessUnitId } from "./sync.ts";
+import { hasDataverseLicense, isEligibleForDataverse, rootBusinessUnitId } from "./sync.ts";
 
 const WRITABLE_SYSTEMUSER_COLUMNS = [
   "firstname",
@@ -95,11 +95,19 @@ export function updateSystemUser(call: Call, userKey: string): SandboxResponse {
     ) {
       // Only licensed (or support / non-interactive) users can be enabled (reference §2.1; code UNCONFIRMED).
       const entraUser = call.ctx.state.entra.users.find((u) => u.id === user.azureactivedirectoryobjectid);
+      if (entraUser?.accountEnabled && !hasDataverseLicense(entraUser, call.ctx.state.entra, "onDemand")) {
+        // UserCannotEnableWithoutLicense (documented code and text); status UNCONFIRMED (400 chosen).
+        throw new DataverseHttpError(
+          400,
+          DataverseErrorCode.userCannotEnableWithoutLicense,
+          "Cannot enable an unlicensed user",
+        );
+      }
       if (!entraUser || !isEligibleForDataverse(entraUser, call.ctx.state.entra, "onDemand")) {
         throw new DataverseHttpError(
           400,
           DataverseErrorCode.invalidArgument,
-          `The user with SystemUserId = ${user.systemuserid} cannot be enabled: the user is not enabled and licensed in Microsoft Entra ID.`,
+          `The user with SystemUserId = ${user.systemuserid} cannot be enabled: the user is not enabled in Microsoft Entra ID.`,
         );
       }
     }

@@ -10,7 +10,9 @@ import type {
   ServiceContext,
   ServiceModule,
 } from "../core/types.ts";
+import { DATAVERSE_ADMIN_ROUTES } from "./admin.ts";
 import { DataverseErrorCode, DataverseHttpError, dataverseError, notEmulated } from "./errors.ts";
+import { admitDataverse } from "./limits.ts";
 import { routeDataverse } from "./routes.ts";
 import { seedDataverse } from "./seed.ts";
 import { seedLivedInDataverse } from "./seed-lived-in.ts";
@@ -98,6 +100,9 @@ export const dataverseService: ServiceModule<Record<string, DataverseEnvironment
       throw e;
     }
   },
+
+  admit: admitDataverse,
+  admin: { prefix: "dataverse", routes: DATAVERSE_ADMIN_ROUTES },
 
   seed(info) {
     return info.seed.name === "lived-in" ? seedLivedInDataverse(info) : seedDataverse(info);

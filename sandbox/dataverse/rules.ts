@@ -36,7 +36,11 @@ export function identifyCaller(env: DataverseEnvironmentState, req: SandboxReque
 
 export function privilegesOf(env: DataverseEnvironmentState, user: SystemUserRow): Set<string> {
   const out = new Set<string>();
-  for (const id of user.roleids) {
+  // Effective privileges are the union of the user's roles and its teams' roles.
+  const teamRoles = (env.teams ?? [])
+    .filter((t) => t.memberids.includes(user.systemuserid))
+    .flatMap((t) => t.roleids);
+  for (const id of [...user.roleids, ...teamRoles]) {
     const role = env.roles.find((r) => r.roleid === id);
     for (const p of role?.privileges ?? []) out.add(p);
   }
@@ -108,10 +112,37 @@ export function resolveSystemUser(call: Call, key: string, jit: boolean): System
   );
 }
 
+/** Template ids of the roles only a System Administrator may assign (role template table). */
+const SYSTEM_ADMINISTRATOR_TEMPLATE = "627090ff-40a3-4053-8790-584edc5be201";
+const SYSTEM_CUSTOMIZER_TEMPLATE = "119f245c-3cc8-4b62-b31c-d1a046ced15d";
+
+/**
+ * Whether `caller` may assign `role`: a caller who is not System Administrator "cannot assign
+ * System Administrator, System Customizer, or any security roles that have a higher privilege"
+ * than its own (https://learn.microsoft.com/power-platform/admin/prevent-elevation-security-role-privilege).
+ * The refusal's code and text are UNCONFIRMED: 403 `0x80040220` PrivilegeDenied (see docs/fidelity.md).
+ */
+export function checkNoElevation(env: DataverseEnvironmentState, caller: SystemUserRow, role: RoleRow): void {
+  const held = privilegesOf(env, caller);
+  if (held.has("*")) return;
+  const reserved =
+    role.roletemplateid === SYSTEM_ADMINISTRATOR_TEMPLATE ||
+    role.roletemplateid === SYSTEM_CUSTOMIZER_TEMPLATE;
+  const beyond = role.privileges.filter((p) => p === "*" || !held.has(p));
+  if (!reserved && beyond.length === 0) return;
+  throw new DataverseHttpError(
+    403,
+    DataverseErrorCode.privilegeDenied,
+    `The user does not hold the necessary privileges. Principal user (Id=${caller.systemuserid}) cannot assign the security role '${role.name}' (Id=${role.roleid}): it ${reserved ? "is reserved to System Administrators" : `has privileges the user does not hold (${beyond.join(", ")})`}.`,
+  );
+}
+
 /**
  * Whether `role` may be assigned to `user` (throws the refusal): enabled users only unless
  * `allowRoleAssignmentOnDisabledUsers`, the user's own business unit unless record ownership
- * across business units is on, and no duplicate.
+ * across business units is on (`UserInWrongBusiness`, documented with its text in
+ * https://learn.microsoft.com/power-apps/developer/data-platform/reference/web-service-error-codes),
+ * and no duplicate.
  */
 export function checkRoleAssignment(
   env: DataverseEnvironmentState,
@@ -121,23 +152,23 @@ export function checkRoleAssignment(
   const roleid = role.roleid;
   const { settings } = env;
   if (user.isdisabled && !settings.allowRoleAssignmentOnDisabledUsers) {
-    // Reference §3: roles only on enabled users unless allowRoleAssignmentOnDisabledUsers (code UNCONFIRMED).
+    // The documented code for a disabled user; the HTTP status is UNCONFIRMED (400 chosen).
     throw new DataverseHttpError(
       400,
       DataverseErrorCode.userDisabled,
-      `The user with SystemUserId = ${user.systemuserid} is disabled. Security roles cannot be assigned to disabled users.`,
+      "The specified user is either disabled or is not a member of any business unit.",
     );
   }
   if (role.businessunitid !== user.businessunitid && !settings.recordOwnershipAcrossBusinessUnits) {
-    // Reference §3 / §13 item 2: same business unit unless record ownership across BUs (payload UNCONFIRMED).
+    // HTTP status UNCONFIRMED (400 chosen); code and text are the documented ones.
     throw new DataverseHttpError(
       400,
-      DataverseErrorCode.invalidArgument,
-      `The role with id ${role.roleid} belongs to business unit ${role.businessunitid}, but the user with id ${user.systemuserid} belongs to business unit ${user.businessunitid}. A user can only be assigned roles of their own business unit.`,
+      DataverseErrorCode.userInWrongBusiness,
+      `Cannot associate security role because the security role's Business Unit is not the same as the user's Business Unit. Details: userid=${user.systemuserid}, userBU=${user.businessunitid}, roleId=${role.roleid}, roleBU=${role.businessunitid}`,
     );
   }
   if (user.roleids.includes(roleid)) {
-    // Reference §5: 0x80040237 DuplicateRecord; the docs map DuplicateRecord to 412.
+    // 0x80040237 DuplicateRecord; the docs map DuplicateRecord to 412.
     throw new DataverseHttpError(
       412,
       DataverseErrorCode.duplicateRecord,

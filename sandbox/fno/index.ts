@@ -10,6 +10,7 @@ import type {
   ServiceContext,
   ServiceModule,
 } from "../core/types.ts";
+import { FNO_ADMIN_ROUTES } from "./admin.ts";
 import { fnoError } from "./errors.ts";
 import { fnoUnauthorized } from "./handlers.ts";
 import { routeFno } from "./routes.ts";
@@ -37,6 +38,7 @@ function signInRedirect(req: SandboxRequest): SandboxResponse {
 /** The F&O service module the sandbox framework mounts once per environment. */
 export const fnoService: ServiceModule<Record<string, FnoEnvironmentState>> = {
   name: "fno",
+  admin: { prefix: "fno", routes: FNO_ADMIN_ROUTES },
   audiences(ctx: ServiceContext, environment?: string): string[] {
     // The audience is the environment URL without a trailing slash (reference §4): a token for
     // one environment is refused by another.

@@ -7,6 +7,7 @@
  */
 import { GRAPH_APP_ID } from "../core/tenant.ts";
 import type { ServiceModule } from "../core/types.ts";
+import { GRAPH_ADMIN_ROUTES } from "./admin.ts";
 import { graphThrottled, graphUnauthorized, graphUnavailable } from "./errors.ts";
 import { isBatch, routeGraph } from "./routes.ts";
 import { seedDirectory } from "./seed.ts";
@@ -25,6 +26,7 @@ export const graphService: ServiceModule<EntraState> = {
   throttled: graphThrottled,
   unavailable: graphUnavailable,
   handle: routeGraph,
+  admin: { prefix: "graph", routes: GRAPH_ADMIN_ROUTES },
   // A $batch envelope changes nothing itself; its items are journaled (and throttled) one by one.
   faultsPerItem: isBatch,
   isWrite: (req) => !isBatch(req) && !["GET", "HEAD", "OPTIONS"].includes(req.method.toUpperCase()),

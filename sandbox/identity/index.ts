@@ -7,6 +7,7 @@
  */
 import { matchRoute } from "../core/routes.ts";
 import type { MountedModule } from "../core/server.ts";
+import { IDENTITY_ADMIN_ROUTES } from "./admin.ts";
 import { plain } from "./errors.ts";
 import { notEmulated } from "./handlers.ts";
 import { IDENTITY_ROUTES } from "./routes.ts";
@@ -22,6 +23,7 @@ export function createIdentityModule(deps: IdentityDeps): MountedModule {
     name: "login",
     anonymous: true,
     audiences: () => [],
+    admin: { prefix: "identity", routes: IDENTITY_ADMIN_ROUTES },
     // A token request changes nothing in the tenant; the journal names its client_id as the caller.
     isWrite: () => false,
     caller: (req) => clientIdOf(req),

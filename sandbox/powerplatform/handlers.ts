@@ -100,13 +100,29 @@ export function addUser(
     return error(req, 400, "userDisabled", `The user '${objectId}' is disabled in Microsoft Entra ID.`);
   }
   if (!hasDataverseLicense(user, ctx.state.entra, "onDemand")) {
-    // Clients retry while a new license propagates (TF retries on this string; reference §8.2).
-    return error(
-      req,
-      400,
-      "userNotLicensed",
-      `The user '${objectId}' does not have a valid license to access the environment '${env.id}'.`,
-    );
+    // Clients retry while a new license propagates. The condition can arrive as the code or
+    // inside the message (a JSON string with a tracking id, as Microsoft's own cmdlet surfaces
+    // it): the Terraform provider matches "userNotLicensed" anywhere in the body
+    // (terraform-provider-power-platform, internal/services/authorization/api_user.go,
+    // CreateDataverseUser). Which form when is UNCONFIRMED: `notLicensedInMessage` selects the
+    // message-only form, the stricter one for a client.
+    if (!ctx.faults.notLicensedInMessage) {
+      return error(
+        req,
+        400,
+        "userNotLicensed",
+        `The user '${objectId}' does not have a valid license to access the environment '${env.id}'.`,
+      );
+    }
+    const inner = JSON.stringify({
+      errors: [
+        {
+          code: "userNotLicensed",
+          description: `The user '${objectId}' does not have a valid license to access the environment '${env.id}'.`,
+        },
+      ],
+    });
+    return error(req, 400, "BadRequest", `${inner} The tracking Id is ${req.requestId}.`);
   }
   requestUserSync(ctx, env.environmentName, user.id);
   // 200 with an empty body (TF mock); the systemusers row may appear only after the sync delay.

@@ -10,6 +10,7 @@
  * (https://learn.microsoft.com/power-platform/admin/powerplatform-api-create-service-principal).
  */
 import type { ServiceModule } from "../core/types.ts";
+import { POWER_PLATFORM_ADMIN_ROUTES } from "./admin.ts";
 import { error } from "./errors.ts";
 import { routePowerPlatform } from "./routes.ts";
 import { POWER_PLATFORM_AUDIENCES } from "./rules.ts";
@@ -80,6 +81,7 @@ export const powerPlatformService: ServiceModule<PowerPlatformState> = {
     return error(req, 503, "ServiceUnavailable", "The service is temporarily unavailable. Please retry.");
   },
   handle: routePowerPlatform,
+  admin: { prefix: "powerplatform", routes: POWER_PLATFORM_ADMIN_ROUTES },
   seed(info) {
     return seedPowerPlatform(info);
   },
