@@ -1,7 +1,14 @@
 /**
  * Fault injection settings: defaults, the CLI's compact syntax, per-service resolution.
  */
-import type { DataverseLimits, FaultProfile, FaultSettings, ServiceName, ServicingWindow } from "./types.ts";
+import type {
+  DataverseLimits,
+  FaultProfile,
+  FaultSettings,
+  FidelitySwitches,
+  ServiceName,
+  ServicingWindow,
+} from "./types.ts";
 
 /**
  * Dataverse's documented service protection limits per user per web server
@@ -26,7 +33,7 @@ export function defaultFaults(): FaultSettings {
     graphPropertyDelaySeconds: 0,
     dataverseLimits: { ...DATAVERSE_DOCUMENTED_LIMITS },
     servicing: [],
-    notLicensedInMessage: false,
+    fidelity: { expandNextLinks: false, notLicensedInMessage: false },
     services: {},
   };
 }
@@ -41,8 +48,9 @@ const PROFILE_KEYS: readonly (keyof FaultProfile)[] = [
 ];
 
 /** A fault-settings update as accepted by the admin API and `startSandbox({ faults })`. */
-export type FaultUpdate = Partial<Omit<FaultSettings, "services" | "dataverseLimits">> & {
+export type FaultUpdate = Partial<Omit<FaultSettings, "services" | "dataverseLimits" | "fidelity">> & {
   dataverseLimits?: Partial<DataverseLimits>;
+  fidelity?: Partial<FidelitySwitches>;
   services?: Partial<Record<ServiceName, Partial<FaultProfile> | null>>;
 };
 
@@ -76,7 +84,7 @@ export function mergeFaults(current: FaultSettings, update: FaultUpdate): FaultS
     graphPropertyDelaySeconds,
     dataverseLimits,
     servicing,
-    notLicensedInMessage,
+    fidelity,
     ...profile
   } = update;
   const next: FaultSettings = {
@@ -84,6 +92,7 @@ export function mergeFaults(current: FaultSettings, update: FaultUpdate): FaultS
     ...checkProfile("", profile as Record<string, unknown>),
     dataverseLimits: { ...current.dataverseLimits },
     servicing: [...current.servicing],
+    fidelity: { ...current.fidelity },
     services: { ...current.services },
   };
   if (syncDelaySeconds !== undefined)
@@ -105,10 +114,11 @@ export function mergeFaults(current: FaultSettings, update: FaultUpdate): FaultS
     next.dataverseLimits[key as keyof DataverseLimits] = n;
   }
   if (servicing !== undefined) next.servicing = checkServicing(servicing);
-  if (notLicensedInMessage !== undefined) {
-    if (typeof notLicensedInMessage !== "boolean")
-      throw new RangeError("fault setting 'notLicensedInMessage' must be true or false");
-    next.notLicensedInMessage = notLicensedInMessage;
+  for (const [key, value] of Object.entries(fidelity ?? {})) {
+    if (!(key in next.fidelity)) throw new RangeError(`unknown fault setting 'fidelity.${key}'`);
+    if (typeof value !== "boolean")
+      throw new RangeError(`fault setting 'fidelity.${key}' must be true or false`);
+    next.fidelity[key as keyof FidelitySwitches] = value;
   }
   for (const [name, override] of Object.entries(services ?? {})) {
     if (!(SERVICES as readonly string[]).includes(name))

@@ -8,7 +8,7 @@ import { isGuid } from "../core/ids.ts";
 import type { SandboxResponse } from "../core/types.ts";
 import { badQuery, dataverseNoContent, notFound } from "./errors.ts";
 import { bump, type Call, collection } from "./handlers.ts";
-import { ROLE, roleNavigations, rolesOf } from "./rows.ts";
+import { ROLE, roleNavigations, rolesOf, TEAM, teamNavigations, teamToWire } from "./rows.ts";
 import { checkNoElevation, checkRoleAssignment, requirePrivilege, resolveSystemUser } from "./rules.ts";
 
 /** `GET systemusers(<key>)/systemuserroles_association`. */
@@ -41,6 +41,19 @@ export function roleIdFromReference(reference: unknown): string {
     );
   }
   return (m[1] as string).toLowerCase();
+}
+
+/** `GET systemusers(<key>)/teammembership_association`: the teams the user is a member of. */
+export function listUserTeams(call: Call, userKey: string): SandboxResponse {
+  requirePrivilege(call, "prvReadTeam", TEAM);
+  const user = resolveSystemUser(call, userKey, false);
+  const teams = (call.env.teams ?? []).filter((t) => t.memberids.includes(user.systemuserid));
+  return collection(
+    call,
+    TEAM,
+    teams.map((t) => teamToWire(call.env, t)),
+    teamNavigations(call.env),
+  );
 }
 
 /** `POST systemusers(<key>)/systemuserroles_association/$ref` (the key may be the alternate key: JIT). */

@@ -38,7 +38,14 @@ export function collection(
   rows: Record<string, unknown>[],
   navs: Record<string, Navigation>,
 ): SandboxResponse {
-  const { body, headers } = collectionResponse(call.req, entity, rows, navs, call.apiBase);
+  const { body, headers } = collectionResponse(
+    call.req,
+    entity,
+    rows,
+    navs,
+    call.apiBase,
+    call.ctx.faults.fidelity.expandNextLinks,
+  );
   return dataverseJson(call.req, 200, body, headers);
 }
 

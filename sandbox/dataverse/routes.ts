@@ -8,7 +8,13 @@ import { matchRoute, type Route } from "../core/routes.ts";
 import type { SandboxRequest, SandboxResponse, ServiceContext } from "../core/types.ts";
 import { badQuery } from "./errors.ts";
 import { type Call, methodNotAllowed, readRolesOrUnits, readTeams, unrouted, whoAmI } from "./handlers.ts";
-import { associateRole, disassociateRole, listUserRoles, roleIdFromReference } from "./handlers-roles.ts";
+import {
+  associateRole,
+  disassociateRole,
+  listUserRoles,
+  listUserTeams,
+  roleIdFromReference,
+} from "./handlers-roles.ts";
 import {
   createSystemUser,
   deleteSystemUser,
@@ -76,6 +82,11 @@ export const DATAVERSE_ROUTES: readonly Route<Call>[] = [
   { method: "DELETE", path: keyed(USER), handler: (call, [key]) => deleteSystemUser(call, key as string) },
   { method: "*", path: keyed(USER), handler: methodNotAllowed },
   { method: "GET", path: keyed(ROLES), handler: (call, [key]) => listUserRoles(call, key as string) },
+  {
+    method: "GET",
+    path: keyed(`${USER}/teammembership_association`),
+    handler: (call, [key]) => listUserTeams(call, key as string),
+  },
   { method: "*", path: keyed(ROLES), handler: methodNotAllowed },
   { method: "POST", path: keyed(ROLE_REFS), handler: (call, [key]) => associateRole(call, key as string) },
   {

@@ -36,16 +36,26 @@ export const FILTERABLE = new Set(
 
 export const PAGE_DEFAULT = 100;
 
+/**
+ * The request's query options, or Graph's 400 `BadRequest` for one it cannot parse: "Invalid
+ * filter clause" (the wording Graph gives, e.g. microsoftgraph/msgraph-sdk-dotnet#1190) followed
+ * by the parser's detail.
+ */
 export function parseOptions(req: SandboxRequest): ODataQueryOptions | SandboxResponse {
   try {
     // Graph v1.0 accepts system query options with or without `$`, in any case.
     return parseQueryOptions(req.url.searchParams, { caseInsensitiveNames: true, dollarOptional: true });
   } catch (err) {
-    if (err instanceof ODataSyntaxError)
-      return graphError(req, 400, "BadRequest", `Invalid ${err.option ?? "query"} clause: ${err.message}`);
+    if (err instanceof ODataSyntaxError) {
+      const option = (err.option ?? "query").replace(/^\$/, "").toLowerCase();
+      return graphError(req, 400, "BadRequest", `Invalid ${option} clause: ${err.message}`);
+    }
     throw err;
   }
 }
+
+/** Boolean properties of /users: comparing one with a quoted string is an invalid filter clause. */
+const BOOLEAN_PROPERTIES = new Set(["accountenabled"]);
 
 export function isAdvanced(req: SandboxRequest, options: ODataQueryOptions): boolean {
   return (
@@ -68,6 +78,25 @@ export function checkUserFilter(
     );
   walkExpression(expression, (node) => {
     if (problem) return;
+    if (node.kind === "binary" && (node.op === "eq" || node.op === "ne")) {
+      // `accountEnabled eq 'true'` is refused (microsoftgraph/microsoft-graph-docs#3044).
+      const sides = [
+        [node.left, node.right],
+        [node.right, node.left],
+      ] as const;
+      for (const [a, b] of sides) {
+        if (
+          a.kind === "property" &&
+          a.path.length === 1 &&
+          BOOLEAN_PROPERTIES.has((a.path[0] ?? "").toLowerCase()) &&
+          b.kind === "literal" &&
+          b.type === "string"
+        ) {
+          problem = graphError(req, 400, "BadRequest", "Invalid filter clause");
+          return;
+        }
+      }
+    }
     if (node.kind === "property") {
       const head = (node.path[0] ?? "").toLowerCase();
       // Lambda variables (e.g. `x/skuId` inside any()) are checked by evaluation.

@@ -104,9 +104,9 @@ export function addUser(
     // inside the message (a JSON string with a tracking id, as Microsoft's own cmdlet surfaces
     // it): the Terraform provider matches "userNotLicensed" anywhere in the body
     // (terraform-provider-power-platform, internal/services/authorization/api_user.go,
-    // CreateDataverseUser). Which form when is UNCONFIRMED: `notLicensedInMessage` selects the
+    // CreateDataverseUser). Which form when is UNCONFIRMED: `fidelity.notLicensedInMessage` selects the
     // message-only form, the stricter one for a client.
-    if (!ctx.faults.notLicensedInMessage) {
+    if (!ctx.faults.fidelity.notLicensedInMessage) {
       return error(
         req,
         400,
