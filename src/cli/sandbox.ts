@@ -20,10 +20,11 @@ commands:
           --jitter MS            random extra latency 0..MS
           --faults 429=0.2,503=0.05   rates of injected 429 (with Retry-After) and 503
           --sync-delay S         seconds before a licensed Entra user appears in Dataverse
+          --seed demo|lived-in   which tenant to seed (default: the state's own, else demo)
           --foreground           run in this process (Ctrl-C stops it)
   stop    stop the background sandbox (state is kept)
   status  say whether it runs, and print its endpoints
-  reset   restore the demo tenant's seed
+  reset   restore the tenant's seed
 
 options for every command:
   --state-dir DIR   where the CA, state and endpoints.json live (default: ./.sandbox)
@@ -36,6 +37,7 @@ interface Parsed {
   foreground: boolean;
   portBase: number | undefined;
   faults: FaultUpdate;
+  seed?: "demo" | "lived-in";
   passthrough: string[];
 }
 
@@ -96,6 +98,14 @@ function parse(argv: string[]): Parsed {
         parsed.passthrough.push(arg, value(i, arg));
         i++;
         break;
+      case "--seed": {
+        const seed = value(i, arg);
+        if (seed !== "demo" && seed !== "lived-in") throw new RangeError(`--seed needs demo or lived-in`);
+        parsed.seed = seed;
+        parsed.passthrough.push(arg, seed);
+        i++;
+        break;
+      }
       case "--foreground":
         parsed.foreground = true;
         break;
@@ -184,6 +194,7 @@ async function foreground(parsed: Parsed): Promise<number> {
     stateDir: parsed.stateDir,
     ports: stablePorts(parsed.portBase),
     faults: parsed.faults,
+    ...(parsed.seed ? { seed: parsed.seed } : {}),
   });
   await writeFile(pidPath(parsed.stateDir), `${process.pid}\n`, { mode: 0o600 });
   process.stdout.write(`sandbox running (pid ${process.pid})\n${describe(sandbox.endpoints)}`);
@@ -283,12 +294,12 @@ async function reset(parsed: Parsed): Promise<number> {
       process.stderr.write(`sandbox: reset failed (${res.status}): ${res.text}\n`);
       return 1;
     }
-    process.stdout.write("sandbox reset to the demo seed\n");
+    process.stdout.write("sandbox reset to its seed\n");
     return 0;
   }
   // Not running: dropping the state file makes the next start seed afresh (CA and keys are kept).
   await rm(join(parsed.stateDir, "state.json"), { force: true });
-  process.stdout.write("sandbox state cleared; the next start seeds the demo tenant\n");
+  process.stdout.write("sandbox state cleared; the next start seeds afresh\n");
   return 0;
 }
 
