@@ -4,7 +4,8 @@
  *
  * The framework owns the listeners, TLS, request ids, token verification, fault injection and
  * persistence; a service module owns its routes, its error shapes and its slice of the state.
- * The sandbox imports nothing from providers/ (design.md, principle 8).
+ * The sandbox imports nothing from providers/: it stands for the real services, so it must not
+ * share a client's assumptions.
  */
 
 import type { DataverseEnvironmentState } from "../dataverse/state.ts";

@@ -4,12 +4,15 @@
  * Error body `{"error":{"code":"0x…","message":"…"}}`, `Content-Type: application/json;
  * odata.metadata=minimal`, `OData-Version: 4.0`; with `Prefer: odata.include-annotations="*"` the
  * error gains the `@Microsoft.PowerApps.CDS.*` annotations
- * (https://learn.microsoft.com/power-apps/developer/data-platform/webapi/compose-http-requests-handle-errors;
- * reference dataverse.md §5).
+ * (https://learn.microsoft.com/power-apps/developer/data-platform/webapi/compose-http-requests-handle-errors).
  */
 import type { SandboxRequest, SandboxResponse } from "../core/types.ts";
 
-/** Hex codes the sandbox emits, with the reference's evidence. */
+/**
+ * Hex codes the sandbox emits, with their evidence: [DOC] Microsoft's list
+ * (https://learn.microsoft.com/power-apps/developer/data-platform/reference/web-service-error-codes),
+ * [TF] microsoft/terraform-provider-power-platform, [COMMUNITY] third-party code and posts.
+ */
 export const DataverseErrorCode = {
   /** ObjectDoesNotExist, 404 [DOC]. */
   objectDoesNotExist: "0x80040217",
@@ -31,7 +34,7 @@ export const DataverseErrorCode = {
   userInWrongBusiness: "0x80041409",
   /** UserCannotEnableWithoutLicense: "Cannot enable an unlicensed user" [DOC]. */
   userCannotEnableWithoutLicense: "0x8004D24C",
-  /** Generic invalid argument; used where the reference leaves the code UNCONFIRMED. */
+  /** Generic invalid argument; used where the real code is UNCONFIRMED. */
   invalidArgument: "0x80040203",
   /** Service protection: number of requests [DOC api-limits]. */
   throttledRequests: "0x80072322",

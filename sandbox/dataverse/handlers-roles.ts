@@ -35,7 +35,8 @@ export function roleIdFromReference(reference: unknown): string {
   }
   const m = /^\/?roles\((.*)\)$/.exec(path);
   if (!m || !isGuid(m[1] as string)) {
-    // TF maps 0x80060888 carrying the role id to "role with id X is not valid" (reference §3).
+    // TF maps 0x80060888 carrying the role id to "role with id X is not valid"
+    // (terraform-provider-power-platform, internal/services/authorization/api_user.go).
     throw badQuery(
       `The URI '${reference}' does not address a record of roles: invalid role id '${m?.[1] ?? path}'.`,
     );

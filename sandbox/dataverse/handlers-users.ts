@@ -93,7 +93,8 @@ export function updateSystemUser(call: Call, userKey: string): SandboxResponse {
       user.applicationid === null &&
       user.azureactivedirectoryobjectid
     ) {
-      // Only licensed (or support / non-interactive) users can be enabled (reference §2.1; code UNCONFIRMED).
+      // Only licensed (or support / non-interactive) users can be enabled
+      // (https://learn.microsoft.com/power-apps/developer/data-platform/user-team-entities; code UNCONFIRMED).
       const entraUser = call.ctx.state.entra.users.find((u) => u.id === user.azureactivedirectoryobjectid);
       if (entraUser?.accountEnabled && !hasDataverseLicense(entraUser, call.ctx.state.entra, "onDemand")) {
         // UserCannotEnableWithoutLicense (documented code and text); status UNCONFIRMED (400 chosen).
@@ -126,7 +127,8 @@ export function updateSystemUser(call: Call, userKey: string): SandboxResponse {
     if (bu !== user.businessunitid) {
       user.businessunitid = bu;
       // Changing a user's business unit removes all their roles unless
-      // DoNotRemoveRolesOnChangeBusinessUnit is set (reference §3, create-edit-business-units).
+      // DoNotRemoveRolesOnChangeBusinessUnit is set
+      // (https://learn.microsoft.com/power-platform/admin/create-edit-business-units).
       if (!call.env.settings.doNotRemoveRolesOnChangeBusinessUnit) user.roleids = [];
     }
   }
@@ -151,7 +153,8 @@ export function createSystemUser(call: Call): SandboxResponse {
   const appId = typeof body.applicationid === "string" ? body.applicationid.toLowerCase() : undefined;
   if (!appId) {
     // Humans come from Entra through the sync, addUser or JIT; a direct create is refused
-    // (reference §8.4, [COMMUNITY] "rejected with 400"; exact code UNCONFIRMED).
+    // (https://learn.microsoft.com/power-platform/admin/create-users; community scripts report a
+    // direct create "rejected with 400"; the exact code is UNCONFIRMED).
     throw new DataverseHttpError(
       400,
       DataverseErrorCode.invalidArgument,
@@ -227,7 +230,8 @@ export function deleteSystemUser(call: Call, userKey: string): SandboxResponse {
   if (user.applicationid === null) {
     const entraUser = call.ctx.state.entra.users.find((u) => u.id === user.azureactivedirectoryobjectid);
     if (entraUser) {
-      // Reference §8.5: delete the user in Entra first (unless AuthorizationSkipAadUserStateValidation).
+      // Delete the user in Entra first, unless AuthorizationSkipAadUserStateValidation is set
+      // (https://learn.microsoft.com/power-platform/admin/delete-users).
       throw new DataverseHttpError(
         400,
         DataverseErrorCode.invalidArgument,
@@ -236,7 +240,8 @@ export function deleteSystemUser(call: Call, userKey: string): SandboxResponse {
     }
   }
   if (user.deletedstate === 0) {
-    // First DELETE soft-deletes (reference §8.5 step 4); a second one purges.
+    // First DELETE soft-deletes, a second one purges (delete-users; terraform-provider-power-platform
+    // PermanentlyDeleteSystemUser deletes twice).
     user.deletedstate = 1;
     user.isdisabled = true;
     bump(call, user);

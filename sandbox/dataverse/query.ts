@@ -5,8 +5,7 @@
  * server-driven paging with `Prefer: odata.maxpagesize` and an opaque `$skiptoken`.
  * `$skip`, `$search`, `$format` and unknown `$` options are refused, as Dataverse does.
  *
- * Reference dataverse.md §4 and §13 items 7d, 10
- * (https://learn.microsoft.com/power-apps/developer/data-platform/webapi/query/page-results,
+ * Sources (https://learn.microsoft.com/power-apps/developer/data-platform/webapi/query/page-results,
  * https://learn.microsoft.com/power-apps/developer/data-platform/webapi/query/overview).
  */
 import {
@@ -180,7 +179,7 @@ export function shapeRow(
     const nav = navigations[name];
     if (!nav) throw propertyNotFound(entity, name);
     if (e.options.expand) {
-      // Reference §13 item 7d: no nested $expand inside an N:N expansion.
+      // No nested $expand inside an N:N expansion (webapi/query/join-tables).
       throw badQuery(
         `Nested $expand is not supported on the collection-valued navigation property '${name}'.`,
       );
@@ -261,7 +260,7 @@ export function collectionResponse(
     pageSize = Math.min(preferred, MAX_PAGE_SIZE);
     headers["Preference-Applied"] = `odata.maxpagesize=${pageSize}`;
   } else pageSize = MAX_PAGE_SIZE;
-  // $top applies only without maxpagesize (reference §4: "$top is ignored when combined with maxpagesize").
+  // $top applies only without maxpagesize (webapi/query/page-results).
   const candidates =
     preferred === undefined && options.top !== undefined ? matched.slice(0, options.top) : matched;
   const { page, offset } = options.skiptoken ? decodeSkiptoken(options.skiptoken) : { page: 1, offset: 0 };

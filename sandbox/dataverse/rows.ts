@@ -2,7 +2,8 @@
  * Wire shapes of the emulated tables: how a stored row is rendered in JSON (lookups as
  * `_<name>_value`, `@odata.etag` = `W/"<versionnumber>"`), which columns hold GUIDs (a quoted
  * string compared with a GUID column is a type error in Dataverse), and the entity metadata
- * the query layer needs. Shapes follow reference dataverse.md §2 (TF fixtures).
+ * the query layer needs. Shapes follow the Terraform provider's fixtures
+ * (microsoft/terraform-provider-power-platform, internal/services/authorization/tests).
  */
 import type { Navigation } from "./query.ts";
 import type { BusinessUnitRow, DataverseEnvironmentState, RoleRow, SystemUserRow, TeamRow } from "./state.ts";

@@ -70,7 +70,8 @@ export function parseKeyGuid(entity: EntityInfo, key: string): string {
 
 /**
  * Resolves `systemusers(<guid>)` or `systemusers(azureactivedirectoryobjectid=<guid>)`.
- * With `jit`, a missing but eligible Entra user is created just in time (reference §2.4, §13 7b).
+ * With `jit`, a missing but eligible Entra user is created just in time
+ * (https://learn.microsoft.com/power-apps/developer/data-platform/aad-group-team).
  */
 export function resolveSystemUser(call: Call, key: string, jit: boolean): SystemUserRow {
   const alt = /^\s*azureactivedirectoryobjectid\s*=\s*(.*?)\s*$/.exec(key);
@@ -97,14 +98,14 @@ export function resolveSystemUser(call: Call, key: string, jit: boolean): System
     eligible &&
     (!existing || (existing.isdisabled && existing.applicationid === null))
   ) {
-    // On-demand add also re-enables a disabled user who is entitled again (reference §8.1).
+    // On-demand add also re-enables a disabled user who is entitled again (create-users).
     const row = provisionSystemUser(call.env, entraUser, call.ctx.state.entra, call.ctx.now());
     call.ctx.changed();
     return row;
   }
   if (existing) return existing;
   // A user who is not eligible is not created; Dataverse answers as for an alternate-key miss
-  // (0x80060891, reference §5 [COMMUNITY]; the exact answer for an ineligible user is UNCONFIRMED).
+  // (0x80060891, as community reports show; the exact answer for an ineligible user is UNCONFIRMED).
   throw new DataverseHttpError(
     404,
     DataverseErrorCode.alternateKeyNotFound,

@@ -4,8 +4,9 @@
  * placeholder users and the demo app's application user. Entra users arrive through the
  * background sync (sync.ts) on the first evaluation, as at environment creation.
  *
- * Reference: /work/shared/reference/dataverse.md §2.2 (roles, template ids), §8.1 (placeholders),
- * §13 item 15 (seed).
+ * Role template ids: terraform-provider-power-platform's security-role test fixtures
+ * (internal/services/authorization/tests); placeholders:
+ * https://learn.microsoft.com/power-platform/admin/create-users.
  */
 
 import { stableGuid } from "../core/ids.ts";
@@ -36,7 +37,7 @@ interface RoleSeed {
 }
 
 /**
- * Built-in roles. Template ids from the reference (§2.2, TF fixture); solution-shipped roles
+ * Built-in roles. Template ids from the Terraform provider's fixtures; solution-shipped roles
  * (Environment Maker, Finance and Operations Basic User) have no template id.
  */
 export const STANDARD_ROLES: readonly RoleSeed[] = [
@@ -227,7 +228,7 @@ export function seedDataverseEnvironment(name: string, tenantId: string): Datave
     modifiedon: SEEDED_ON,
     roleids: [],
   });
-  // Every environment has these two never-synced placeholders (reference §8.1, create-users.md).
+  // Every environment has these two never-synced placeholders (create-users).
   env.systemUsers.push(placeholder("crmoln@microsoft.com", "Support User", 3));
   env.systemUsers.push(placeholder("crmoln2@microsoft.com", "Delegated Admin", 5));
   // The demo app's application user (accessmode 4, firstname "#" by design), so WhoAmI works.

@@ -4,7 +4,8 @@
  * `azureactivedirectoryobjectid`, ...); lookups are stored as plain ids and rendered as
  * `_<name>_value` on the wire (see rows.ts).
  *
- * Reference: /work/shared/reference/dataverse.md §2 (tables), §3 (role association), §8 (sync).
+ * Tables per https://learn.microsoft.com/power-apps/developer/data-platform/reference/entities/systemuser
+ * (and role, businessunit, team); the sync per https://learn.microsoft.com/power-platform/admin/create-users.
  */
 
 /** A business unit (`businessunits`). Exactly one has `parentbusinessunitid === null` (the root). */

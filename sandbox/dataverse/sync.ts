@@ -2,7 +2,7 @@
  * The background process that copies Entra users into Dataverse `systemusers`, and the
  * on-demand adds (PP `addUser`, role association through the alternate key) that share its rules.
  *
- * Rules (reference /work/shared/reference/dataverse.md §8.1, §10; Microsoft Learn
+ * Rules (Microsoft Learn
  * https://learn.microsoft.com/power-platform/admin/create-users and
  * https://learn.microsoft.com/dynamics365/fin-ops-core/dev-itpro/power-platform/authentication-and-authorization):
  * - eligible = enabled in Entra, not deleted, holding a license with a Dataverse service plan
@@ -25,7 +25,7 @@ import type { DataverseEnvironmentState, SystemUserRow } from "./state.ts";
 
 /**
  * Service plans that carry Dataverse ("Common Data Service") use rights, by servicePlanName.
- * Names from reference graph.md §4 (licensing service plan reference): the `DYN365_CDS_*` plans
+ * Names from https://learn.microsoft.com/entra/identity/users/licensing-service-plan-reference: the `DYN365_CDS_*` plans
  * of the F&O SKUs and the Power Apps for Dynamics 365 plans. Any other `DYN365_CDS_` plan counts too.
  * The Operations – Activity SKU lists none, so Activity-only users are not synced (UNCONFIRMED).
  */
@@ -36,7 +36,7 @@ export const DATAVERSE_SERVICE_PLANS: readonly string[] = [
   "POWERAPPS_DYN_TEAM",
 ];
 
-/** Plans that make a user "licensed for finance and operations" (reference graph.md §4). */
+/** Plans that make a user "licensed for finance and operations" (the same licensing reference). */
 export const FINANCE_AND_OPERATIONS_SERVICE_PLANS: readonly string[] = [
   "D365_Finance",
   "D365_Finance_Attach",
@@ -46,7 +46,8 @@ export const FINANCE_AND_OPERATIONS_SERVICE_PLANS: readonly string[] = [
   "Dynamics_365_for_Operations_Team_members",
 ];
 
-/** Roles the service assigns to users it creates in an F&O-linked environment (reference §10). */
+/** Roles the service assigns to users it creates in an F&O-linked environment
+ * (https://learn.microsoft.com/dynamics365/fin-ops-core/dev-itpro/power-platform/authentication-and-authorization). */
 export const AUTO_ASSIGNED_ROLES: readonly string[] = [
   "Finance and Operations Basic User",
   "Environment Maker",
@@ -347,7 +348,7 @@ export function runDataverseSync(ctx: ServiceContext): void {
         } else pending(obs.since + delayMs);
       }
     }
-    // Users deleted in Entra: their rows become disabled (reference §8.5 step 2).
+    // Users deleted in Entra: their rows become disabled (https://learn.microsoft.com/power-platform/admin/delete-users).
     for (const row of env.systemUsers) {
       const oid = row.azureactivedirectoryobjectid;
       if (!oid || row.applicationid !== null || seen.has(oid)) continue;

@@ -40,7 +40,7 @@ export function json(status: number, body: unknown, headers: Record<string, stri
   return { status, headers: { ...ODATA_JSON_HEADERS, ...headers }, body };
 }
 
-/** `W/"<base64 of 'RecVersion,RecId'>"`, the shape F&O ETags have (reference §2.8). */
+/** `W/"<base64 of 'RecVersion,RecId'>"`, the shape F&O ETags have (simple-odata-client/Simple.OData.Client#471). */
 export function etagOf(row: { recId: number; recVersion: number }): string {
   return `W/"${Buffer.from(`'${row.recVersion},${row.recId}'`).toString("base64")}"`;
 }
@@ -103,7 +103,7 @@ export function resolveKey(
   let pairs: { name: string; value: KeyLiteral }[];
   if (key.kind === "positional") {
     if (def.keys.length !== 1) {
-      // Observed on multi-key sets (reference §8 item 2); the status F&O uses is UNCONFIRMED.
+      // Observed on multi-key sets; the status F&O uses is UNCONFIRMED.
       return {
         ok: false,
         response: fnoError(

@@ -23,7 +23,7 @@ const DYNAMICS_ERP_APP_ID = "00000015-0000-0000-c000-000000000000";
 
 /**
  * Where F&O sends a caller without a token: a 302 to the Microsoft sign-in page rather than a 401
- * (reference fno-odata.md §8 item 11; clients must treat any 3xx on an API call as an auth
+ * (observed on some endpoints, UNCONFIRMED in Microsoft's documentation; clients must treat any 3xx on an API call as an auth
  * failure and never follow it). The exact query string is UNCONFIRMED.
  */
 function signInRedirect(req: SandboxRequest): SandboxResponse {
@@ -40,7 +40,8 @@ export const fnoService: ServiceModule<Record<string, FnoEnvironmentState>> = {
   name: "fno",
   admin: { prefix: "fno", routes: FNO_ADMIN_ROUTES },
   audiences(ctx: ServiceContext, environment?: string): string[] {
-    // The audience is the environment URL without a trailing slash (reference §4): a token for
+    // The audience is the environment URL without a trailing slash
+    // (https://learn.microsoft.com/dynamics365/fin-ops-core/dev-itpro/data-entities/services-home-page): a token for
     // one environment is refused by another.
     return ctx.endpoints.environments
       .filter((e) => environment === undefined || e.name === environment)

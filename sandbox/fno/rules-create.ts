@@ -51,7 +51,7 @@ function createUser(
   values: Record<string, FnoValue>,
   session: WriteSession,
 ): WriteResult {
-  // Mandatory per the entity metadata (IsMandatory), reference §8 item 9.
+  // Mandatory per the entity metadata (IsMandatory).
   const missing = missingFields(values, [
     "UserID",
     "UserName",
@@ -91,7 +91,7 @@ function createUser(
     Company: company,
   });
   env.users.push(record);
-  // Every new user gets the System user role automatically (reference §8 item 10).
+  // Every new user gets the System user role automatically (see SYSTEM_USER_ROLE).
   addUserRole(env, {
     UserId: userId,
     SecurityRoleIdentifier: SYSTEM_USER_ROLE,
@@ -155,7 +155,7 @@ function createUserRoleOrganization(
     (r) => same(r.UserId, userId) && same(r.SecurityRoleIdentifier, roleId),
   );
   if (!assignment) {
-    // An organization restricts an existing user-role assignment (reference §2.5); the exact text is UNCONFIRMED.
+    // An organization restricts an existing user-role assignment; the exact text is UNCONFIRMED.
     return fail(
       writeFailed(def.axEntity, [`The user '${userId}' is not assigned to the security role '${roleId}'.`]),
     );
@@ -165,7 +165,7 @@ function createUserRoleOrganization(
     const le = findLegalEntity(env, orgId);
     if (!le)
       return fail(writeFailed(def.axEntity, [notInRelatedTable(orgId, "Organization", "Legal entities")]));
-    // Stored in the legal entity's own casing; clients should compare codes case-insensitively (§2.5).
+    // Stored in the legal entity's own casing; clients should compare codes case-insensitively.
     orgId = le.LegalEntityId;
   }
   const exists = env.userRoleOrganizations.some(

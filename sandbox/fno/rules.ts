@@ -46,7 +46,7 @@ export function notInRelatedTable(value: string, field: string, table: string): 
   return `The value '${value}' in field '${field}' is not found in the relating table '${table}'.`;
 }
 
-/** AX's duplicate-key text. The exact wording for these tables is UNCONFIRMED (reference §8 item 9). */
+/** AX's duplicate-key text. The exact wording for these tables is UNCONFIRMED. */
 export function alreadyExists(tableLabel: string, table: string, keyText: string): string {
   return `Cannot create a record in ${tableLabel} (${table}). ${keyText}. The record already exists.`;
 }
@@ -245,7 +245,7 @@ export function deleteEntity(
         );
       }
       env.users = remove(env.users, (u) => same(u.UserID, id));
-      // Deleting a user removes its role rows (observed, reference §8 item 9) and their organizations.
+      // Deleting a user removes its role rows (observed) and their organizations.
       env.userRoles = remove(env.userRoles, (r) => same(r.UserId, id));
       env.userRoleOrganizations = remove(env.userRoleOrganizations, (o) => same(o.UserId, id));
       break;
@@ -268,7 +268,7 @@ export function deleteEntity(
       break;
     }
     case "SecurityUserRoleAssociations":
-      // One observation (reference §2.4, low trust): DELETE here answers 204 but removes nothing;
+      // One community observation (low trust, UNCONFIRMED): DELETE here answers 204 but removes nothing;
       // removal takes effect through SecurityUserRoles or by PATCHing AssignmentStatus to Disabled.
       // The sandbox reproduces that, so a client relying on this DELETE is caught here, not in production.
       break;

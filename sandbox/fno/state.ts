@@ -6,7 +6,8 @@
  * e.g. `UserID` on users but `UserId` on role rows) so the OData layer can serve them without a
  * mapping table. Enum values are stored as member names (as F&O sends them in JSON bodies).
  * Every record carries the table's `RecId` and `RecVersion`, from which the `@odata.etag` is built.
- * Reference: /work/shared/reference/fno-odata.md §2.
+ * Entities per https://learn.microsoft.com/dynamics365/fin-ops-core/dev-itpro/data-entities/odata and
+ * the real `$metadata` (see model.ts).
  */
 
 /** A scalar as stored: strings (also GUIDs and enum member names), numbers, booleans. */

@@ -1,6 +1,6 @@
 /**
  * Microsoft Graph's error envelope: `{"error":{"code","message","innerError":{"date","request-id",
- * "client-request-id"}}}` (https://learn.microsoft.com/graph/errors; reference/graph.md §3.1, §7.10).
+ * "client-request-id"}}}` (https://learn.microsoft.com/graph/errors).
  */
 import type { AuthFailure, SandboxRequest, SandboxResponse } from "../core/types.ts";
 
@@ -40,7 +40,10 @@ export function graphError(
   return { status, headers: graphHeaders(req, extra.headers), body: { error } };
 }
 
-/** 401 `InvalidAuthenticationToken` with Microsoft's messages (graph.md §3.1). */
+/**
+ * 401 `InvalidAuthenticationToken` with Microsoft's messages (as quoted in
+ * microsoftgraph/microsoft-graph-docs#16208 and #4752).
+ */
 export function graphUnauthorized(failure: AuthFailure, req: SandboxRequest): SandboxResponse {
   const messages: Record<AuthFailure["kind"], string> = {
     missing: "Access token is empty.",
@@ -58,7 +61,7 @@ export function graphUnauthorized(failure: AuthFailure, req: SandboxRequest): Sa
   });
 }
 
-/** 403 for a token without the needed application permission (graph.md §3.1: 403, not 401). */
+/** 403 `Authorization_RequestDenied` for a token without the needed application permission (403, not 401). */
 export function graphForbidden(req: SandboxRequest): SandboxResponse {
   return graphError(
     req,
@@ -80,7 +83,7 @@ export function graphThrottled(retryAfterSeconds: number, req: SandboxRequest): 
   });
 }
 
-/** Injected 503 with Retry-After (documented together, graph.md §3.1). */
+/** Injected 503 with Retry-After (documented together, https://learn.microsoft.com/graph/errors). */
 export function graphUnavailable(req: SandboxRequest): SandboxResponse {
   return graphError(
     req,

@@ -36,7 +36,7 @@ function notGuid(req: SandboxRequest): SandboxResponse {
 }
 
 /**
- * `assignLicense` (graph.md §2.1–2.2, §7.4, §7.13): validates the body, then each added SKU must
+ * `assignLicense` (https://learn.microsoft.com/graph/api/user-assignlicense): validates the body, then each added SKU must
  * be the tenant's, the user needs a usage location, a seat must be free for a SKU the user does
  * not hold yet; adding upserts by skuId (replacing `disabledPlans`), removing drops the direct
  * assignment. Idempotent: re-sending the same body changes nothing.
@@ -102,7 +102,8 @@ export function assignLicense(req: SandboxRequest, ctx: ServiceContext, key: str
     if (held.some((l) => sameGuid(l.skuId, add.skuId))) continue;
     const sku = entra.skus.find((s) => sameGuid(s.skuId, add.skuId));
     if (sku && consumedUnits(entra, sku.skuId) >= sku.prepaidUnits.enabled) {
-      // Exact middle of this message is UNCONFIRMED (graph.md §2.2); clients match the tail.
+      // Exact middle of this message is UNCONFIRMED (community scripts match "does not have any
+      // available licenses" with code Request_BadRequest); clients match the tail.
       return badRequest(
         req,
         `Subscription for license ${sku.skuId} (${sku.skuPartNumber}) does not have any available licenses.`,
@@ -113,7 +114,8 @@ export function assignLicense(req: SandboxRequest, ctx: ServiceContext, key: str
     const direct = user.assignedLicenses.some((l) => sameGuid(l.skuId, skuId));
     if (!direct) {
       const inherited = held.some((l) => sameGuid(l.skuId, skuId));
-      // Wording UNCONFIRMED (graph.md §2.1); the refusal itself follows group-based licensing rules.
+      // Wording from community reports (e.g. KelvinTegelaar/CIPP#4090, MicrosoftDocs/OfficeDocs-Enterprise#873);
+      // the refusal itself follows group-based licensing rules.
       return badRequest(
         req,
         inherited
@@ -179,7 +181,7 @@ export function subscribedSkus(req: SandboxRequest, ctx: ServiceContext, id?: st
   if (!allowed(req, READ_SKUS)) return graphForbidden(req);
   const options = parseOptions(req);
   if ("status" in options) return options;
-  // subscribedSkus supports only $select (graph.md §1.4, §7.6).
+  // subscribedSkus supports only $select (https://learn.microsoft.com/graph/api/subscribedsku-list).
   if (options.filter)
     return unsupportedQuery(req, "Query filter expressions aren't supported on subscribedSkus.");
   const entra = ctx.state.entra;

@@ -140,7 +140,8 @@ export function listUsers(req: SandboxRequest, ctx: ServiceContext, countOnly: b
   const body: Record<string, unknown> = {
     "@odata.context": `${ctx.endpoints.graphUrl}/v1.0/$metadata#${contextSuffix}`,
   };
-  // `@odata.count` on the first page only, and only for an advanced query (graph.md §1.4).
+  // `@odata.count` on the first page only, and only for an advanced query
+  // (https://learn.microsoft.com/graph/aad-advanced-queries, https://learn.microsoft.com/graph/paging).
   if (advanced && options.skiptoken === undefined) body["@odata.count"] = users.length;
   if (offset + size < users.length) {
     const next = new URL(`${ctx.endpoints.graphUrl}/v1.0/users`);
@@ -167,7 +168,7 @@ export function getUser(req: SandboxRequest, ctx: ServiceContext, key: string): 
   });
 }
 
-/** Validates a UPN: allowed characters and a verified domain (graph.md §1.2). */
+/** Validates a UPN: allowed characters and a verified domain (https://learn.microsoft.com/graph/api/user-post-users). */
 export function checkUpn(
   req: SandboxRequest,
   ctx: ServiceContext,
@@ -293,7 +294,8 @@ export function createUser(req: SandboxRequest, ctx: ServiceContext): SandboxRes
     id: randomUUID(),
     userPrincipalName: upn,
     displayName: input.displayName as string,
-    // A cloud user's mail follows the UPN once Exchange provisions it (graph.md §1.2, UNCONFIRMED timing).
+    // A cloud user's mail follows the UPN once Exchange provisions it (the user-post-users example;
+    // the timing is UNCONFIRMED).
     mail: typeof input.mail === "string" ? input.mail : upn,
     mailNickname: input.mailNickname as string,
     accountEnabled: input.accountEnabled as boolean,

@@ -4,8 +4,9 @@
  *
  * SKU and service-plan ids: Microsoft's "Product names and service plan identifiers for
  * licensing" (https://learn.microsoft.com/entra/identity/users/licensing-service-plan-reference),
- * as collected in reference/graph.md §4. The Team Members and Operations – Activity plan lists
- * are trimmed to the plans whose ids the reference (or a second public listing) gives in full.
+ * also bundled as JSON by deploymenttheory/terraform-provider-microsoft365
+ * (internal/services/datasources/utility/licensing_service_plan_reference/data/). The Team Members and
+ * Operations – Activity plan lists are trimmed to the plans whose full ids those listings give.
  */
 import { DEMO_DOMAIN, DEMO_TENANT_ID, TEAM_MEMBERS_GROUP_ID } from "../core/tenant.ts";
 import type { SeedInfo } from "../core/types.ts";

@@ -14,7 +14,8 @@ export function renderEnvironment(
   ctx: ServiceContext,
   env: PowerPlatformEnvironment,
 ): Record<string, unknown> {
-  // Shape after the TF fixture `get_environments.json` (reference §10; TF internal/services/environment/dto.go).
+  // Shape after the TF fixture `get_environments.json` (microsoft/terraform-provider-power-platform,
+  // internal/services/environment/dto.go).
   const links = ctx.endpoints.environments.find((e) => e.name === env.environmentName);
   const hasDataverse = links !== undefined && ctx.state.dataverse[env.environmentName] !== undefined;
   return {
@@ -69,7 +70,9 @@ export function addUser(
   env: PowerPlatformEnvironment,
 ): SandboxResponse {
   const body = (req.body ?? {}) as Record<string, unknown>;
-  // Microsoft's cmdlet sends `ObjectId`, the Terraform provider `objectId` (reference §8.2).
+  // Microsoft's cmdlet sends `ObjectId`, the Terraform provider `objectId`
+  // (https://learn.microsoft.com/powershell/module/microsoft.powerapps.administration.powershell/add-adminpowerappssyncuser;
+  // terraform-provider-power-platform internal/services/authorization/api_user.go).
   const objectId = body.objectId ?? body.ObjectId;
   if (typeof objectId !== "string" || !/^[0-9a-f-]{36}$/i.test(objectId)) {
     return error(

@@ -1,7 +1,8 @@
 /**
  * Contract tests of the sandbox's Dataverse Web API through the real HTTPS server, with tokens
  * from the unmodified @azure/identity ClientSecretCredential (test/sandbox/helpers.ts).
- * Every route: its success shape and at least one error. Facts: reference/dataverse.md.
+ * Every route: its success shape and at least one error. Sources: the
+ * comments in sandbox/dataverse/ and sandbox/dataverse/README.md.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";

@@ -42,7 +42,8 @@ export interface EvaluateOptions {
    * compare strings in filters. GUIDs always compare case-insensitively.
    */
   stringComparison?: "ordinal" | "caseInsensitive";
-  /** F&O: `*` inside a string literal compared with `eq` is a wildcard (fno-odata.md §8 item 4). */
+  /** F&O: `*` inside a string literal compared with `eq` is a wildcard
+   * (https://learn.microsoft.com/dynamics365/fin-ops-core/dev-itpro/data-entities/odata). */
   wildcardInEq?: boolean;
   /** What a property the row lacks evaluates to: `error` (default) throws `ODataEvaluationError`, `null` treats it as null. */
   unknownProperty?: "error" | "null";

@@ -6,7 +6,8 @@
  * `0x80060888`, F&O `innererror`). Grammar after OData v4.01 URL conventions, §5.1.1
  * (https://docs.oasis-open.org/odata/odata/v4.01/odata-v4.01-part2-url-conventions.html):
  * operator precedence is primary → unary (`not`) → relational/equality → `and` → `or`.
- * The providers have their own escaping; nothing here is shared with them (design.md, principle 8).
+ * The providers have their own escaping; nothing here is shared with them, so a bug in one is
+ * not mirrored by the other.
  *
  * Layout: lexer.ts (tokens) → parser.ts (expression tree) → evaluator.ts (rows) and options.ts
  * (system query options); this index is the module's public face.
