@@ -15,7 +15,7 @@ import { AdminInputError, adminJson, flag, text, texts } from "../core/admin-inp
 import { stableGuid } from "../core/ids.ts";
 import type { Route } from "../core/routes.ts";
 import type { AdminCall, ServiceContext } from "../core/types.ts";
-import { copyRolesIntoBusinessUnit } from "./seed.ts";
+import { addRoleRow } from "./seed.ts";
 import type { DataverseEnvironmentState, DataversePrivilege, RoleRow, SystemUserRow } from "./state.ts";
 import { provisionSystemUser, rootBusinessUnitId } from "./sync.ts";
 
@@ -108,28 +108,13 @@ function addRole({ ctx, body }: AdminCall, envName: string) {
   const privileges = texts(body, "privileges");
   const unknown = privileges.find((p) => !PRIVILEGES.includes(p));
   if (unknown) throw new AdminInputError(`unknown privilege '${unknown}' (known: ${PRIVILEGES.join(", ")})`);
-  const now = new Date(ctx.now()).toISOString();
-  const roleid = stableGuid(env.organizationId, "role", unit, name);
-  const role: RoleRow = {
-    roleid,
+  const { roleid } = addRoleRow(env, {
     name,
-    businessunitid: unit,
-    parentrootroleid: roleid,
-    parentroleid: null,
-    roletemplateid: null,
-    ismanaged: false,
-    isinherited: 1,
-    solutionid: "fd140aae-4df4-11dd-bd17-0019b9312238",
-    versionnumber: env.nextVersion++,
-    createdon: now,
-    modifiedon: now,
+    unit,
+    managed: false,
     privileges: privileges as (DataversePrivilege | "*")[],
-  };
-  env.roles.push(role);
-  if (unit === rootBusinessUnitId(env)) {
-    for (const child of env.businessUnits.filter((b) => b.businessunitid !== unit))
-      copyRolesIntoBusinessUnit(env, unit, child.businessunitid, now, (r) => r === role);
-  }
+    now: new Date(ctx.now()).toISOString(),
+  });
   ctx.changed();
   return adminJson(201, { roleid });
 }

@@ -17,7 +17,7 @@ import {
 import { livedInPeople } from "../core/population.ts";
 import { DEMO_APP_ID, DEMO_DOMAIN } from "../core/tenant.ts";
 import type { SeedInfo } from "../core/types.ts";
-import { copyRolesIntoBusinessUnit, seedDataverseEnvironment } from "./seed.ts";
+import { addRoleRow, seedDataverseEnvironment } from "./seed.ts";
 import type { DataverseEnvironmentState, RoleRow, SystemUserRow } from "./state.ts";
 
 const SEEDED_ON = "2026-01-05T08:00:00Z";
@@ -51,27 +51,7 @@ function rootUnitId(env: DataverseEnvironmentState): string {
 
 /** Adds a managed role to the root unit and its copies to every other unit, as Dataverse does. */
 function addRole(env: DataverseEnvironmentState, name: string): void {
-  const root = rootUnitId(env);
-  const roleid = stableGuid(env.organizationId, "role", root, name);
-  const role: RoleRow = {
-    roleid,
-    name,
-    businessunitid: root,
-    parentrootroleid: roleid,
-    parentroleid: null,
-    roletemplateid: null,
-    ismanaged: true,
-    isinherited: 1,
-    solutionid: "fd140aaf-4df4-11dd-bd17-0019b9312238",
-    versionnumber: env.nextVersion++,
-    createdon: SEEDED_ON,
-    modifiedon: SEEDED_ON,
-    privileges: [],
-  };
-  env.roles.push(role);
-  for (const unit of env.businessUnits.filter((b) => b.businessunitid !== root)) {
-    copyRolesIntoBusinessUnit(env, root, unit.businessunitid, SEEDED_ON, (r) => r === role);
-  }
+  addRoleRow(env, { name, unit: rootUnitId(env), managed: true, privileges: [], now: SEEDED_ON });
 }
 
 function roleIn(env: DataverseEnvironmentState, name: string, businessunitid: string): string {

@@ -143,6 +143,45 @@ export function copyRolesIntoBusinessUnit(
   }
 }
 
+/**
+ * Adds a role to `unit`; a role of the root unit is copied into every other unit, as Dataverse
+ * does. Managed roles come from the system solution, custom ones from the active solution.
+ */
+export function addRoleRow(
+  env: DataverseEnvironmentState,
+  spec: {
+    name: string;
+    unit: string;
+    managed: boolean;
+    privileges: (DataversePrivilege | "*")[];
+    now: string;
+  },
+): RoleRow {
+  const roleid = stableGuid(env.organizationId, "role", spec.unit, spec.name);
+  const role: RoleRow = {
+    roleid,
+    name: spec.name,
+    businessunitid: spec.unit,
+    parentrootroleid: roleid,
+    parentroleid: null,
+    roletemplateid: null,
+    ismanaged: spec.managed,
+    isinherited: 1,
+    solutionid: spec.managed ? SYSTEM_SOLUTION_ID : ACTIVE_SOLUTION_ID,
+    versionnumber: env.nextVersion++,
+    createdon: spec.now,
+    modifiedon: spec.now,
+    privileges: spec.privileges,
+  };
+  env.roles.push(role);
+  const root = env.businessUnits.find((b) => b.parentbusinessunitid === null)?.businessunitid;
+  if (spec.unit === root) {
+    for (const child of env.businessUnits.filter((b) => b.businessunitid !== root))
+      copyRolesIntoBusinessUnit(env, root, child.businessunitid, spec.now, (r) => r === role);
+  }
+  return role;
+}
+
 /** Seeds one environment's organization. */
 export function seedDataverseEnvironment(name: string, tenantId: string): DataverseEnvironmentState {
   const organizationId = stableGuid(tenantId, "organization", name);

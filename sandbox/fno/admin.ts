@@ -14,7 +14,7 @@ import { AdminInputError, adminJson, flag, records, text, texts } from "../core/
 import type { Route } from "../core/routes.ts";
 import type { AdminCall, ServiceContext } from "../core/types.ts";
 import { runAutomaticRoleAssignment } from "./rules-roles.ts";
-import { ENTRA_PROVIDER, newSystemUserRecord } from "./seed.ts";
+import { ENTRA_PROVIDER, grantRole, newSystemUserRecord } from "./seed.ts";
 import { allocateRecId, type FnoEnvironmentState } from "./state.ts";
 
 const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
@@ -60,28 +60,16 @@ function grant(env: FnoEnvironmentState, userId: string, g: Record<string, unkno
     throw new AdminInputError("'status' must be Enabled or Disabled");
   if (env.userRoles.some((r) => same(r.UserId, userId) && r.SecurityRoleIdentifier === role))
     throw new AdminInputError(`${userId} holds ${role} already`);
-  env.userRoles.push({
-    RecId: allocateRecId(env),
-    RecVersion: 1,
-    UserId: userId,
-    SecurityRoleIdentifier: role,
-    AssignmentStatus: status,
-    AssignmentMode: mode,
-  });
-  for (const le of texts(g, "legalEntities")) {
+  const legalEntities = texts(g, "legalEntities").map((le) => {
     if (!env.legalEntities.some((l) => same(l.LegalEntityId, le)))
       throw new AdminInputError(`no legal entity '${le}'`);
-    env.userRoleOrganizations.push({
-      RecId: allocateRecId(env),
-      RecVersion: 1,
-      UserId: userId,
-      SecurityRoleIdentifier: role,
-      OrganizationType: "LegalEntity",
-      OrganizationId: le.toUpperCase(),
-      OperatingUnitType: "None",
-      HierarchyType: "",
-    });
-  }
+    return le.toUpperCase();
+  });
+  grantRole(env, userId, role, {
+    mode: mode as "Manual" | "Automatic",
+    status: status as "Enabled" | "Disabled",
+    legalEntities,
+  });
 }
 
 function addUser({ ctx, body }: AdminCall, envName: string) {

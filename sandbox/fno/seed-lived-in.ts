@@ -15,6 +15,7 @@ import type { SeedInfo } from "../core/types.ts";
 import { runAutomaticRoleAssignment } from "./rules-roles.ts";
 import {
   ENTRA_PROVIDER,
+  grantRole,
   newSystemUserRecord,
   SYSADMIN_ROLE,
   SYSTEM_USER_ROLE,
@@ -53,34 +54,6 @@ function addUser(
   );
 }
 
-function grant(
-  env: FnoEnvironmentState,
-  userId: string,
-  role: string,
-  options: { mode?: "Manual" | "Automatic"; status?: "Enabled" | "Disabled"; legalEntities?: string[] } = {},
-): void {
-  env.userRoles.push({
-    RecId: allocateRecId(env),
-    RecVersion: 1,
-    UserId: userId,
-    SecurityRoleIdentifier: role,
-    AssignmentStatus: options.status ?? "Enabled",
-    AssignmentMode: options.mode ?? "Manual",
-  });
-  for (const le of options.legalEntities ?? []) {
-    env.userRoleOrganizations.push({
-      RecId: allocateRecId(env),
-      RecVersion: 1,
-      UserId: userId,
-      SecurityRoleIdentifier: role,
-      OrganizationType: "LegalEntity",
-      OrganizationId: le,
-      OperatingUnitType: "None",
-      HierarchyType: "",
-    });
-  }
-}
-
 function addPerson(env: FnoEnvironmentState, person: LivedInPerson): void {
   const spec = person.fno as NonNullable<LivedInPerson["fno"]>;
   const guest = person.entra.guestOf;
@@ -97,7 +70,7 @@ function addPerson(env: FnoEnvironmentState, person: LivedInPerson): void {
     // A guest signs in through the home tenant's provider (d365fo.tools derives it from the mail domain).
     guest ? { NetworkDomain: `${ENTRA_PROVIDER}${GUEST_DOMAIN}/`, ExternalUser: true } : {},
   );
-  for (const g of spec.roles) grant(env, spec.userId, g.role, g);
+  for (const g of spec.roles) grantRole(env, spec.userId, g.role, g);
   if (spec.referencedBy) {
     env.userReferences = [...(env.userReferences ?? []), { UserId: spec.userId, Table: spec.referencedBy }];
   }
@@ -108,7 +81,7 @@ export function seedLivedInFnoEnvironment(info: SeedInfo): FnoEnvironmentState {
   const env = seedFnoEnvironment();
   // Axrunner is the one account the docs list that the demo seed lacks.
   addUser(env, { UserID: "Axrunner", UserName: "Axrunner", Alias: "Axrunner@dynamics.com", Company: "DAT" });
-  grant(env, "Axrunner", SYSTEM_USER_ROLE);
+  grantRole(env, "Axrunner", SYSTEM_USER_ROLE);
 
   // Our app acts as a dedicated service user (as the docs advise), not as Admin.
   addUser(env, {
@@ -117,8 +90,8 @@ export function seedLivedInFnoEnvironment(info: SeedInfo): FnoEnvironmentState {
     Alias: `${LIVED_IN_APP_USER.userId}@${DEMO_DOMAIN}`,
     Company: "DAT",
   });
-  grant(env, LIVED_IN_APP_USER.userId, SYSADMIN_ROLE);
-  grant(env, LIVED_IN_APP_USER.userId, SYSTEM_USER_ROLE);
+  grantRole(env, LIVED_IN_APP_USER.userId, SYSADMIN_ROLE);
+  grantRole(env, LIVED_IN_APP_USER.userId, SYSTEM_USER_ROLE);
   const demoClient = env.aadClients.find((c) => c.AADClientId === DEMO_APP_ID);
   if (demoClient) demoClient.UserId = LIVED_IN_APP_USER.userId;
 
@@ -128,8 +101,8 @@ export function seedLivedInFnoEnvironment(info: SeedInfo): FnoEnvironmentState {
     Alias: `${INTEGRATION_USER.userId}@${DEMO_DOMAIN}`,
     Company: "DAT",
   });
-  grant(env, INTEGRATION_USER.userId, SYSTEM_USER_ROLE);
-  grant(env, INTEGRATION_USER.userId, "LEDGERACCOUNTANT");
+  grantRole(env, INTEGRATION_USER.userId, SYSTEM_USER_ROLE);
+  grantRole(env, INTEGRATION_USER.userId, "LEDGERACCOUNTANT");
   env.aadClients.push({
     RecId: allocateRecId(env),
     RecVersion: 1,

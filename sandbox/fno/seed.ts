@@ -231,6 +231,35 @@ export function seedFnoEnvironment(): FnoEnvironmentState {
   return env;
 }
 
+/** A role row for `userId` (Manual and Enabled unless told), restricted to `legalEntities` if any. */
+export function grantRole(
+  env: FnoEnvironmentState,
+  userId: string,
+  role: string,
+  options: { mode?: "Manual" | "Automatic"; status?: "Enabled" | "Disabled"; legalEntities?: string[] } = {},
+): void {
+  env.userRoles.push({
+    RecId: allocateRecId(env),
+    RecVersion: 1,
+    UserId: userId,
+    SecurityRoleIdentifier: role,
+    AssignmentStatus: options.status ?? "Enabled",
+    AssignmentMode: options.mode ?? "Manual",
+  });
+  for (const le of options.legalEntities ?? []) {
+    env.userRoleOrganizations.push({
+      RecId: allocateRecId(env),
+      RecVersion: 1,
+      UserId: userId,
+      SecurityRoleIdentifier: role,
+      OrganizationType: "LegalEntity",
+      OrganizationId: le,
+      OperatingUnitType: "None",
+      HierarchyType: "",
+    });
+  }
+}
+
 /** The F&O slice of the demo tenant: one seeded state per environment. */
 export function seedFno(info: SeedInfo): Record<string, FnoEnvironmentState> {
   const slice: Record<string, FnoEnvironmentState> = {};
