@@ -4,12 +4,15 @@
  * Error body `{"error":{"code":"0x…","message":"…"}}`, `Content-Type: application/json;
  * odata.metadata=minimal`, `OData-Version: 4.0`; with `Prefer: odata.include-annotations="*"` the
  * error gains the `@Microsoft.PowerApps.CDS.*` annotations
- * (https://learn.microsoft.com/power-apps/developer/data-platform/webapi/compose-http-requests-handle-errors;
- * reference dataverse.md §5).
+ * (https://learn.microsoft.com/power-apps/developer/data-platform/webapi/compose-http-requests-handle-errors).
  */
 import type { SandboxRequest, SandboxResponse } from "../core/types.ts";
 
-/** Hex codes the sandbox emits, with the reference's evidence. */
+/**
+ * Hex codes the sandbox emits, with their evidence: [DOC] Microsoft's list
+ * (https://learn.microsoft.com/power-apps/developer/data-platform/reference/web-service-error-codes),
+ * [TF] microsoft/terraform-provider-power-platform, [COMMUNITY] third-party code and posts.
+ */
 export const DataverseErrorCode = {
   /** ObjectDoesNotExist, 404 [DOC]. */
   objectDoesNotExist: "0x80040217",
@@ -23,14 +26,20 @@ export const DataverseErrorCode = {
   alternateKeyNotFound: "0x80060891",
   /** DuplicateApplicationUser [DOC]. */
   duplicateApplicationUser: "0x8004F511",
-  /** Privilege check failed ("Principal user ... is missing prv... privilege"); [COMMUNITY], UNCONFIRMED code. */
+  /** PrivilegeDenied: "The user does not hold the necessary privileges." [DOC]. */
   privilegeDenied: "0x80040220",
-  /** User is disabled; [COMMUNITY] test stub "Some user is disabled"; status UNCONFIRMED. */
+  /** unManagedidsusernotenabled: "The specified user is either disabled or is not a member of any business unit." [DOC]. */
   userDisabled: "0x80040225",
-  /** Generic invalid argument; used where the reference leaves the code UNCONFIRMED. */
+  /** UserInWrongBusiness: the role's business unit is not the user's [DOC]; status UNCONFIRMED. */
+  userInWrongBusiness: "0x80041409",
+  /** UserCannotEnableWithoutLicense: "Cannot enable an unlicensed user" [DOC]. */
+  userCannotEnableWithoutLicense: "0x8004D24C",
+  /** Generic invalid argument; used where the real code is UNCONFIRMED. */
   invalidArgument: "0x80040203",
   /** Service protection: number of requests [DOC api-limits]. */
   throttledRequests: "0x80072322",
+  /** Service protection: concurrent requests [DOC api-limits]. */
+  throttledConcurrency: "0x80072326",
 } as const;
 
 /** Headers every Dataverse response carries. */

@@ -4,11 +4,13 @@
  * placeholder users and the demo app's application user. Entra users arrive through the
  * background sync (sync.ts) on the first evaluation, as at environment creation.
  *
- * Reference: /work/shared/reference/dataverse.md §2.2 (roles, template ids), §8.1 (placeholders),
- * §13 item 15 (seed).
+ * Role template ids: terraform-provider-power-platform's security-role test fixtures
+ * (internal/services/authorization/tests); placeholders:
+ * https://learn.microsoft.com/power-platform/admin/create-users.
  */
+
+import { stableGuid } from "../core/ids.ts";
 import type { SeedInfo } from "../core/types.ts";
-import { stableGuid } from "./ids.ts";
 import type {
   BusinessUnitRow,
   DataverseEnvironmentState,
@@ -23,7 +25,7 @@ export const DEMO_APP_ID = "8d7c3e2a-6f5b-4a19-9e0d-2b4c6a8f1e37";
 /** Fixed time stamp of seeded rows, so a reset restores an identical state. */
 const SEEDED_ON = "2026-01-05T08:00:00Z";
 
-const READ_ALL: DataversePrivilege[] = ["prvReadUser", "prvReadRole", "prvReadBusinessUnit"];
+const READ_ALL: DataversePrivilege[] = ["prvReadUser", "prvReadRole", "prvReadBusinessUnit", "prvReadTeam"];
 
 /** A role of the root business unit as seeded. */
 interface RoleSeed {
@@ -35,7 +37,7 @@ interface RoleSeed {
 }
 
 /**
- * Built-in roles. Template ids from the reference (§2.2, TF fixture); solution-shipped roles
+ * Built-in roles. Template ids from the Terraform provider's fixtures; solution-shipped roles
  * (Environment Maker, Finance and Operations Basic User) have no template id.
  */
 export const STANDARD_ROLES: readonly RoleSeed[] = [
@@ -125,8 +127,9 @@ export function copyRolesIntoBusinessUnit(
   parentBusinessUnitId: string,
   childBusinessUnitId: string,
   now: string,
+  only: (role: RoleRow) => boolean = () => true,
 ): void {
-  for (const role of env.roles.filter((r) => r.businessunitid === parentBusinessUnitId)) {
+  for (const role of env.roles.filter((r) => r.businessunitid === parentBusinessUnitId && only(r))) {
     env.roles.push({
       ...role,
       roleid: stableGuid(env.organizationId, "role", childBusinessUnitId, role.parentrootroleid),
@@ -138,6 +141,45 @@ export function copyRolesIntoBusinessUnit(
       privileges: [...role.privileges],
     });
   }
+}
+
+/**
+ * Adds a role to `unit`; a role of the root unit is copied into every other unit, as Dataverse
+ * does. Managed roles come from the system solution, custom ones from the active solution.
+ */
+export function addRoleRow(
+  env: DataverseEnvironmentState,
+  spec: {
+    name: string;
+    unit: string;
+    managed: boolean;
+    privileges: (DataversePrivilege | "*")[];
+    now: string;
+  },
+): RoleRow {
+  const roleid = stableGuid(env.organizationId, "role", spec.unit, spec.name);
+  const role: RoleRow = {
+    roleid,
+    name: spec.name,
+    businessunitid: spec.unit,
+    parentrootroleid: roleid,
+    parentroleid: null,
+    roletemplateid: null,
+    ismanaged: spec.managed,
+    isinherited: 1,
+    solutionid: spec.managed ? SYSTEM_SOLUTION_ID : ACTIVE_SOLUTION_ID,
+    versionnumber: env.nextVersion++,
+    createdon: spec.now,
+    modifiedon: spec.now,
+    privileges: spec.privileges,
+  };
+  env.roles.push(role);
+  const root = env.businessUnits.find((b) => b.parentbusinessunitid === null)?.businessunitid;
+  if (spec.unit === root) {
+    for (const child of env.businessUnits.filter((b) => b.businessunitid !== root))
+      copyRolesIntoBusinessUnit(env, root, child.businessunitid, spec.now, (r) => r === role);
+  }
+  return role;
 }
 
 /** Seeds one environment's organization. */
@@ -154,6 +196,7 @@ export function seedDataverseEnvironment(name: string, tenantId: string): Datave
     businessUnits: [],
     roles: [],
     systemUsers: [],
+    teams: [],
     nextVersion: 1_000_000,
     sync: { initialSyncDone: false, observations: {} },
   };
@@ -224,7 +267,7 @@ export function seedDataverseEnvironment(name: string, tenantId: string): Datave
     modifiedon: SEEDED_ON,
     roleids: [],
   });
-  // Every environment has these two never-synced placeholders (reference §8.1, create-users.md).
+  // Every environment has these two never-synced placeholders (create-users).
   env.systemUsers.push(placeholder("crmoln@microsoft.com", "Support User", 3));
   env.systemUsers.push(placeholder("crmoln2@microsoft.com", "Delegated Admin", 5));
   // The demo app's application user (accessmode 4, firstname "#" by design), so WhoAmI works.

@@ -4,7 +4,8 @@
  *   {"error":{"code":"","message":"An error has occurred.",
  *             "innererror":{"message":"<real cause>","type":"<.NET type>","stacktrace":"..."}}}
  *
- * with the real cause in `innererror.message` (reference fno-odata.md §2.8 and §8 item 6;
+ * with the real cause in `innererror.message` (d365collaborative/d365fo.integrations,
+ * notebooks/Manage-Users.ipynb, holds a real AxODataWriteException;
  * https://github.com/microsoft/Dynamics-AX-Integration/issues/61 shows a real body;
  * https://learn.microsoft.com/dynamics365/fin-ops-core/dev-itpro/data-entities/odata).
  */
@@ -46,7 +47,7 @@ export function fnoError(
 
 /**
  * A write rejected by the entity's validation (400, AxODataWriteException). The infolog lines
- * are joined the way the reference quotes them, e.g. "Write failed for table row of type
+ * are joined the way real answers show them, e.g. "Write failed for table row of type
  * 'SystemUserEntity'. Infolog: Error: Field 'UserInfo_language' must be filled in.; Field
  * 'Helplanguage' must be filled in."
  */
@@ -55,7 +56,8 @@ export function writeFailed(axEntity: string, infolog: string[]): SandboxRespons
     400,
     `Write failed for table row of type '${axEntity}'. Infolog: Error: ${infolog.join("; ")}`,
     AX_WRITE_EXCEPTION_TYPE,
-    "   at Microsoft.Dynamics.Platform.Integration.Services.OData.AxODataDataSource.Write()",
+    // The frame of the real response quoted in d365fo.integrations' Manage-Users notebook.
+    "   at Microsoft.Dynamics.Platform.Integration.Services.OData.Update.UpdateProcessor.CreateEntity_Save(ChangeOperationContext context, ChangeInfo changeInfo)",
   );
 }
 
@@ -75,7 +77,7 @@ export function invalidQuery(cause: string): SandboxResponse {
   return fnoError(400, `The query specified in the URI is not valid. ${cause}`, ODATA_EXCEPTION_TYPE);
 }
 
-/** No entity with that key (404). The status is observed; the body is UNCONFIRMED (reference §2.8). */
+/** No entity with that key (404). The status is observed; the body is UNCONFIRMED. */
 export function notFound(entityType: string, keyText: string): SandboxResponse {
   return fnoError(
     404,

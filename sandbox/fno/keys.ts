@@ -1,14 +1,15 @@
 /**
  * Resource-path parsing for `/data/...`: the entity set, an optional key predicate and what
  * follows (`/$count`). Key predicates follow OData v4 URL conventions as F&O applies them
- * (reference fno-odata.md §8 item 2):
+ * (https://learn.microsoft.com/dynamics365/fin-ops-core/dev-itpro/data-entities/odata; the
+ * shorthand and its refusal on multi-key sets are observed, UNCONFIRMED in the documentation):
  *   - named keys `SystemUsers(UserID='jdoe')`, in any order for composite keys;
  *   - the positional shorthand `SystemUsers('jdoe')` for single-key sets only;
  *   - string literals with '' for a quote; enum keys as qualified literals
  *     `OrganizationType=Microsoft.Dynamics.DataEntities.OmInternalOrganizationType'LegalEntity'`.
  */
 
-import { scanQuotedLiteral } from "../core/odata.ts";
+import { scanQuotedLiteral } from "../core/odata/index.ts";
 
 /** One value in a key predicate. */
 export type KeyLiteral =

@@ -4,7 +4,7 @@
  * deserialization are all driven from here, so they cannot disagree.
  *
  * Names, keys, Edm types and nullability follow the metadata of a real F&O environment as
- * summarized in /work/shared/reference/fno-odata.md §2 ([META]).
+ * captured in a client generated from a real `$metadata` (ntrtd/d365-agent, asset/client/src).
  * https://learn.microsoft.com/dynamics365/fin-ops-core/dev-itpro/data-entities/odata
  */
 
@@ -13,7 +13,7 @@ import type { FnoEnvironmentState, FnoValue } from "./state.ts";
 /** The namespace of every F&O data entity type and enum type. */
 export const FNO_NAMESPACE = "Microsoft.Dynamics.DataEntities";
 
-/** Enum types published in `$metadata` (member name → value), reference §2.7. */
+/** Enum types published in `$metadata` (member name → value). */
 export const FNO_ENUMS: Record<string, Record<string, number>> = {
   NoYes: { No: 0, Yes: 1 },
   UserAccountType: { ADUser: 0, ADGroup: 1, ClaimsUser: 2, ClaimsGroup: 3 },
@@ -197,7 +197,7 @@ const userRoleAssociationProps: FnoPropertyDef[] = userRoleProps.filter((p) => p
 const userRoleOrganizationProps: FnoPropertyDef[] = [
   keyStr("UserId", USER_ID_MAX_LENGTH),
   keyStr("SecurityRoleIdentifier"),
-  // A key, yet declared nullable in the real metadata (reference §2.5).
+  // A key, yet declared nullable in the real metadata.
   enumProp("OrganizationType", "OmInternalOrganizationType", "LegalEntity"),
   keyStr("OrganizationId"),
   enumProp("OperatingUnitType", "OmOperatingUnitType", "None"),

@@ -2,7 +2,7 @@
  * F&O's use of the shared OData query module: which options, operators and functions it
  * accepts, how it compares values, `cross-company`, and server-driven paging.
  *
- * Behaviour per reference fno-odata.md §2.8 and §8 items 4–5
+ * Behaviour per Microsoft's OData page for finance and operations
  * (https://learn.microsoft.com/dynamics365/fin-ops-core/dev-itpro/data-entities/odata):
  *   - `$filter` with eq/ne/gt/ge/lt/le/and/or/not; `*` inside an `eq` string literal is a wildcard;
  *   - string functions (`contains()`, `startswith()`, ...) are refused with 400, as are `in`/`has`;
@@ -24,7 +24,7 @@ import {
   ODataSyntaxError,
   parseQueryOptions,
   walkExpression,
-} from "../core/odata.ts";
+} from "../core/odata/index.ts";
 import {
   edmType,
   FNO_ENUMS,

@@ -3,7 +3,7 @@
  * built-in service users, a few existing people, and the demo app registered in SysAADClients.
  *
  * Role identifiers are AOT role names as F&O publishes them in `SecurityRoleIdentifier`
- * (upper case, e.g. "-SYSADMIN-"; reference fno-odata.md §2.2); labels are the English role
+ * (upper case, e.g. "-SYSADMIN-"; d365collaborative/d365bap.tools reads them so); labels are the English role
  * names Microsoft's documentation pairs with those AOT names. License types are indicative.
  */
 
@@ -19,7 +19,10 @@ import {
 
 /** The sandbox demo app (sandbox only; its secret is documented as such), registered in SysAADClients. */
 export const DEMO_APP_ID = "8d7c3e2a-6f5b-4a19-9e0d-2b4c6a8f1e37";
-/** The role every new user gets automatically (reference §8 item 10). */
+/**
+ * The role every new user gets automatically ("by default the SystemUser role is assigned during
+ * user creation", NathanClouseAX/AAXSecurityTools#4); admins may remove it afterwards.
+ */
 export const SYSTEM_USER_ROLE = "SYSTEMUSER";
 /** The system administrator role. */
 export const SYSADMIN_ROLE = "-SYSADMIN-";
@@ -211,7 +214,8 @@ export function seedFnoEnvironment(): FnoEnvironmentState {
     HierarchyType: "",
   });
 
-  // The demo app acts as Admin, the way a fresh environment is usually set up (reference §4).
+  // The demo app acts as Admin, the way a fresh environment is usually set up (Microsoft advises a
+  // dedicated service user instead: https://learn.microsoft.com/dynamics365/fin-ops-core/dev-itpro/data-entities/services-home-page).
   env.aadClients.push({ ...base(), AADClientId: DEMO_APP_ID, Name: "d365-access demo app", UserId: "Admin" });
 
   for (const [area, id, description] of [
@@ -225,6 +229,35 @@ export function seedFnoEnvironment(): FnoEnvironmentState {
     env.customerGroups.push({ ...base(), dataAreaId: area, CustomerGroupId: id, Description: description });
   }
   return env;
+}
+
+/** A role row for `userId` (Manual and Enabled unless told), restricted to `legalEntities` if any. */
+export function grantRole(
+  env: FnoEnvironmentState,
+  userId: string,
+  role: string,
+  options: { mode?: "Manual" | "Automatic"; status?: "Enabled" | "Disabled"; legalEntities?: string[] } = {},
+): void {
+  env.userRoles.push({
+    RecId: allocateRecId(env),
+    RecVersion: 1,
+    UserId: userId,
+    SecurityRoleIdentifier: role,
+    AssignmentStatus: options.status ?? "Enabled",
+    AssignmentMode: options.mode ?? "Manual",
+  });
+  for (const le of options.legalEntities ?? []) {
+    env.userRoleOrganizations.push({
+      RecId: allocateRecId(env),
+      RecVersion: 1,
+      UserId: userId,
+      SecurityRoleIdentifier: role,
+      OrganizationType: "LegalEntity",
+      OrganizationId: le,
+      OperatingUnitType: "None",
+      HierarchyType: "",
+    });
+  }
 }
 
 /** The F&O slice of the demo tenant: one seeded state per environment. */

@@ -1,6 +1,6 @@
 /**
  * Microsoft Graph's error envelope: `{"error":{"code","message","innerError":{"date","request-id",
- * "client-request-id"}}}` (https://learn.microsoft.com/graph/errors; reference/graph.md §3.1, §7.10).
+ * "client-request-id"}}}` (https://learn.microsoft.com/graph/errors).
  */
 import type { AuthFailure, SandboxRequest, SandboxResponse } from "../core/types.ts";
 
@@ -40,7 +40,10 @@ export function graphError(
   return { status, headers: graphHeaders(req, extra.headers), body: { error } };
 }
 
-/** 401 `InvalidAuthenticationToken` with Microsoft's messages (graph.md §3.1). */
+/**
+ * 401 `InvalidAuthenticationToken` with Microsoft's messages (as quoted in
+ * microsoftgraph/microsoft-graph-docs#16208 and #4752).
+ */
 export function graphUnauthorized(failure: AuthFailure, req: SandboxRequest): SandboxResponse {
   const messages: Record<AuthFailure["kind"], string> = {
     missing: "Access token is empty.",
@@ -58,7 +61,7 @@ export function graphUnauthorized(failure: AuthFailure, req: SandboxRequest): Sa
   });
 }
 
-/** 403 for a token without the needed application permission (graph.md §3.1: 403, not 401). */
+/** 403 `Authorization_RequestDenied` for a token without the needed application permission (403, not 401). */
 export function graphForbidden(req: SandboxRequest): SandboxResponse {
   return graphError(
     req,
@@ -68,7 +71,11 @@ export function graphForbidden(req: SandboxRequest): SandboxResponse {
   );
 }
 
-/** Injected 429, shaped like the throttling sample in https://learn.microsoft.com/graph/throttling. */
+/**
+ * Injected 429, shaped like the throttling sample in https://learn.microsoft.com/graph/throttling.
+ * Graph's `Retry-After` may be fractional (the sample has 2.128): it is sent as configured, where
+ * the other services round up to whole seconds.
+ */
 export function graphThrottled(retryAfterSeconds: number, req: SandboxRequest): SandboxResponse {
   return graphError(req, 429, "TooManyRequests", "Please retry again later.", {
     headers: { "retry-after": String(retryAfterSeconds) },
@@ -76,7 +83,7 @@ export function graphThrottled(retryAfterSeconds: number, req: SandboxRequest): 
   });
 }
 
-/** Injected 503 with Retry-After (documented together, graph.md §3.1). */
+/** Injected 503 with Retry-After (documented together, https://learn.microsoft.com/graph/errors). */
 export function graphUnavailable(req: SandboxRequest): SandboxResponse {
   return graphError(
     req,
@@ -87,4 +94,35 @@ export function graphUnavailable(req: SandboxRequest): SandboxResponse {
       headers: { "retry-after": "2" },
     },
   );
+}
+
+export function notFound(req: SandboxRequest, key: string): SandboxResponse {
+  return graphError(
+    req,
+    404,
+    "Request_ResourceNotFound",
+    `Resource '${key}' does not exist or one of its queried reference-property objects are not present.`,
+  );
+}
+
+export function badRequest(req: SandboxRequest, message: string, details?: unknown[]): SandboxResponse {
+  return graphError(req, 400, "Request_BadRequest", message, details ? { details } : {});
+}
+
+export function unsupportedQuery(req: SandboxRequest, message: string): SandboxResponse {
+  return graphError(req, 400, "Request_UnsupportedQuery", message);
+}
+
+export function conflictUpn(req: SandboxRequest): SandboxResponse {
+  return badRequest(
+    req,
+    "Another object with the same value for property userPrincipalName already exists.",
+    [{ target: "userPrincipalName", code: "ObjectConflict" }],
+  );
+}
+
+export function invalidProperty(req: SandboxRequest, name: string): SandboxResponse {
+  return badRequest(req, `Invalid value specified for property '${name}' of resource 'User'.`, [
+    { target: name, code: "InvalidValue" },
+  ]);
 }

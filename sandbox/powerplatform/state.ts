@@ -1,6 +1,9 @@
 /**
  * The Power Platform admin API (BAP) slice: environments and registered management applications.
- * Reference /work/shared/reference/dataverse.md §8.2, §10, §13 items 7 and 14.
+ * Sources: https://learn.microsoft.com/power-platform/admin/create-users (addUser),
+ * https://learn.microsoft.com/power-platform/admin/powerplatform-api-create-service-principal
+ * (management applications) and microsoft/terraform-provider-power-platform
+ * (internal/services/environment/dto.go, internal/services/authorization/api_user.go).
  */
 
 /** One Power Platform environment with Dataverse, linked to a finance and operations environment. */

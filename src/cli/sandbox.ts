@@ -3,7 +3,7 @@
  * in the background, on stable ports, with its CA, state and endpoints under `.sandbox/`.
  */
 import { spawn } from "node:child_process";
-import { existsSync, openSync, readFileSync } from "node:fs";
+import { chmodSync, existsSync, openSync, readFileSync } from "node:fs";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { request } from "node:https";
 import { join, resolve } from "node:path";
@@ -19,7 +19,7 @@ commands:
   start   start the sandbox in the background and print its endpoints
   stop    stop the background sandbox (state is kept)
   status  say whether it runs, and print its endpoints
-  reset   restore the demo tenant's seed`;
+  reset   restore the tenant's seed`;
 
 const OPTIONS = {
   "state-dir": { type: "string" },
@@ -28,6 +28,7 @@ const OPTIONS = {
   jitter: { type: "string" },
   faults: { type: "string" },
   "sync-delay": { type: "string" },
+  seed: { type: "string" },
   foreground: { type: "boolean", default: false },
 } as const;
 
@@ -40,6 +41,7 @@ const HELP = [
   "      --jitter <ms>        random extra latency 0..MS",
   "      --faults <spec>      rates of injected 429 (with Retry-After) and 503, e.g. 429=0.2,503=0.05",
   "      --sync-delay <s>     seconds before a licensed Entra user appears in Dataverse",
+  "      --seed <name>        demo | lived-in: which tenant to seed (default: the state's own, else demo)",
   "      --foreground         run in this process (Ctrl-C stops it)",
 ];
 
@@ -50,6 +52,7 @@ interface Parsed {
   portBase: number | undefined;
   faults: FaultUpdate;
   /** The options to hand to a background process, as given. */
+  seed?: "demo" | "lived-in";
   passthrough: string[];
 }
 
@@ -84,8 +87,11 @@ function parse(values: Record<string, string | boolean | undefined>, positionals
   }
   const sync = number("sync-delay");
   if (sync !== undefined) faults.syncDelaySeconds = sync;
+  const seed = text("seed");
+  if (seed !== undefined && seed !== "demo" && seed !== "lived-in")
+    throw new UsageError(`--seed needs demo or lived-in, got '${seed}'`);
   const passthrough = (
-    ["state-dir", "port-base", "latency", "jitter", "faults", "sync-delay"] as const
+    ["state-dir", "port-base", "latency", "jitter", "faults", "sync-delay", "seed"] as const
   ).flatMap((key) => (text(key) === undefined ? [] : [`--${key}`, text(key) as string]));
   return {
     command,
@@ -93,6 +99,7 @@ function parse(values: Record<string, string | boolean | undefined>, positionals
     foreground: values.foreground === true,
     portBase,
     faults,
+    ...(seed ? { seed } : {}),
     passthrough,
   };
 }
@@ -157,8 +164,10 @@ async function healthy(dir: string, pid: number): Promise<SandboxEndpoints | und
   }
 }
 
+/** The endpoints as printed (also into sandbox.log): the client secret stays in endpoints.json. */
 function describe(endpoints: SandboxEndpoints): string {
-  return `${JSON.stringify(endpoints, null, 2)}\n\nTrust the sandbox CA in Node clients with:\n  export NODE_EXTRA_CA_CERTS=${endpoints.caCertPath}\n`;
+  const shown = { ...endpoints, clientSecret: "(see endpoints.json)" };
+  return `${JSON.stringify(shown, null, 2)}\n\nTrust the sandbox CA in Node clients with:\n  export NODE_EXTRA_CA_CERTS=${endpoints.caCertPath}\n`;
 }
 
 async function foreground(parsed: Parsed): Promise<number> {
@@ -167,8 +176,9 @@ async function foreground(parsed: Parsed): Promise<number> {
     stateDir: parsed.stateDir,
     ports: stablePorts(parsed.portBase),
     faults: parsed.faults,
+    ...(parsed.seed ? { seed: parsed.seed } : {}),
   });
-  await writeFile(pidPath(parsed.stateDir), `${process.pid}\n`);
+  await writeFile(pidPath(parsed.stateDir), `${process.pid}\n`, { mode: 0o600 });
   process.stdout.write(`sandbox running (pid ${process.pid})\n${describe(sandbox.endpoints)}`);
   await new Promise<void>((done) => {
     const stop = () => done();
@@ -196,7 +206,8 @@ async function start(parsed: Parsed): Promise<number> {
   const { mkdir } = await import("node:fs/promises");
   await mkdir(parsed.stateDir, { recursive: true, mode: 0o700 });
   const logFile = join(parsed.stateDir, "sandbox.log");
-  const out = openSync(logFile, "a");
+  const out = openSync(logFile, "a", 0o600);
+  chmodSync(logFile, 0o600);
   const main = fileURLToPath(new URL("./main.ts", import.meta.url));
   const child = spawn(process.execPath, [main, "sandbox", "start", "--foreground", ...parsed.passthrough], {
     detached: true,
@@ -265,12 +276,12 @@ async function reset(parsed: Parsed): Promise<number> {
       process.stderr.write(`sandbox: reset failed (${res.status}): ${res.text}\n`);
       return 1;
     }
-    process.stdout.write("sandbox reset to the demo seed\n");
+    process.stdout.write("sandbox reset to its seed\n");
     return 0;
   }
   // Not running: dropping the state file makes the next start seed afresh (CA and keys are kept).
   await rm(join(parsed.stateDir, "state.json"), { force: true });
-  process.stdout.write("sandbox state cleared; the next start seeds the demo tenant\n");
+  process.stdout.write("sandbox state cleared; the next start seeds afresh\n");
   return 0;
 }
 

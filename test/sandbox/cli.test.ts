@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { Agent } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -85,6 +85,15 @@ describe("d365-access sandbox CLI", () => {
     );
     assert.equal((read.body as { jobTitle: string }).jobTitle, "Survives restarts");
 
+    // Neither the log nor the state hold the client secret or a bearer token; files are owner-only.
+    for (const file of ["sandbox.log", "state.json", "sandbox.pid"]) {
+      const text = await readFile(join(dir, file), "utf8");
+      assert.ok(!text.includes(endpoints.clientSecret as string), `${file} holds the client secret`);
+      assert.ok(!text.includes(token), `${file} holds a bearer token`);
+      assert.equal((await stat(join(dir, file))).mode & 0o777, 0o600, `${file} is not 0600`);
+    }
+    assert.match(started.out, /"clientSecret": "\(see endpoints\.json\)"/);
+
     assert.equal((await cli(dir, "reset")).code, 0);
     const reseeded = await call(
       agent,
@@ -96,9 +105,32 @@ describe("d365-access sandbox CLI", () => {
     assert.equal((await cli(dir, "stop")).code, 0);
   });
 
+  it("--seed lived-in starts the lived-in tenant, and reset keeps that seed", async () => {
+    assert.equal((await cli(dir, "start", "--seed", "lived-in")).code, 0);
+    const endpoints = JSON.parse(await readFile(join(dir, "endpoints.json"), "utf8")) as Record<
+      string,
+      string
+    >;
+    const agent = new Agent({ ca: await readFile(endpoints.caCertPath as string, "utf8") });
+    const upns = async () =>
+      (
+        (await call(agent, `${endpoints.adminUrl}/state`)).body as {
+          entra: { users: { userPrincipalName: string }[] };
+        }
+      ).entra.users.map((u) => u.userPrincipalName);
+    assert.ok((await upns()).includes("megan.bowen@contoso.example"));
+    assert.equal((await cli(dir, "reset")).code, 0);
+    assert.ok((await upns()).includes("megan.bowen@contoso.example"), "reset restores the lived-in seed");
+    agent.destroy();
+    assert.equal((await cli(dir, "stop")).code, 0);
+  });
+
   it("refuses bad options with usage (exit 2)", async () => {
     const res = await cli(dir, "start", "--faults", "429=3");
     assert.equal(res.code, 2);
     assert.match(res.out, /between 0 and 1/);
+    const seed = await cli(dir, "start", "--seed", "nope");
+    assert.equal(seed.code, 2);
+    assert.match(seed.out, /demo or lived-in/);
   });
 });

@@ -12,7 +12,7 @@ import {
   ODataSyntaxError,
   parseFilter,
   parseQueryOptions,
-} from "../../sandbox/core/odata.ts";
+} from "../../sandbox/core/odata/index.ts";
 import { startTestSandbox, type TestSandbox } from "./helpers.ts";
 
 type Json = Record<string, unknown>;
@@ -113,6 +113,22 @@ describe("sandbox core: server, admin API, faults, persistence", () => {
     assert.equal(bad.status, 400);
     assert.equal((await t.call(`${t.endpoints.adminUrl}/nope`)).status, 501);
     assert.equal((await t.call(`${t.endpoints.adminUrl}/faults`)).status, 200);
+  });
+
+  it("admin API: the fidelity switches and Dataverse limits are validated key by key", async () => {
+    const patch = (body: unknown) => t.call(`${t.endpoints.adminUrl}/faults`, { method: "PATCH", body });
+    assert.equal((await patch({ fidelity: { nope: true } })).status, 400);
+    assert.equal((await patch({ fidelity: { expandNextLinks: "yes" } })).status, 400);
+    assert.equal((await patch({ dataverseLimits: { nope: 1 } })).status, 400);
+    const on = await patch({ fidelity: { expandNextLinks: true } });
+    assert.equal(on.status, 200);
+    // biome-ignore lint/suspicious/noExplicitAny: the admin answer is arbitrary JSON
+    const fidelity = (on.body as any).fidelity;
+    assert.deepEqual(fidelity, { expandNextLinks: true, notLicensedInMessage: false });
+    await t.call(`${t.endpoints.adminUrl}/faults`, { method: "PUT", body: {} });
+    // biome-ignore lint/suspicious/noExplicitAny: the admin answer is arbitrary JSON
+    const reset = (await t.call(`${t.endpoints.adminUrl}/faults`)).body as any;
+    assert.equal(reset.fidelity.expandNextLinks, false, "PUT {} restores the defaults");
   });
 
   it("injects 429 with Retry-After and 503 per service, then stops when cleared", async () => {

@@ -1,7 +1,8 @@
 /**
  * Contract tests of the sandbox's Dataverse Web API through the real HTTPS server, with tokens
  * from the unmodified @azure/identity ClientSecretCredential (test/sandbox/helpers.ts).
- * Every route: its success shape and at least one error. Facts: reference/dataverse.md.
+ * Every route: its success shape and at least one error. Sources: the
+ * comments in sandbox/dataverse/ and sandbox/dataverse/README.md.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -321,7 +322,7 @@ describe("Dataverse Web API (contract)", () => {
       headers: { Prefer: 'odata.include-annotations="*"' },
     });
     assert.ok(annotated.body.error["@Microsoft.PowerApps.CDS.HelpLink"]);
-    assert.equal((await dv("teams")).status, 501);
+    assert.equal((await dv("accounts")).status, 501);
   });
 
   it("renders injected faults: 429 with Retry-After and 0x80072322, and 503", async () => {

@@ -2,7 +2,7 @@
  * Contract tests of the sandbox's F&O OData service through the real HTTPS server, with tokens
  * from the unmodified @azure/identity ClientSecretCredential: every route with its success shape
  * and at least one error case, authorization (audience, SysAADClients, 403), and faults.
- * Behaviour per /work/shared/reference/fno-odata.md §8.
+ * Behaviour per the sources named in sandbox/fno/ and sandbox/fno/README.md.
  */
 
 import assert from "node:assert/strict";

@@ -1,6 +1,8 @@
 /**
  * Contract tests of the sandbox's Power Platform admin API (BAP) through the real HTTPS server,
- * with tokens from the unmodified @azure/identity ClientSecretCredential. Reference dataverse.md §8.2, §10.
+ * with tokens from the unmodified @azure/identity ClientSecretCredential.
+ * Behaviour per https://learn.microsoft.com/power-platform/admin/create-users and the sources
+ * named in sandbox/powerplatform/.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";

@@ -5,7 +5,7 @@
  * Graph's own stamp; other changes (account enabled, license removed) count from when the sync
  * observes them (next Dataverse/PP request or 200 ms background tick), so those tests read once
  * right after the Graph change, before moving the clock.
- * Reference dataverse.md §8.1, §10.
+ * Rules per https://learn.microsoft.com/power-platform/admin/create-users (see sandbox/dataverse/sync.ts).
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
