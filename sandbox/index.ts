@@ -4,55 +4,55 @@
  * HTTPS origin on 127.0.0.1, with a generated local CA. Nothing in the product imports this.
  */
 import { randomUUID } from "node:crypto";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createAdminModule } from "./core/admin.ts";
 import { loadCertificates } from "./core/certs.ts";
 import { defaultFaults, type FaultUpdate, mergeFaults } from "./core/faults.ts";
+import { createJournal, type RequestJournal } from "./core/journal.ts";
 import { loadSigningKey, signJwt } from "./core/jwt.ts";
-import { placeholderModule } from "./core/placeholder.ts";
-import { closeListeners, type Listener, listen, type MountedModule, type OriginSpec } from "./core/server.ts";
+import { type PortChoice, portOf, stablePorts as stablePortsFor } from "./core/ports.ts";
+import { closeListeners, type Listener, listen, type MountedModule } from "./core/server.ts";
 import { openStore, type Store, stateFilePath, writeFileAtomic } from "./core/store.ts";
-import { DEMO_APP_ID, DEMO_APP_SECRET, demoSeedInfo, POWER_PLATFORM_RESOURCE } from "./core/tenant.ts";
+import { DEMO_APP_ID, DEMO_APP_SECRET, demoSeedInfo } from "./core/tenant.ts";
 import type {
   FaultSettings,
   SandboxEndpoints,
   SandboxState,
+  SeedOptions,
   ServiceContext,
   ServiceModule,
   ServiceName,
 } from "./core/types.ts";
-import { accessTokenClaims, createEntraModule, type KnownResource } from "./entra/index.ts";
-import { seedEntra } from "./entra/seed.ts";
+import { dataverseService } from "./dataverse/index.ts";
+import { fnoService } from "./fno/index.ts";
 import { graphService } from "./graph/index.ts";
+import { accessTokenClaims, createIdentityModule, type KnownResource } from "./identity/index.ts";
+import { powerPlatformService } from "./powerplatform/index.ts";
 
 export type { FaultUpdate } from "./core/faults.ts";
-export type { FaultSettings, SandboxEndpoints, SandboxState } from "./core/types.ts";
+export type { JournalFilter } from "./core/journal.ts";
+export { STABLE_PORTS } from "./core/ports.ts";
+export type {
+  FaultSettings,
+  JournalEntry,
+  SandboxEndpoints,
+  SandboxState,
+  SeedOptions,
+} from "./core/types.ts";
 
-/** Ports the CLI uses so a restart keeps the same origins (and clients' config stays valid). */
-export const STABLE_PORTS = {
-  admin: 47300,
-  login: 47301,
-  graph: 47302,
-  powerplatform: 47303,
-  environmentBase: 47310,
-} as const;
+/** The services with a state slice, mounted once (`shared`) or once per environment. */
+const SERVICES: { module: ServiceModule; slice: keyof SandboxState; perEnvironment: boolean }[] = [
+  { module: graphService, slice: "entra", perEnvironment: false },
+  { module: powerPlatformService, slice: "powerplatform", perEnvironment: false },
+  { module: dataverseService, slice: "dataverse", perEnvironment: true },
+  { module: fnoService, slice: "fno", perEnvironment: true },
+];
 
 /** Stable ports by origin key, shifted so that `admin` listens on `base` (default 47300). */
-export function stablePorts(base: number = STABLE_PORTS.admin): Record<string, number> {
-  const shift = base - STABLE_PORTS.admin;
-  const ports: Record<string, number> = {
-    admin: STABLE_PORTS.admin + shift,
-    login: STABLE_PORTS.login + shift,
-    graph: STABLE_PORTS.graph + shift,
-    powerplatform: STABLE_PORTS.powerplatform + shift,
-  };
-  demoSeedInfo().environments.forEach((e, i) => {
-    ports[`dataverse:${e.name}`] = STABLE_PORTS.environmentBase + shift + 2 * i;
-    ports[`fno:${e.name}`] = STABLE_PORTS.environmentBase + shift + 2 * i + 1;
-  });
-  return ports;
+export function stablePorts(base?: number): Record<string, number> {
+  return stablePortsFor(demoSeedInfo(), base);
 }
 
 /** Options of `startSandbox`. */
@@ -63,11 +63,19 @@ export interface StartSandboxOptions {
    * `"ephemeral"` (default): port 0 everywhere. `"stable"`: `STABLE_PORTS`. Or explicit ports by
    * origin key ("admin", "login", "graph", "powerplatform", "dataverse:<env>", "fno:<env>").
    */
-  ports?: "ephemeral" | "stable" | Record<string, number>;
+  ports?: PortChoice;
+  /**
+   * Which tenant to seed: `"demo"` (today's clean demo tenant, the default), `"lived-in"`, or
+   * `{ name: "lived-in", generatedUsers: N, seedNumber }` for a large tenant of the same variety.
+   * An existing state file seeded otherwise is reseeded; without this option it is kept as is.
+   */
+  seed?: SeedOptions["name"] | SeedOptions;
   /** Initial fault settings (merged onto no-fault defaults). */
   faults?: FaultUpdate;
-  /** Injected clock in ms (token lifetimes, sync delays); default `Date.now`. */
+  /** Injected clock in ms (token lifetimes, sync delays, consistency lags); default `Date.now`. */
   clock?: () => number;
+  /** Random numbers for injected faults; default `Math.random`. */
+  random?: () => number;
   /** Where warnings and handler failures go (default stderr). */
   log?: (line: string) => void;
 }
@@ -81,6 +89,10 @@ export interface RunningSandbox {
   /** The live state (mutate only through the APIs, or call `store.changed()`). */
   state: SandboxState;
   store: Store;
+  /** The seed the state was built from (and `reset()` restores). */
+  seed: SeedOptions;
+  /** The request journal (also `GET /journal` on the admin API). */
+  journal: RequestJournal;
   /** Current fault settings. */
   faults(): FaultSettings;
   /** Changes fault settings at run time; returns the new settings. */
@@ -91,28 +103,10 @@ export interface RunningSandbox {
   close(): Promise<void>;
 }
 
-type ModuleExport = { [name: string]: unknown };
-
-/** Loads a sibling service module; a folder that has not landed yet gets a loud 501 placeholder. */
-async function loadService(
-  folder: string,
-  exportName: string,
-  fallback: () => MountedModule,
-  log: (line: string) => void,
-): Promise<ServiceModule> {
-  const url = new URL(`./${folder}/index.ts`, import.meta.url);
-  try {
-    const mod = (await import(url.href)) as ModuleExport;
-    const service = mod[exportName] as ServiceModule | undefined;
-    if (service) return service;
-    log(`sandbox: ${folder}/index.ts does not export '${exportName}'; serving 501 for ${folder}`);
-  } catch (err) {
-    const code = (err as { code?: string }).code;
-    if (code !== "ERR_MODULE_NOT_FOUND" || !String((err as Error).message).includes(`${folder}/index.ts`))
-      throw err;
-    log(`sandbox: ${folder} emulator not available yet; serving 501 for it`);
-  }
-  return fallback();
+/** The seed options `startSandbox({ seed })` means. */
+function seedOptions(seed: StartSandboxOptions["seed"]): SeedOptions | undefined {
+  if (seed === undefined) return undefined;
+  return typeof seed === "string" ? { name: seed } : { ...seed };
 }
 
 /** Starts the sandbox; resolves once every origin listens. */
@@ -123,9 +117,10 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<R
     ? resolve(options.stateDir)
     : await mkdtemp(join(tmpdir(), "d365-sandbox-"));
   await mkdir(stateDir, { recursive: true, mode: 0o700 });
+  await chmod(stateDir, 0o700);
   const clock = options.clock ?? Date.now;
-  const info = demoSeedInfo();
-  const envNames = info.environments.map((e) => e.name);
+  const random = options.random ?? Math.random;
+  const layout = demoSeedInfo();
 
   const [certs, signingKey, oidcKey] = await Promise.all([
     loadCertificates(stateDir),
@@ -133,46 +128,30 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<R
     loadSigningKey(stateDir, "oidc-issuer-key.pem"),
   ]);
 
-  // Origins are only known after listening, so placeholders read them lazily from `endpoints`.
-  let endpoints: SandboxEndpoints | undefined;
-  const env = (name: string | undefined) => info.environments.find((e) => e.name === name);
-  const endpointOf = (name: string | undefined) => endpoints?.environments.find((e) => e.name === name);
-  const [dataverse, powerplatform, fno] = await Promise.all([
-    loadService(
-      "dataverse",
-      "dataverseService",
-      () =>
-        placeholderModule("dataverse", (e) => (endpointOf(e) ? [endpointOf(e)?.dataverseUrl as string] : [])),
-      log,
-    ),
-    loadService(
-      "powerplatform",
-      "powerPlatformService",
-      () => placeholderModule("powerplatform", () => [POWER_PLATFORM_RESOURCE]),
-      log,
-    ),
-    loadService(
-      "fno",
-      "fnoService",
-      () => placeholderModule("fno", (e) => (endpointOf(e) ? [endpointOf(e)?.fnoUrl as string] : [])),
-      log,
-    ),
-  ]);
-  void env;
-
-  const seed = (): SandboxState => ({
-    entra: seedEntra(info),
-    powerplatform: (powerplatform.seed?.(info) ?? {}) as SandboxState["powerplatform"],
-    dataverse: (dataverse.seed?.(info) ?? {}) as SandboxState["dataverse"],
-    fno: (fno.seed?.(info) ?? {}) as SandboxState["fno"],
+  const buildSeed = (seed: SeedOptions): SandboxState => {
+    const info = demoSeedInfo(seed);
+    const state = {} as Record<keyof SandboxState, unknown>;
+    for (const { module, slice } of SERVICES) state[slice] = module.seed?.(info) ?? {};
+    return state as unknown as SandboxState;
+  };
+  const requested = seedOptions(options.seed);
+  const store = await openStore({
+    path: stateFilePath(stateDir),
+    seed: buildSeed,
+    ...(requested ? { requested } : {}),
+    warn: log,
   });
-  const store = await openStore({ path: stateFilePath(stateDir), seed, warn: log });
 
+  let endpoints: SandboxEndpoints | undefined;
   let faults = mergeFaults(defaultFaults(), options.faults ?? {});
+  const journal = createJournal();
   const context: ServiceContext = {
     state: store.state,
     changed: () => store.changed(),
+    revision: () => store.revision(),
     now: clock,
+    random,
+    journal,
     get endpoints(): SandboxEndpoints {
       if (!endpoints) throw new Error("sandbox endpoints are not known before the listeners start");
       return endpoints;
@@ -190,18 +169,15 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<R
         list.push({ audience, roles: (app) => module.appRoles?.(app, audience, ctx) });
       }
     };
-    add(graphService);
-    add(powerplatform);
-    for (const name of envNames) {
-      add(dataverse, name);
-      add(fno, name);
+    for (const { module, perEnvironment } of SERVICES) {
+      if (!perEnvironment) add(module);
+      else for (const e of layout.environments) add(module, e.name);
     }
     return list;
   };
-  const entra = createEntraModule({ signingKey, oidcKey, oidcIssuer, resources });
-  const startedAt = Date.now();
+  const identity = createIdentityModule({ signingKey, oidcKey, oidcIssuer, resources });
   const admin = createAdminModule({
-    startedAt,
+    startedAt: Date.now(),
     endpoints: () => context.endpoints,
     state: () => store.state,
     faults: () => faults,
@@ -209,6 +185,9 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<R
       faults = next;
     },
     reset: () => store.reset(),
+    journal,
+    context,
+    services: [identity, ...SERVICES.map((s) => s.module)],
     mintToken: ({ appId, audience, expiresInSeconds, notBeforeSeconds }) => {
       const app = store.state.entra.apps.find((a) => a.appId.toLowerCase() === appId.toLowerCase());
       if (!app) throw new Error(`unknown appId '${appId}'`);
@@ -240,48 +219,26 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<R
     },
   });
 
-  const explicit = typeof options.ports === "object" ? options.ports : undefined;
-  const stable = options.ports === "stable";
-  const portFor = (key: string, stablePort: number) => explicit?.[key] ?? (stable ? stablePort : 0);
-  const specs: {
-    key: string;
-    service: ServiceName;
-    environment?: string;
-    module: MountedModule;
-    port: number;
-  }[] = [
-    { key: "admin", service: "admin", module: admin, port: portFor("admin", STABLE_PORTS.admin) },
-    { key: "login", service: "login", module: entra, port: portFor("login", STABLE_PORTS.login) },
-    { key: "graph", service: "graph", module: graphService, port: portFor("graph", STABLE_PORTS.graph) },
-    {
-      key: "powerplatform",
-      service: "powerplatform",
-      module: powerplatform,
-      port: portFor("powerplatform", STABLE_PORTS.powerplatform),
-    },
+  const specs: { key: string; service: ServiceName; environment?: string; module: MountedModule }[] = [
+    { key: "admin", service: "admin", module: admin },
+    { key: "login", service: "login", module: identity },
   ];
-  envNames.forEach((name, i) => {
-    specs.push({
-      key: `dataverse:${name}`,
-      service: "dataverse",
-      environment: name,
-      module: dataverse,
-      port: portFor(`dataverse:${name}`, STABLE_PORTS.environmentBase + 2 * i),
-    });
-    specs.push({
-      key: `fno:${name}`,
-      service: "fno",
-      environment: name,
-      module: fno,
-      port: portFor(`fno:${name}`, STABLE_PORTS.environmentBase + 2 * i + 1),
-    });
-  });
-  const origins: OriginSpec[] = await Promise.all(
-    specs.map(async (s) => ({ ...s, certificate: await certs.serverCertificate(s.key) })),
+  for (const { module, perEnvironment } of SERVICES) {
+    if (!perEnvironment) specs.push({ key: module.name, service: module.name, module });
+    else
+      for (const e of layout.environments)
+        specs.push({ key: `${module.name}:${e.name}`, service: module.name, environment: e.name, module });
+  }
+  const origins = await Promise.all(
+    specs.map(async (s) => ({
+      ...s,
+      port: portOf(options.ports, layout, s.key),
+      certificate: await certs.serverCertificate(s.key),
+    })),
   );
   let listeners: Listener[];
   try {
-    listeners = await listen(origins, { context, signingKey, random: Math.random, log });
+    listeners = await listen(origins, { context, signingKey, random, log });
   } catch (err) {
     await store.close();
     throw err;
@@ -296,7 +253,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<R
     caCertPath: certs.caCertPath,
     clientId: DEMO_APP_ID,
     clientSecret: DEMO_APP_SECRET,
-    environments: info.environments.map((e) => ({
+    environments: layout.environments.map((e) => ({
       name: e.name,
       dataverseUrl: url(`dataverse:${e.name}`),
       fnoUrl: url(`fno:${e.name}`),
@@ -306,7 +263,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<R
   await writeFileAtomic(join(stateDir, "endpoints.json"), `${JSON.stringify(endpoints, null, 2)}\n`);
 
   const stops: (() => void)[] = [];
-  for (const module of [graphService, powerplatform, dataverse, fno]) {
+  for (const { module } of SERVICES) {
     const stop = module.background?.(context);
     if (stop) stops.push(stop);
   }
@@ -318,6 +275,10 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<R
     stateDir,
     state: store.state,
     store,
+    get seed() {
+      return store.seedOptions();
+    },
+    journal,
     faults: () => faults,
     setFaults(update) {
       faults = mergeFaults(faults, update);

@@ -50,6 +50,7 @@ async function importKeyPem(pem: string): Promise<CryptoKey> {
   return webcrypto.subtle.importKey("pkcs8", Buffer.from(body, "base64"), ALGORITHM, true, ["sign"]);
 }
 
+/** Every file the sandbox writes is readable by its owner only (mode 0600), certificates included. */
 async function writePrivate(path: string, text: string): Promise<void> {
   await writeFile(path, text, { mode: 0o600 });
   await chmod(path, 0o600);
@@ -80,7 +81,7 @@ async function createCa(dir: string): Promise<{ cert: x509.X509Certificate; key:
     ],
   });
   const pem = cert.toString("pem");
-  await writeFile(join(dir, "ca.pem"), `${pem}\n`);
+  await writePrivate(join(dir, "ca.pem"), `${pem}\n`);
   await writePrivate(join(dir, "ca-key.pem"), await exportKeyPem(keys.privateKey));
   return { cert, key: keys.privateKey, pem };
 }
@@ -147,7 +148,7 @@ export async function loadCertificates(dir: string): Promise<SandboxCertificates
       ],
     });
     const pair = { cert: `${cert.toString("pem")}\n`, key: await exportKeyPem(keys.privateKey) };
-    await writeFile(certPath, pair.cert);
+    await writePrivate(certPath, pair.cert);
     await writePrivate(keyPath, pair.key);
     return pair;
   }

@@ -1,21 +1,24 @@
 /**
- * HTTPS listeners and the request pipeline, in one visible order (style.md, principle 13):
+ * HTTPS listeners and the request pipeline, in one visible order:
  *
- *   request id → auth by audience → faults → route/handler → error renderer
+ *   request id → servicing window → auth by audience → admission (counted limits) → faults
+ *   → route/handler → error renderer → journal
  *
  * One listener per origin on 127.0.0.1. The pipeline knows nothing about any service's routes
  * or error shapes: a refused token is rendered by the module's `unauthorized`, an injected fault
- * by its `throttled`/`unavailable`, an exception by a generic 500.
+ * by its `throttled`/`unavailable`, a counted limit by its `admit`, an exception by a generic 500.
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { PemPair } from "./certs.ts";
-import { profileFor } from "./faults.ts";
+import { profileFor, servicingFor } from "./faults.ts";
+import { journalPath } from "./journal.ts";
 import { type SigningKey, verifyJwt } from "./jwt.ts";
 import type {
   AuthFailure,
+  JournalEntry,
   SandboxRequest,
   SandboxResponse,
   ServiceContext,
@@ -28,6 +31,8 @@ import type {
 export interface MountedModule extends ServiceModule {
   /** No bearer token required (the token endpoint, the admin API). */
   anonymous?: boolean;
+  /** For anonymous modules: the calling app the journal names (e.g. the token request's client_id). */
+  caller?(req: SandboxRequest): string | undefined;
 }
 
 /** One origin to serve. */
@@ -134,6 +139,61 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/**
+ * What a front end answers while the environment behind it is serviced or recycled: not the
+ * service's own error shape, and the same with or without a valid token. The bodies are the IIS
+ * defaults (UNCONFIRMED for F&O; see docs/fidelity.md): a client must not read this 404 as
+ * "the record does not exist".
+ */
+function servicingResponse(status: 404 | 503): SandboxResponse {
+  const text =
+    status === 503
+      ? "<h1>Service Unavailable</h1><p>HTTP Error 503. The service is unavailable.</p>"
+      : "<h1>404 - File or directory not found.</h1><p>The resource you are looking for might have been removed, had its name changed, or is temporarily unavailable.</p>";
+  return { status, headers: { "content-type": "text/html" }, body: text };
+}
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+async function answer(
+  origin: OriginSpec,
+  request: SandboxRequest,
+  deps: PipelineDeps,
+  hold: { release?: () => void },
+): Promise<SandboxResponse> {
+  const module = origin.module;
+  const ctx = deps.context;
+  // 2. Servicing window: the environment answers 404/503 before anything looks at the token.
+  if (origin.service !== "admin") {
+    const window = servicingFor(ctx.faults, origin.service, origin.environment, ctx.now());
+    if (window) return servicingResponse(window.status);
+  }
+  // 3. Auth by audience.
+  if (!module.anonymous) {
+    const audiences = module.audiences(ctx, origin.environment);
+    const auth = authenticate(request.headers.authorization, audiences, deps);
+    if (!auth.ok) return module.unauthorized(auth.failure, request);
+    request.token = auth.claims;
+  }
+  // 4. Admission: limits the service counts itself (released once the answer is ready).
+  const admission = module.admit?.(request, ctx);
+  if (admission && "refuse" in admission) return admission.refuse;
+  if (admission) hold.release = admission.release;
+  // 5. Faults: latency, then an injected 429 or 503 (per item instead, for a Graph $batch).
+  if (origin.service !== "admin") {
+    const profile = profileFor(ctx.faults, origin.service);
+    const delay = profile.latencyMs + (profile.jitterMs > 0 ? deps.random() * profile.jitterMs : 0);
+    if (delay > 0) await sleep(delay);
+    if (!module.faultsPerItem?.(request)) {
+      if (profile.rate429 > 0 && deps.random() < profile.rate429)
+        return module.throttled(profile.retryAfterSeconds, request);
+      if (profile.rate503 > 0 && deps.random() < profile.rate503) return module.unavailable(request);
+    }
+  }
+  // 6. Route and handler (the module answers 501 itself for what it does not route).
+  return await module.handle(request, ctx);
+}
+
 async function runPipeline(
   origin: OriginSpec,
   req: IncomingMessage,
@@ -171,30 +231,15 @@ async function runPipeline(
     }
   }
   const module = origin.module;
+  const hold: { release?: () => void } = {};
+  let response: SandboxResponse;
   try {
-    // 2. Auth by audience.
-    if (!module.anonymous) {
-      const audiences = module.audiences(deps.context, origin.environment);
-      const auth = authenticate(headers.authorization, audiences, deps);
-      if (!auth.ok) return module.unauthorized(auth.failure, request);
-      request.token = auth.claims;
-    }
-    // 3. Faults.
-    if (origin.service !== "admin") {
-      const profile = profileFor(deps.context.faults, origin.service);
-      const delay = profile.latencyMs + (profile.jitterMs > 0 ? deps.random() * profile.jitterMs : 0);
-      if (delay > 0) await sleep(delay);
-      if (profile.rate429 > 0 && deps.random() < profile.rate429)
-        return module.throttled(profile.retryAfterSeconds, request);
-      if (profile.rate503 > 0 && deps.random() < profile.rate503) return module.unavailable(request);
-    }
-    // 4. Route and handler (the module answers 501 itself for what it does not route).
-    return await module.handle(request, deps.context);
+    response = await answer(origin, request, deps, hold);
   } catch (err) {
-    // 5. Error renderer: a bug in a handler is a loud 500, never a hang.
+    // 7. Error renderer: a bug in a handler is a loud 500, never a hang.
     const message = err instanceof Error ? err.message : String(err);
     deps.log(`sandbox: ${origin.service} ${request.method} ${request.url.pathname} failed: ${message}`);
-    return {
+    response = {
       status: 500,
       headers: { "request-id": requestId },
       body: {
@@ -205,7 +250,26 @@ async function runPipeline(
         },
       },
     };
+  } finally {
+    hold.release?.();
   }
+  // 8. Journal: what was asked and answered, never bodies, headers or secrets.
+  if (origin.service !== "admin") {
+    const appId = request.token?.appid ?? module.caller?.(request);
+    const entry: JournalEntry = {
+      time: new Date(deps.context.now()).toISOString(),
+      service: origin.service,
+      method: request.method,
+      path: journalPath(request.url),
+      status: response.status,
+      requestId,
+      write: module.isWrite ? module.isWrite(request) : !SAFE_METHODS.has(request.method.toUpperCase()),
+    };
+    if (origin.environment !== undefined) entry.environment = origin.environment;
+    if (appId !== undefined) entry.appId = appId;
+    deps.context.journal.record(entry);
+  }
+  return response;
 }
 
 /** Starts one HTTPS listener per origin on 127.0.0.1 and returns them once all listen. */

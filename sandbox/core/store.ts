@@ -7,13 +7,26 @@
 import { existsSync } from "node:fs";
 import { open, readFile, rename, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import type { SandboxState } from "./types.ts";
+import type { SandboxState, SeedOptions } from "./types.ts";
 
 /** The persisted document; `version` lets a later sandbox migrate or reseed an older file. */
 interface StateFile {
   version: 1;
   savedAt: string;
+  /** The seed the state was built from (absent in files written before seeds had names: demo). */
+  seed?: SeedOptions;
   state: SandboxState;
+}
+
+/** The seed used when neither the caller nor the state file names one. */
+export const DEFAULT_SEED: SeedOptions = { name: "demo" };
+
+function sameSeed(a: SeedOptions, b: SeedOptions): boolean {
+  return (
+    a.name === b.name &&
+    (a.generatedUsers ?? 0) === (b.generatedUsers ?? 0) &&
+    (a.seedNumber ?? 1) === (b.seedNumber ?? 1)
+  );
 }
 
 /** The store's public face. */
@@ -22,10 +35,14 @@ export interface Store {
   readonly state: SandboxState;
   /** Schedules a debounced atomic persist. */
   changed(): void;
+  /** Moves on every `changed()` and `reset()`. */
+  revision(): number;
   /** Writes now if a write is pending (or `force`), and waits for it. */
   flush(force?: boolean): Promise<void>;
   /** Restores the seed and persists it at once. */
   reset(): Promise<void>;
+  /** The seed the state was built from (and `reset()` restores). */
+  seedOptions(): SeedOptions;
   /** Flushes and stops the debounce timer. */
   close(): Promise<void>;
 }
@@ -35,7 +52,12 @@ export interface StoreOptions {
   /** Path of the state file, e.g. `.sandbox/state.json`. */
   path: string;
   /** Builds a fresh seed (called at first start, on reset, and to fill slices an old file lacks). */
-  seed: () => SandboxState;
+  seed: (options: SeedOptions) => SandboxState;
+  /**
+   * The seed the caller asks for. A state file built from another seed is reseeded; absent, the
+   * file's own seed is kept (or `DEFAULT_SEED` for a new state).
+   */
+  requested?: SeedOptions;
   /** Debounce of writes in ms (default 50). */
   debounceMs?: number;
   /** Where to report a file that could not be read (it is kept aside, never deleted). */
@@ -83,12 +105,21 @@ function completeFromSeed(loaded: Partial<SandboxState>, seed: SandboxState): Sa
 export async function openStore(options: StoreOptions): Promise<Store> {
   const debounceMs = options.debounceMs ?? 50;
   let initial: SandboxState | undefined;
+  let seedOptions: SeedOptions = options.requested ?? DEFAULT_SEED;
   if (existsSync(options.path)) {
     try {
       const file = JSON.parse(await readFile(options.path, "utf8")) as StateFile;
       if (file.version !== 1 || typeof file.state !== "object" || file.state === null)
         throw new Error("unknown format");
-      initial = completeFromSeed(file.state, options.seed());
+      const fileSeed = file.seed ?? DEFAULT_SEED;
+      if (options.requested && !sameSeed(options.requested, fileSeed)) {
+        options.warn?.(
+          `sandbox: ${options.path} holds the '${fileSeed.name}' seed; reseeding with '${options.requested.name}'`,
+        );
+      } else {
+        seedOptions = fileSeed;
+        initial = completeFromSeed(file.state, options.seed(fileSeed));
+      }
     } catch (err) {
       const aside = `${options.path}.unreadable-${Date.now()}`;
       await rename(options.path, aside);
@@ -97,22 +128,30 @@ export async function openStore(options: StoreOptions): Promise<Store> {
       );
     }
   }
-  const state = initial ?? options.seed();
+  const state = initial ?? options.seed(seedOptions);
   let timer: NodeJS.Timeout | undefined;
   let dirty = initial === undefined;
   let writing: Promise<void> = Promise.resolve();
 
   const persist = (): Promise<void> => {
     dirty = false;
-    const text = JSON.stringify({ version: 1, savedAt: new Date().toISOString(), state } satisfies StateFile);
+    const text = JSON.stringify({
+      version: 1,
+      savedAt: new Date().toISOString(),
+      seed: seedOptions,
+      state,
+    } satisfies StateFile);
     // Chain writes so two renames never race.
     writing = writing.then(() => writeFileAtomic(options.path, text));
     return writing;
   };
 
+  let revision = 0;
   const store: Store = {
     state,
+    revision: () => revision,
     changed() {
+      revision++;
       dirty = true;
       if (timer) return;
       timer = setTimeout(() => {
@@ -131,8 +170,10 @@ export async function openStore(options: StoreOptions): Promise<Store> {
       if (dirty || force) await persist();
       else await writing;
     },
+    seedOptions: () => ({ ...seedOptions }),
     async reset() {
-      const fresh = options.seed();
+      revision++;
+      const fresh = options.seed(seedOptions);
       for (const key of Object.keys(state) as (keyof SandboxState)[]) delete state[key];
       Object.assign(state, fresh);
       await store.flush(true);

@@ -1,7 +1,7 @@
 /**
  * Constants of the demo tenant every service seeds from (sandbox-only values, never real ones).
  */
-import type { SeedInfo } from "./types.ts";
+import type { SeedInfo, SeedOptions } from "./types.ts";
 
 /** The demo tenant id (a GUID, as `tid` claims carry). */
 export const DEMO_TENANT_ID = "72f988bf-0000-4000-8000-00000000c0de";
@@ -20,12 +20,19 @@ export const GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000";
 /** The resource the Power Platform admin API (BAP) takes tokens for; its own host is not an audience. */
 export const POWER_PLATFORM_RESOURCE = "https://service.powerapps.com/";
 
+/** The group that grants Team Members by group-based licensing (in both seeds). */
+export const TEAM_MEMBERS_GROUP_ID = "0b5c2d4e-6f70-4a81-9b2c-3d4e5f607182";
+
 /** The environments of the demo tenant (one linked Dataverse + F&O pair). */
 export const DEMO_ENVIRONMENTS: SeedInfo["environments"] = [
   { name: "contoso-demo", powerPlatformEnvironmentId: "5e0c9b1a-7d2f-4c3e-9a8b-0d1e2f3a4b5c" },
 ];
 
-/** The seed info handed to every module's `seed()`. */
-export function demoSeedInfo(): SeedInfo {
-  return { tenantId: DEMO_TENANT_ID, environments: DEMO_ENVIRONMENTS.map((e) => ({ ...e })) };
+/** The seed info handed to every module's `seed()` (the demo tenant unless told otherwise). */
+export function demoSeedInfo(seed: SeedOptions = { name: "demo" }): SeedInfo {
+  return {
+    tenantId: DEMO_TENANT_ID,
+    environments: DEMO_ENVIRONMENTS.map((e) => ({ ...e })),
+    seed: { ...seed },
+  };
 }

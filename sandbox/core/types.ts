@@ -9,7 +9,13 @@
 
 import type { DataverseEnvironmentState } from "../dataverse/state.ts";
 import type { FnoEnvironmentState } from "../fno/state.ts";
+import type { EntraState } from "../graph/state.ts";
+import type { EntraApp } from "../identity/state.ts";
 import type { PowerPlatformState } from "../powerplatform/state.ts";
+import type { Route } from "./routes.ts";
+
+export type { EntraGroup, EntraSku, EntraState, EntraUser } from "../graph/state.ts";
+export type { EntraApp } from "../identity/state.ts";
 
 /** The services the sandbox serves, each on its own HTTPS origin. */
 export type ServiceName = "login" | "graph" | "powerplatform" | "dataverse" | "fno" | "admin";
@@ -60,79 +66,6 @@ export interface SandboxResponse {
   status: number;
   headers?: Record<string, string>;
   body?: unknown;
-}
-
-/** One Entra user as the sandbox stores it (Microsoft Graph's own names). */
-export interface EntraUser {
-  id: string;
-  userPrincipalName: string;
-  displayName: string;
-  mail: string | null;
-  mailNickname: string;
-  accountEnabled: boolean;
-  usageLocation: string | null;
-  userType: "Member" | "Guest";
-  createdDateTime: string;
-  passwordProfile?: { forceChangePasswordNextSignIn: boolean };
-  /** Direct assignments; group-inherited ones are derived from `groups`. */
-  assignedLicenses: { skuId: string; disabledPlans: string[] }[];
-  /** Group ids the user is a member of (group-based licensing). */
-  memberOf: string[];
-  givenName?: string | null;
-  surname?: string | null;
-  jobTitle?: string | null;
-  department?: string | null;
-  mobilePhone?: string | null;
-  officeLocation?: string | null;
-  preferredLanguage?: string | null;
-  businessPhones?: string[];
-  /** When each direct license was last changed (ISO), by lower-cased skuId. */
-  licenseTimestamps?: Record<string, string>;
-}
-
-/** A subscribed SKU (Graph subscribedSku, trimmed). */
-export interface EntraSku {
-  skuId: string;
-  skuPartNumber: string;
-  prepaidUnits: { enabled: number; suspended: number; warning: number; lockedOut: number };
-  servicePlans: {
-    servicePlanId: string;
-    servicePlanName: string;
-    provisioningStatus: string;
-    appliesTo: string;
-  }[];
-}
-
-/** A security group that carries licenses (group-based licensing). */
-export interface EntraGroup {
-  id: string;
-  displayName: string;
-  assignedLicenses: { skuId: string; disabledPlans: string[] }[];
-}
-
-/** An app registration / service principal the token endpoint knows. */
-export interface EntraApp {
-  appId: string;
-  /** Object id of the service principal: the `oid` claim. */
-  servicePrincipalId: string;
-  displayName: string;
-  clientSecrets: string[];
-  /** Federated credentials for client assertions (workload identity). */
-  federatedCredentials: { issuer: string; subject: string; audiences: string[] }[];
-  /** Microsoft Graph application permissions granted (admin-consented), e.g. "User.ReadWrite.All". */
-  graphAppRoles: string[];
-}
-
-/** The Entra slice of the sandbox state, shared read-only with the Dataverse sync. */
-export interface EntraState {
-  tenantId: string;
-  verifiedDomains: string[];
-  apps: EntraApp[];
-  users: EntraUser[];
-  skus: EntraSku[];
-  groups: EntraGroup[];
-  /** Soft-deleted users (Graph keeps them restorable for 30 days); they hold no seats. */
-  deletedUsers?: (EntraUser & { deletedDateTime: string })[];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -209,12 +142,91 @@ export interface FaultProfile {
   rate503: number;
 }
 
+/**
+ * An environment being serviced or recycled: every request to `service` (in `environment`, or
+ * all of them) answers `status` until `untilMs` on the injected clock, valid token or not.
+ */
+export interface ServicingWindow {
+  service: ServiceName;
+  environment?: string;
+  status: 404 | 503;
+  /** End of the window (ms on the injected clock); absent = until cleared. */
+  untilMs?: number;
+}
+
+/**
+ * Dataverse service protection limits, counted per caller (application user) per environment
+ * (https://learn.microsoft.com/power-apps/developer/data-platform/api-limits). 0 = no limit.
+ */
+export interface DataverseLimits {
+  /** Requests allowed per caller in the sliding window (documented default 6000). */
+  requestsPerWindow: number;
+  /** The sliding window, in seconds (documented 300). */
+  windowSeconds: number;
+  /** Requests a caller may have in flight at once (documented default 52). */
+  concurrentRequests: number;
+}
+
+/** Behaviours of the real services that can be switched on one by one (see `FaultSettings.fidelity`). */
+export interface FidelitySwitches {
+  /**
+   * Dataverse: every row of a collection query carries `<navigation>@odata.nextLink` beside a
+   * complete single-level `$expand` of a collection (the documented answer).
+   */
+  expandNextLinks: boolean;
+  /**
+   * Power Platform `addUser`: `userNotLicensed` only inside the error message (a JSON string,
+   * with a generic `BadRequest` code), instead of as the code.
+   */
+  notLicensedInMessage: boolean;
+}
+
 /** All fault settings; settable at start and at run time through the admin API. */
 export interface FaultSettings extends FaultProfile {
   /** Delay before a licensed Entra user appears in Dataverse (the background sync), in seconds. */
   syncDelaySeconds: number;
+  /**
+   * Graph eventual consistency: for this long after a user is created, reads of it answer 404
+   * (https://devblogs.microsoft.com/identity/designing-for-eventual-consistency-for-microsoft-entra/).
+   */
+  graphNewUserDelaySeconds: number;
+  /** Graph eventual consistency: for this long after a change, reads still show the old values. */
+  graphPropertyDelaySeconds: number;
+  /** Dataverse service protection limits (counted, not random). */
+  dataverseLimits: DataverseLimits;
+  /** Environments being serviced (every request 404 or 503 for a while). */
+  servicing: ServicingWindow[];
+  /**
+   * Real-service answers today's providers do not handle yet, off by default so the suite stays
+   * green until the providers are fixed (docs/fidelity.md lists them and the failing tests).
+   */
+  fidelity: FidelitySwitches;
   /** Per-service overrides of the defaults above (issue 4, item 9: faults are per service). */
   services: Partial<Record<ServiceName, Partial<FaultProfile>>>;
+}
+
+/** One request as the journal records it: never a body, a header or a secret. */
+export interface JournalEntry {
+  /** ISO time on the injected clock. */
+  time: string;
+  service: ServiceName;
+  environment?: string;
+  method: string;
+  /** Path with query string, as the client sent it (credential-like parameters redacted). */
+  path: string;
+  status: number;
+  /** The calling application (token `appid`; `client_id` on the token endpoint), when known. */
+  appId?: string;
+  requestId: string;
+  /** Whether the request can change the tenant (not a read, a token request or a batch envelope). */
+  write: boolean;
+  /** For an item of a Graph `$batch`: the request id of its envelope. */
+  batchOf?: string;
+}
+
+/** The request journal the pipeline (and batch handlers, for their items) write to. */
+export interface Journal {
+  record(entry: JournalEntry): void;
 }
 
 /** What a service handler gets besides the request. */
@@ -223,18 +235,46 @@ export interface ServiceContext {
   state: SandboxState;
   /** Schedules an atomic, debounced persist of `state`. */
   changed(): void;
+  /**
+   * A counter that moves on every `changed()` (and reset), so work derived from the whole state
+   * can be skipped while nothing changed. Absent in hand-built test contexts: never skip.
+   */
+  revision?(): number;
   /** The injected clock, in ms since the epoch (tests can move time). */
   now(): number;
   /** Origins of every service and the environments. */
   endpoints: SandboxEndpoints;
   /** The current fault settings (read `syncDelaySeconds` here; it can change at run time). */
   faults: FaultSettings;
+  /** Random numbers for injected faults (injectable so tests are deterministic). */
+  random(): number;
+  /** The request journal (batch handlers record their items here). */
+  journal: Journal;
 }
 
-/** Constants a seed may use (tenant, environments) without importing another service. */
+/** Which tenant a seed builds: today's demo tenant, or the lived-in one (optionally enlarged). */
+export interface SeedOptions {
+  /** `demo`: the clean demo tenant; `lived-in`: a tenant in daily use around the demo users. */
+  name: "demo" | "lived-in";
+  /** Lived-in only: this many generated users added with the same variety (default 0). */
+  generatedUsers?: number;
+  /** Lived-in only: the number the generator derives every generated value from (default 1). */
+  seedNumber?: number;
+}
+
+/** Constants a seed may use (tenant, environments, which tenant) without importing another service. */
 export interface SeedInfo {
   tenantId: string;
   environments: { name: string; powerPlatformEnvironmentId: string }[];
+  seed: SeedOptions;
+}
+
+/** An admin-API request routed to a service (`/<prefix>/...` on the admin origin). */
+export interface AdminCall {
+  req: SandboxRequest;
+  ctx: ServiceContext;
+  /** The JSON body as an object ({} when absent). */
+  body: Record<string, unknown>;
 }
 
 /**
@@ -265,4 +305,18 @@ export interface ServiceModule<Slice = unknown> {
   seed?(info: SeedInfo): Slice;
   /** Optional background work (e.g. the Dataverse user sync); returns a function that stops it. */
   background?(ctx: ServiceContext): () => void;
+  /**
+   * Admission before the handler (after authentication, before latency), for limits a service
+   * counts itself (Dataverse service protection): a refusal, or a release called once answered.
+   */
+  admit?(req: SandboxRequest, ctx: ServiceContext): { refuse: SandboxResponse } | { release: () => void };
+  /**
+   * True when injected 429/503 apply to the items of this request rather than to it (Graph
+   * `$batch`: items are throttled individually inside a 200 envelope).
+   */
+  faultsPerItem?(req: SandboxRequest): boolean;
+  /** Whether a request can change the tenant (journal `write`); default: any method but GET/HEAD/OPTIONS. */
+  isWrite?(req: SandboxRequest): boolean;
+  /** Routes of the admin API that set up this service's state, mounted under `/<prefix>/`. */
+  admin?: { prefix: string; routes: Route<AdminCall>[] };
 }

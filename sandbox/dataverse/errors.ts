@@ -23,14 +23,20 @@ export const DataverseErrorCode = {
   alternateKeyNotFound: "0x80060891",
   /** DuplicateApplicationUser [DOC]. */
   duplicateApplicationUser: "0x8004F511",
-  /** Privilege check failed ("Principal user ... is missing prv... privilege"); [COMMUNITY], UNCONFIRMED code. */
+  /** PrivilegeDenied: "The user does not hold the necessary privileges." [DOC]. */
   privilegeDenied: "0x80040220",
-  /** User is disabled; [COMMUNITY] test stub "Some user is disabled"; status UNCONFIRMED. */
+  /** unManagedidsusernotenabled: "The specified user is either disabled or is not a member of any business unit." [DOC]. */
   userDisabled: "0x80040225",
+  /** UserInWrongBusiness: the role's business unit is not the user's [DOC]; status UNCONFIRMED. */
+  userInWrongBusiness: "0x80041409",
+  /** UserCannotEnableWithoutLicense: "Cannot enable an unlicensed user" [DOC]. */
+  userCannotEnableWithoutLicense: "0x8004D24C",
   /** Generic invalid argument; used where the reference leaves the code UNCONFIRMED. */
   invalidArgument: "0x80040203",
   /** Service protection: number of requests [DOC api-limits]. */
   throttledRequests: "0x80072322",
+  /** Service protection: concurrent requests [DOC api-limits]. */
+  throttledConcurrency: "0x80072326",
 } as const;
 
 /** Headers every Dataverse response carries. */

@@ -10,9 +10,12 @@ import type {
   ServiceContext,
   ServiceModule,
 } from "../core/types.ts";
+import { DATAVERSE_ADMIN_ROUTES } from "./admin.ts";
 import { DataverseErrorCode, DataverseHttpError, dataverseError, notEmulated } from "./errors.ts";
-import { routeDataverse } from "./handlers.ts";
+import { admitDataverse } from "./limits.ts";
+import { routeDataverse } from "./routes.ts";
 import { seedDataverse } from "./seed.ts";
+import { seedLivedInDataverse } from "./seed-lived-in.ts";
 import type { DataverseEnvironmentState } from "./state.ts";
 import { runDataverseSync } from "./sync.ts";
 
@@ -63,13 +66,14 @@ export const dataverseService: ServiceModule<Record<string, DataverseEnvironment
   },
 
   throttled(retryAfterSeconds, req) {
-    // Service protection limit, number of requests (reference §7; api-limits).
+    // An injected 429 reads like the request-count limit; Dataverse sends whole seconds
+    // (https://learn.microsoft.com/power-apps/developer/data-platform/api-limits).
     return dataverseError(
       req,
       429,
       DataverseErrorCode.throttledRequests,
       "Number of requests exceeded the limit of 6000 over time window of 300 seconds.",
-      { "Retry-After": String(retryAfterSeconds) },
+      { "Retry-After": String(Math.ceil(retryAfterSeconds)) },
     );
   },
 
@@ -97,8 +101,11 @@ export const dataverseService: ServiceModule<Record<string, DataverseEnvironment
     }
   },
 
+  admit: admitDataverse,
+  admin: { prefix: "dataverse", routes: DATAVERSE_ADMIN_ROUTES },
+
   seed(info) {
-    return seedDataverse(info);
+    return info.seed.name === "lived-in" ? seedLivedInDataverse(info) : seedDataverse(info);
   },
 
   background(ctx) {

@@ -23,7 +23,7 @@ import {
   type PropertyLookup,
   parseQueryOptions,
   walkExpression,
-} from "../core/odata.ts";
+} from "../core/odata/index.ts";
 import type { SandboxRequest } from "../core/types.ts";
 import { badQuery } from "./errors.ts";
 import type { EntityInfo } from "./rows.ts";
@@ -172,6 +172,7 @@ export function shapeRow(
   row: Record<string, unknown>,
   options: ODataQueryOptions,
   navigations: Record<string, Navigation>,
+  apiBase?: string,
 ): Record<string, unknown> {
   const out = selectColumns(entity, row, options.select);
   for (const e of options.expand ?? []) {
@@ -192,8 +193,28 @@ export function shapeRow(
     const limited = e.options.top !== undefined ? related.slice(0, e.options.top) : related;
     const shaped = limited.map((r) => selectColumns(nav.target, r, e.options.select));
     out[name] = nav.collection ? shaped : (shaped[0] ?? null);
+    // In a collection query, every row carries a paging-free link to its expanded collection;
+    // the list beside it is complete (https://learn.microsoft.com/power-apps/developer/data-platform/webapi/query/join-tables,
+    // "Single $expand on collection-valued navigation properties"). A single-row GET has none.
+    if (nav.collection && apiBase !== undefined) {
+      out[`${name}@odata.nextLink`] =
+        `${apiBase}/${entity.setName}(${String(row[entity.primaryKey])})/${name}${nestedQuery(e.options)}`;
+    }
   }
   return out;
+}
+
+/** The nested options of an expansion as a query string (`?$select=a,b&$filter=…`). */
+function nestedQuery(options: ODataQueryOptions): string {
+  const parts: string[] = [];
+  if (options.select) parts.push(`$select=${options.select.join(",")}`);
+  if (options.filter) parts.push(`$filter=${encodeURIComponent(options.filter.text)}`);
+  if (options.orderby)
+    parts.push(
+      `$orderby=${encodeURIComponent(options.orderby.map((o) => `${o.path.join("/")} ${o.direction}`).join(","))}`,
+    );
+  if (options.top !== undefined) parts.push(`$top=${options.top}`);
+  return parts.length > 0 ? `?${parts.join("&")}` : "";
 }
 
 /** Parses `Prefer: odata.maxpagesize=N`. */
@@ -229,6 +250,7 @@ export function collectionResponse(
   rows: Record<string, unknown>[],
   navigations: Record<string, Navigation>,
   apiBase: string,
+  expandNextLinks = false,
 ): { body: Record<string, unknown>; headers: Record<string, string> } {
   const options = parseDataverseQuery(req);
   const matched = filterRows(entity, rows, options, navigations);
@@ -248,7 +270,9 @@ export function collectionResponse(
     "@odata.context": `${apiBase}/$metadata#${entity.setName}${contextSelect(options)}`,
   };
   if (options.count) body["@odata.count"] = Math.min(candidates.length, MAX_PAGE_SIZE);
-  body.value = slice.map((r) => shapeRow(entity, r, options, navigations));
+  body.value = slice.map((r) =>
+    shapeRow(entity, r, options, navigations, expandNextLinks ? apiBase : undefined),
+  );
   if (offset + pageSize < candidates.length) {
     const next = new URL(req.url.href);
     next.searchParams.set("$skiptoken", encodeSkiptoken(page + 1, offset + pageSize));

@@ -4,7 +4,8 @@
  * string compared with a GUID column is a type error in Dataverse), and the entity metadata
  * the query layer needs. Shapes follow reference dataverse.md §2 (TF fixtures).
  */
-import type { BusinessUnitRow, DataverseEnvironmentState, RoleRow, SystemUserRow } from "./state.ts";
+import type { Navigation } from "./query.ts";
+import type { BusinessUnitRow, DataverseEnvironmentState, RoleRow, SystemUserRow, TeamRow } from "./state.ts";
 
 /** Metadata of one emulated entity set. */
 export interface EntityInfo {
@@ -63,6 +64,21 @@ export const BUSINESSUNIT: EntityInfo = {
   lookups: ["parentbusinessunitid"],
 };
 
+export const TEAM: EntityInfo = {
+  logicalName: "team",
+  setName: "teams",
+  primaryKey: "teamid",
+  objectTypeCode: 9,
+  guidColumns: [
+    "teamid",
+    "azureactivedirectoryobjectid",
+    "_businessunitid_value",
+    "_administratorid_value",
+    "_organizationid_value",
+  ],
+  lookups: ["businessunitid", "administratorid"],
+};
+
 const etag = (versionnumber: number) => `W/"${versionnumber}"`;
 
 /** Renders a `systemuser` row (without navigation properties). */
@@ -91,6 +107,26 @@ export function systemUserToWire(env: DataverseEnvironmentState, u: SystemUserRo
     versionnumber: u.versionnumber,
     createdon: u.createdon,
     modifiedon: u.modifiedon,
+  };
+}
+
+/** Renders a `team` row (without navigation properties). */
+export function teamToWire(env: DataverseEnvironmentState, t: TeamRow): Record<string, unknown> {
+  return {
+    "@odata.etag": etag(t.versionnumber),
+    teamid: t.teamid,
+    name: t.name,
+    teamtype: t.teamtype,
+    membershiptype: t.membershiptype,
+    azureactivedirectoryobjectid: t.azureactivedirectoryobjectid,
+    isdefault: t.isdefault,
+    systemmanaged: false,
+    _businessunitid_value: t.businessunitid,
+    _administratorid_value: t.administratorid,
+    _organizationid_value: env.organizationId,
+    versionnumber: t.versionnumber,
+    createdon: t.createdon,
+    modifiedon: t.modifiedon,
   };
 }
 
@@ -138,5 +174,86 @@ export function businessUnitToWire(
     versionnumber: b.versionnumber,
     createdon: b.createdon,
     modifiedon: b.modifiedon,
+  };
+}
+
+export function rolesOf(env: DataverseEnvironmentState, user: SystemUserRow): Record<string, unknown>[] {
+  return user.roleids.flatMap((id) => {
+    const role = env.roles.find((r) => r.roleid === id);
+    return role ? [roleToWire(env, role)] : [];
+  });
+}
+
+/** `businessunitid`: the owning business unit of a systemuser or role row (single-valued). */
+export function businessUnitNavigation(env: DataverseEnvironmentState): Navigation {
+  return {
+    target: BUSINESSUNIT,
+    collection: false,
+    related: (parent) =>
+      env.businessUnits
+        .filter((b) => b.businessunitid === parent._businessunitid_value)
+        .map((b) => businessUnitToWire(env, b)),
+  };
+}
+
+/** The navigations of `systemuser`: its roles, its teams and its business unit. */
+export function systemUserNavigations(env: DataverseEnvironmentState): Record<string, Navigation> {
+  let byId: Map<string, SystemUserRow> | undefined;
+  const userOf = (parent: Record<string, unknown>) => {
+    byId ??= new Map(env.systemUsers.map((u) => [u.systemuserid, u]));
+    return byId.get(parent.systemuserid as string);
+  };
+  return {
+    systemuserroles_association: {
+      target: ROLE,
+      collection: true,
+      related: (parent) => {
+        const user = userOf(parent);
+        return user ? rolesOf(env, user) : [];
+      },
+    },
+    teammembership_association: {
+      target: TEAM,
+      collection: true,
+      related: (parent) =>
+        (env.teams ?? [])
+          .filter((t) => t.memberids.includes(parent.systemuserid as string))
+          .map((t) => teamToWire(env, t)),
+    },
+    businessunitid: businessUnitNavigation(env),
+  };
+}
+
+/** The navigations of `team`: its roles and its members. */
+export function teamNavigations(env: DataverseEnvironmentState): Record<string, Navigation> {
+  const teamOf = (parent: Record<string, unknown>) =>
+    (env.teams ?? []).find((t) => t.teamid === parent.teamid);
+  return {
+    teamroles_association: {
+      target: ROLE,
+      collection: true,
+      related: (parent) =>
+        (teamOf(parent)?.roleids ?? []).flatMap((id) => {
+          const role = env.roles.find((r) => r.roleid === id);
+          return role ? [roleToWire(env, role)] : [];
+        }),
+    },
+    teammembership_association: {
+      target: SYSTEMUSER,
+      collection: true,
+      related: (parent) => {
+        const members = new Set(teamOf(parent)?.memberids ?? []);
+        return env.systemUsers
+          .filter((u) => members.has(u.systemuserid))
+          .map((u) => systemUserToWire(env, u));
+      },
+    },
+    businessunitid: businessUnitNavigation(env),
+  };
+}
+
+export function roleNavigations(env: DataverseEnvironmentState): Record<string, Navigation> {
+  return {
+    businessunitid: businessUnitNavigation(env),
   };
 }

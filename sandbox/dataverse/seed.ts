@@ -7,8 +7,9 @@
  * Reference: /work/shared/reference/dataverse.md §2.2 (roles, template ids), §8.1 (placeholders),
  * §13 item 15 (seed).
  */
+
+import { stableGuid } from "../core/ids.ts";
 import type { SeedInfo } from "../core/types.ts";
-import { stableGuid } from "./ids.ts";
 import type {
   BusinessUnitRow,
   DataverseEnvironmentState,
@@ -23,7 +24,7 @@ export const DEMO_APP_ID = "8d7c3e2a-6f5b-4a19-9e0d-2b4c6a8f1e37";
 /** Fixed time stamp of seeded rows, so a reset restores an identical state. */
 const SEEDED_ON = "2026-01-05T08:00:00Z";
 
-const READ_ALL: DataversePrivilege[] = ["prvReadUser", "prvReadRole", "prvReadBusinessUnit"];
+const READ_ALL: DataversePrivilege[] = ["prvReadUser", "prvReadRole", "prvReadBusinessUnit", "prvReadTeam"];
 
 /** A role of the root business unit as seeded. */
 interface RoleSeed {
@@ -125,8 +126,9 @@ export function copyRolesIntoBusinessUnit(
   parentBusinessUnitId: string,
   childBusinessUnitId: string,
   now: string,
+  only: (role: RoleRow) => boolean = () => true,
 ): void {
-  for (const role of env.roles.filter((r) => r.businessunitid === parentBusinessUnitId)) {
+  for (const role of env.roles.filter((r) => r.businessunitid === parentBusinessUnitId && only(r))) {
     env.roles.push({
       ...role,
       roleid: stableGuid(env.organizationId, "role", childBusinessUnitId, role.parentrootroleid),
@@ -154,6 +156,7 @@ export function seedDataverseEnvironment(name: string, tenantId: string): Datave
     businessUnits: [],
     roles: [],
     systemUsers: [],
+    teams: [],
     nextVersion: 1_000_000,
     sync: { initialSyncDone: false, observations: {} },
   };

@@ -29,7 +29,8 @@ export type DataversePrivilege =
   | "prvDeleteUser"
   | "prvReadRole"
   | "prvAssignRole"
-  | "prvReadBusinessUnit";
+  | "prvReadBusinessUnit"
+  | "prvReadTeam";
 
 /** A security role (`roles`). Roles are per business unit: a root role has a copy in each child unit. */
 export interface RoleRow {
@@ -83,6 +84,32 @@ export interface SystemUserRow {
   roleids: string[];
 }
 
+/**
+ * A team (`teams`): here the Microsoft Entra group teams (`teamtype` 2), whose members get the
+ * team's roles besides their own (https://learn.microsoft.com/power-apps/developer/data-platform/aad-group-team).
+ */
+export interface TeamRow {
+  teamid: string;
+  name: string;
+  /** 0 Owner, 1 Access, 2 Microsoft Entra security group, 3 Microsoft Entra Office group. */
+  teamtype: 0 | 1 | 2 | 3;
+  /** 0 Members and guests, 1 Members, 2 Owners, 3 Guests. */
+  membershiptype: 0 | 1 | 2 | 3;
+  /** The Entra group's object id (group teams). */
+  azureactivedirectoryobjectid: string | null;
+  businessunitid: string;
+  isdefault: boolean;
+  /** The team's administrator (a systemuserid). */
+  administratorid: string;
+  /** Roles of the team (`teamroles_association`). */
+  roleids: string[];
+  /** Members (`teammembership_association`), by systemuserid. */
+  memberids: string[];
+  versionnumber: number;
+  createdon: string;
+  modifiedon: string;
+}
+
 /** Environment (OrgDBOrgSettings / database) settings that change documented behaviour. */
 export interface DataverseSettings {
   /** "Record ownership across business units": roles from any unit may be assigned. */
@@ -95,8 +122,10 @@ export interface DataverseSettings {
 
 /** What the background sync remembers about one Entra object id, to apply its delay exactly. */
 export interface SyncObservation {
-  /** Whether the Entra user was eligible for Dataverse at the last evaluation. */
+  /** Whether the Entra user was eligible for the background sync at the last evaluation. */
   eligible: boolean;
+  /** Whether an on-demand add would accept the user (absent in older state: same as `eligible`). */
+  keepable?: boolean;
   /** When (ms, injected clock) the user was first seen in the current eligibility state. */
   since: number;
   /** When an on-demand sync (PP `addUser`) was requested, if one is pending. */
@@ -112,6 +141,8 @@ export interface DataverseEnvironmentState {
   businessUnits: BusinessUnitRow[];
   roles: RoleRow[];
   systemUsers: SystemUserRow[];
+  /** Teams (absent in state written before teams were emulated: none). */
+  teams?: TeamRow[];
   /** Monotonic row version source (`versionnumber`, `@odata.etag`). */
   nextVersion: number;
   sync: {

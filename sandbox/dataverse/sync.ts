@@ -18,8 +18,9 @@
  * PP request and by the background timer) and the change applies `syncDelaySeconds` after the
  * observation, so a 0 s delay is instant and an N s delay is exact to the observation tick.
  */
+
+import { stableGuid } from "../core/ids.ts";
 import type { EntraState, EntraUser, ServiceContext } from "../core/types.ts";
-import { stableGuid } from "./ids.ts";
 import type { DataverseEnvironmentState, SystemUserRow } from "./state.ts";
 
 /**
@@ -51,11 +52,15 @@ export const AUTO_ASSIGNED_ROLES: readonly string[] = [
   "Environment Maker",
 ];
 
-/** The servicePlanNames a user holds through direct and group licenses, minus disabled plans. */
+/**
+ * The servicePlanNames a user holds through direct and group licenses, minus disabled plans. A
+ * group licence in error for the user (e.g. `CountViolation`) is not held.
+ */
 export function effectiveServicePlans(user: EntraUser, entra: EntraState): Set<string> {
   const assignments = [...user.assignedLicenses];
   for (const group of entra.groups) {
-    if (user.memberOf.includes(group.id)) assignments.push(...group.assignedLicenses);
+    if (user.memberOf.includes(group.id) && !user.groupLicenseErrors?.[group.id])
+      assignments.push(...group.assignedLicenses);
   }
   const plans = new Set<string>();
   for (const a of assignments) {
@@ -68,20 +73,73 @@ export function effectiveServicePlans(user: EntraUser, entra: EntraState): Set<s
   return plans;
 }
 
-/** Whether a plan name grants Dataverse use rights. */
-function isDataversePlan(name: string): boolean {
+/**
+ * The free Dataverse plans of Microsoft 365 licences (`DYN365_CDS_O365_P1..P3`, `CDS_O365_P*`):
+ * they count for on-demand adds only, never for the background sync
+ * (https://learn.microsoft.com/power-platform/admin/create-users, "free Dataverse plans").
+ */
+function isFreeMicrosoft365Plan(name: string): boolean {
+  return /^(DYN365_)?CDS_O365_/.test(name);
+}
+
+/**
+ * How a user is being added: by the background sync, or on demand (admin center, `addUser`,
+ * first access or JIT), which also accepts the free Microsoft 365 Dataverse plans.
+ */
+export type AddMode = "background" | "onDemand";
+
+/** Whether a plan name grants Dataverse use rights for `mode`. */
+function isDataversePlan(name: string, mode: AddMode): boolean {
+  if (isFreeMicrosoft365Plan(name)) return mode === "onDemand";
   return DATAVERSE_SERVICE_PLANS.includes(name) || name.startsWith("DYN365_CDS_");
 }
 
-/** Whether an Entra user holds a license with a Dataverse service plan. */
-export function hasDataverseLicense(user: EntraUser, entra: EntraState): boolean {
-  for (const p of effectiveServicePlans(user, entra)) if (isDataversePlan(p)) return true;
+/** For each SKU and group, the Dataverse plan ids each add mode accepts: built once per evaluation. */
+interface LicenseIndex {
+  skus: Map<string, Record<AddMode, string[]>>;
+  groups: Map<string, { skuId: string; disabledPlans: string[] }[]>;
+}
+
+function licenseIndex(entra: EntraState): LicenseIndex {
+  const skus = new Map<string, Record<AddMode, string[]>>();
+  for (const sku of entra.skus) {
+    const of = (mode: AddMode) =>
+      sku.servicePlans.filter((p) => isDataversePlan(p.servicePlanName, mode)).map((p) => p.servicePlanId);
+    skus.set(sku.skuId.toLowerCase(), { background: of("background"), onDemand: of("onDemand") });
+  }
+  const groups = new Map(entra.groups.map((g) => [g.id, g.assignedLicenses]));
+  return { skus, groups };
+}
+
+function holdsDataversePlan(user: EntraUser, index: LicenseIndex, mode: AddMode): boolean {
+  const grants = (l: { skuId: string; disabledPlans: string[] }) =>
+    (index.skus.get(l.skuId.toLowerCase())?.[mode] ?? []).some((id) => !l.disabledPlans.includes(id));
+  if (user.assignedLicenses.some(grants)) return true;
+  for (const groupId of user.memberOf) {
+    if (user.groupLicenseErrors?.[groupId]) continue;
+    if ((index.groups.get(groupId) ?? []).some(grants)) return true;
+  }
   return false;
 }
 
-/** Whether the background sync / an on-demand add would put this user into Dataverse. */
-export function isEligibleForDataverse(user: EntraUser, entra: EntraState): boolean {
-  return user.accountEnabled && hasDataverseLicense(user, entra);
+/** Whether an Entra user holds a license with a Dataverse service plan. */
+export function hasDataverseLicense(
+  user: EntraUser,
+  entra: EntraState,
+  mode: AddMode = "background",
+  index: LicenseIndex = licenseIndex(entra),
+): boolean {
+  return holdsDataversePlan(user, index, mode);
+}
+
+/** Whether the background sync (or, with `onDemand`, an on-demand add) would put this user into Dataverse. */
+export function isEligibleForDataverse(
+  user: EntraUser,
+  entra: EntraState,
+  mode: AddMode = "background",
+  index: LicenseIndex = licenseIndex(entra),
+): boolean {
+  return user.accountEnabled && holdsDataversePlan(user, index, mode);
 }
 
 function nameParts(user: EntraUser): { firstname: string | null; lastname: string } {
@@ -112,12 +170,13 @@ export function provisionSystemUser(
   user: EntraUser,
   entra: EntraState,
   nowMs: number,
+  rowsByOid?: Map<string, SystemUserRow>,
 ): SystemUserRow {
   const now = new Date(nowMs).toISOString();
   const plans = effectiveServicePlans(user, entra);
-  const existing = env.systemUsers.find(
-    (u) => u.azureactivedirectoryobjectid === user.id && u.applicationid === null,
-  );
+  const existing = rowsByOid
+    ? rowsByOid.get(user.id)
+    : env.systemUsers.find((u) => u.azureactivedirectoryobjectid === user.id && u.applicationid === null);
   const { firstname, lastname } = nameParts(user);
   if (existing) {
     existing.isdisabled = false;
@@ -198,16 +257,40 @@ function changedAt(user: EntraUser, previous: number | undefined, now: number): 
 
 /**
  * One evaluation of the sync for every environment. Mutates the state and calls `ctx.changed()`
- * when anything changed. Cheap (linear in users), so it runs on every request.
+ * when anything changed. Linear in users; it runs on every request, but is skipped while the
+ * state has not changed since the last evaluation and no delayed change has fallen due.
  */
 export function runDataverseSync(ctx: ServiceContext): void {
   const entra = ctx.state.entra;
   const now = ctx.now();
   const delayMs = Math.max(0, ctx.faults.syncDelaySeconds) * 1000;
+  const last = lastEvaluation.get(ctx.state);
+  const revision = ctx.revision?.();
+  if (
+    last &&
+    revision !== undefined &&
+    last.revision === revision &&
+    last.delayMs === delayMs &&
+    now < last.nextDueMs
+  )
+    return;
   let changed = false;
+  let nextDueMs = Number.POSITIVE_INFINITY;
+  const pending = (at: number) => {
+    if (at < nextDueMs) nextDueMs = at;
+  };
   // Eligibility does not depend on the environment: compute it once per evaluation (O(users)).
-  const eligibility = new Map<string, boolean>();
-  for (const user of entra.users) eligibility.set(user.id, isEligibleForDataverse(user, entra));
+  // `eligible`: the background sync adds the user; `keepable`: an on-demand add would, and the
+  // background sync leaves an existing row enabled.
+  const eligibility = new Map<string, { eligible: boolean; keepable: boolean }>();
+  const index = licenseIndex(entra);
+  for (const user of entra.users) {
+    const eligible = isEligibleForDataverse(user, entra, "background", index);
+    eligibility.set(user.id, {
+      eligible,
+      keepable: eligible || isEligibleForDataverse(user, entra, "onDemand", index),
+    });
+  }
   for (const env of Object.values(ctx.state.dataverse)) {
     // Application users carry their service principal's object id (owned by the Entra slice).
     for (const row of env.systemUsers) {
@@ -228,13 +311,14 @@ export function runDataverseSync(ctx: ServiceContext): void {
     const seen = new Set<string>();
     for (const user of entra.users) {
       seen.add(user.id);
-      const eligible = eligibility.get(user.id) === true;
+      const { eligible, keepable } = eligibility.get(user.id) ?? { eligible: false, keepable: false };
       let obs = env.sync.observations[user.id];
-      if (!obs || obs.eligible !== eligible) {
-        // At environment creation every eligible user is added at once (reference §10 (1)).
-        // (0, not -Infinity: the state is persisted as JSON.)
+      if (!obs || obs.eligible !== eligible || (obs.keepable ?? obs.eligible) !== keepable) {
+        // At environment creation every eligible user is added at once (environment creation
+        // adds all licensed users). (0, not -Infinity: the state is persisted as JSON.)
         obs = {
           eligible,
+          keepable,
           since: initial ? 0 : changedAt(user, env.sync.lastEvaluatedAt, now),
           forcedAt: obs?.forcedAt,
         };
@@ -243,14 +327,24 @@ export function runDataverseSync(ctx: ServiceContext): void {
         changed = true;
       }
       const row = rowsByOid.get(user.id);
-      const due = Math.min(obs.since, obs.forcedAt ?? Number.POSITIVE_INFINITY) + delayMs <= now;
-      if (eligible && (!row || row.isdisabled) && due) {
-        rowsByOid.set(user.id, provisionSystemUser(env, user, entra, now));
-        delete obs.forcedAt;
-        changed = true;
-      } else if (!eligible && row && !row.isdisabled && obs.since + delayMs <= now) {
-        disableSystemUser(env, row, hasDataverseLicense(user, entra), now);
-        changed = true;
+      // The background sync adds eligible users; an on-demand add also the others it accepts,
+      // counted from the request.
+      const addAt = eligible
+        ? Math.min(obs.since, obs.forcedAt ?? Number.POSITIVE_INFINITY) + delayMs
+        : obs.forcedAt !== undefined && keepable
+          ? obs.forcedAt + delayMs
+          : Number.POSITIVE_INFINITY;
+      if ((eligible || keepable) && (!row || row.isdisabled)) {
+        if (addAt <= now) {
+          rowsByOid.set(user.id, provisionSystemUser(env, user, entra, now, rowsByOid));
+          delete obs.forcedAt;
+          changed = true;
+        } else pending(addAt);
+      } else if (!keepable && row && !row.isdisabled) {
+        if (obs.since + delayMs <= now) {
+          disableSystemUser(env, row, hasDataverseLicense(user, entra, "background", index), now);
+          changed = true;
+        } else pending(obs.since + delayMs);
       }
     }
     // Users deleted in Entra: their rows become disabled (reference §8.5 step 2).
@@ -263,9 +357,11 @@ export function runDataverseSync(ctx: ServiceContext): void {
         env.sync.observations[oid] = obs;
         changed = true;
       }
-      if (!row.isdisabled && obs.since + delayMs <= now) {
-        disableSystemUser(env, row, false, now);
-        changed = true;
+      if (!row.isdisabled) {
+        if (obs.since + delayMs <= now) {
+          disableSystemUser(env, row, false, now);
+          changed = true;
+        } else pending(obs.since + delayMs);
       }
     }
     if (initial) {
@@ -275,7 +371,12 @@ export function runDataverseSync(ctx: ServiceContext): void {
     env.sync.lastEvaluatedAt = now;
   }
   if (changed) ctx.changed();
+  const after = ctx.revision?.();
+  if (after !== undefined) lastEvaluation.set(ctx.state, { revision: after, delayMs, nextDueMs });
 }
+
+/** Per state: the store revision of the last evaluation, and when its next delayed change falls due. */
+const lastEvaluation = new WeakMap<object, { revision: number; delayMs: number; nextDueMs: number }>();
 
 /**
  * An on-demand sync of one user into one environment (PP `addUser`): the row appears after the

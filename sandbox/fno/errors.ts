@@ -55,7 +55,8 @@ export function writeFailed(axEntity: string, infolog: string[]): SandboxRespons
     400,
     `Write failed for table row of type '${axEntity}'. Infolog: Error: ${infolog.join("; ")}`,
     AX_WRITE_EXCEPTION_TYPE,
-    "   at Microsoft.Dynamics.Platform.Integration.Services.OData.AxODataDataSource.Write()",
+    // The frame of the real response quoted in d365fo.integrations' Manage-Users notebook.
+    "   at Microsoft.Dynamics.Platform.Integration.Services.OData.Update.UpdateProcessor.CreateEntity_Save(ChangeOperationContext context, ChangeInfo changeInfo)",
   );
 }
 

@@ -10,9 +10,12 @@ import type {
   ServiceContext,
   ServiceModule,
 } from "../core/types.ts";
+import { FNO_ADMIN_ROUTES } from "./admin.ts";
 import { fnoError } from "./errors.ts";
-import { fnoUnauthorized, handleFnoRequest } from "./handlers.ts";
+import { fnoUnauthorized } from "./handlers.ts";
+import { routeFno } from "./routes.ts";
 import { seedFno } from "./seed.ts";
+import { seedLivedInFno } from "./seed-lived-in.ts";
 import type { FnoEnvironmentState } from "./state.ts";
 
 /** Microsoft Dynamics ERP's first-party application id, the client F&O's sign-in redirect names. */
@@ -35,6 +38,7 @@ function signInRedirect(req: SandboxRequest): SandboxResponse {
 /** The F&O service module the sandbox framework mounts once per environment. */
 export const fnoService: ServiceModule<Record<string, FnoEnvironmentState>> = {
   name: "fno",
+  admin: { prefix: "fno", routes: FNO_ADMIN_ROUTES },
   audiences(ctx: ServiceContext, environment?: string): string[] {
     // The audience is the environment URL without a trailing slash (reference §4): a token for
     // one environment is refused by another.
@@ -55,13 +59,16 @@ export const fnoService: ServiceModule<Record<string, FnoEnvironmentState>> = {
       "This request could not be processed at this time due to system experiencing high resource utilization.",
       "Microsoft.Dynamics.Platform.Integration.Services.OData.AxODataThrottlingException",
     );
-    return { ...response, headers: { ...response.headers, "retry-after": String(retryAfterSeconds) } };
+    return {
+      ...response,
+      headers: { ...response.headers, "retry-after": String(Math.ceil(retryAfterSeconds)) },
+    };
   },
   unavailable(): SandboxResponse {
     return fnoError(503, "The service is temporarily unavailable.", "System.Web.HttpException");
   },
   handle(req: SandboxRequest, ctx: ServiceContext): SandboxResponse {
-    return handleFnoRequest(req, ctx);
+    return routeFno(req, ctx);
   },
-  seed: seedFno,
+  seed: (info) => (info.seed.name === "lived-in" ? seedLivedInFno(info) : seedFno(info)),
 };

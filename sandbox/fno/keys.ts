@@ -8,7 +8,7 @@
  *     `OrganizationType=Microsoft.Dynamics.DataEntities.OmInternalOrganizationType'LegalEntity'`.
  */
 
-import { scanQuotedLiteral } from "../core/odata.ts";
+import { scanQuotedLiteral } from "../core/odata/index.ts";
 
 /** One value in a key predicate. */
 export type KeyLiteral =

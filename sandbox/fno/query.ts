@@ -24,7 +24,7 @@ import {
   ODataSyntaxError,
   parseQueryOptions,
   walkExpression,
-} from "../core/odata.ts";
+} from "../core/odata/index.ts";
 import {
   edmType,
   FNO_ENUMS,

@@ -135,6 +135,26 @@ export interface CustomerGroupRecord extends FnoRecordBase {
   Description: string;
 }
 
+/**
+ * A rule of "Assign users to roles": users matching it get the role with `AssignmentMode`
+ * `Automatic` at each "Run automatic role assignment"
+ * (https://learn.microsoft.com/dynamics365/fin-ops-core/fin-ops/sysadmin/assign-users-security-roles).
+ * The sandbox's rules match on the user's default company.
+ */
+export interface RoleRuleRecord extends FnoRecordBase {
+  SecurityRoleIdentifier: string;
+  Name: string;
+  /** Users whose `Company` is this legal entity match. */
+  Company: string;
+}
+
+/** Records that reference a user (posted transactions, worker records): F&O refuses to delete it. */
+export interface UserReferenceRecord {
+  UserId: string;
+  /** The referencing table, e.g. "VendInvoiceJour". */
+  Table: string;
+}
+
 /** The state of one F&O environment. */
 export interface FnoEnvironmentState {
   /** The next RecId to hand out (shared by all tables, as F&O's RecId allocator is per table but unique enough here). */
@@ -147,6 +167,10 @@ export interface FnoEnvironmentState {
   aadClients: SysAadClientRecord[];
   securityGroups: SecurityGroupRecord[];
   customerGroups: CustomerGroupRecord[];
+  /** Automatic role assignment rules (absent in older state: none). */
+  roleRules?: RoleRuleRecord[];
+  /** References that make users undeletable (absent in older state: none). */
+  userReferences?: UserReferenceRecord[];
 }
 
 /** The first RecId F&O allocates in a fresh database. */

@@ -68,7 +68,11 @@ export function graphForbidden(req: SandboxRequest): SandboxResponse {
   );
 }
 
-/** Injected 429, shaped like the throttling sample in https://learn.microsoft.com/graph/throttling. */
+/**
+ * Injected 429, shaped like the throttling sample in https://learn.microsoft.com/graph/throttling.
+ * Graph's `Retry-After` may be fractional (the sample has 2.128): it is sent as configured, where
+ * the other services round up to whole seconds.
+ */
 export function graphThrottled(retryAfterSeconds: number, req: SandboxRequest): SandboxResponse {
   return graphError(req, 429, "TooManyRequests", "Please retry again later.", {
     headers: { "retry-after": String(retryAfterSeconds) },
@@ -87,4 +91,35 @@ export function graphUnavailable(req: SandboxRequest): SandboxResponse {
       headers: { "retry-after": "2" },
     },
   );
+}
+
+export function notFound(req: SandboxRequest, key: string): SandboxResponse {
+  return graphError(
+    req,
+    404,
+    "Request_ResourceNotFound",
+    `Resource '${key}' does not exist or one of its queried reference-property objects are not present.`,
+  );
+}
+
+export function badRequest(req: SandboxRequest, message: string, details?: unknown[]): SandboxResponse {
+  return graphError(req, 400, "Request_BadRequest", message, details ? { details } : {});
+}
+
+export function unsupportedQuery(req: SandboxRequest, message: string): SandboxResponse {
+  return graphError(req, 400, "Request_UnsupportedQuery", message);
+}
+
+export function conflictUpn(req: SandboxRequest): SandboxResponse {
+  return badRequest(
+    req,
+    "Another object with the same value for property userPrincipalName already exists.",
+    [{ target: "userPrincipalName", code: "ObjectConflict" }],
+  );
+}
+
+export function invalidProperty(req: SandboxRequest, name: string): SandboxResponse {
+  return badRequest(req, `Invalid value specified for property '${name}' of resource 'User'.`, [
+    { target: name, code: "InvalidValue" },
+  ]);
 }

@@ -1,7 +1,8 @@
 /** The Power Platform part of the demo tenant: the linked environment pair and the demo app as management app. */
+
+import { stableGuid } from "../core/ids.ts";
+import { DEMO_APP_ID } from "../core/tenant.ts";
 import type { SeedInfo } from "../core/types.ts";
-import { stableGuid } from "../dataverse/ids.ts";
-import { DEMO_APP_ID } from "../dataverse/seed.ts";
 import type { PowerPlatformState } from "./state.ts";
 
 /** Seeds one environment per sandbox environment, using the id the framework publishes in endpoints.json. */

@@ -3,7 +3,7 @@
  * in the background, on stable ports, with its CA, state and endpoints under `.sandbox/`.
  */
 import { spawn } from "node:child_process";
-import { existsSync, openSync, readFileSync } from "node:fs";
+import { chmodSync, existsSync, openSync, readFileSync } from "node:fs";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { request } from "node:https";
 import { join, resolve } from "node:path";
@@ -157,8 +157,10 @@ async function healthy(dir: string, pid: number): Promise<SandboxEndpoints | und
   }
 }
 
+/** The endpoints as printed (also into sandbox.log): the client secret stays in endpoints.json. */
 function describe(endpoints: SandboxEndpoints): string {
-  return `${JSON.stringify(endpoints, null, 2)}\n\nTrust the sandbox CA in Node clients with:\n  export NODE_EXTRA_CA_CERTS=${endpoints.caCertPath}\n`;
+  const shown = { ...endpoints, clientSecret: "(see endpoints.json)" };
+  return `${JSON.stringify(shown, null, 2)}\n\nTrust the sandbox CA in Node clients with:\n  export NODE_EXTRA_CA_CERTS=${endpoints.caCertPath}\n`;
 }
 
 async function foreground(parsed: Parsed): Promise<number> {
@@ -168,7 +170,7 @@ async function foreground(parsed: Parsed): Promise<number> {
     ports: stablePorts(parsed.portBase),
     faults: parsed.faults,
   });
-  await writeFile(pidPath(parsed.stateDir), `${process.pid}\n`);
+  await writeFile(pidPath(parsed.stateDir), `${process.pid}\n`, { mode: 0o600 });
   process.stdout.write(`sandbox running (pid ${process.pid})\n${describe(sandbox.endpoints)}`);
   await new Promise<void>((done) => {
     const stop = () => done();
@@ -196,7 +198,8 @@ async function start(parsed: Parsed): Promise<number> {
   const { mkdir } = await import("node:fs/promises");
   await mkdir(parsed.stateDir, { recursive: true, mode: 0o700 });
   const logFile = join(parsed.stateDir, "sandbox.log");
-  const out = openSync(logFile, "a");
+  const out = openSync(logFile, "a", 0o600);
+  chmodSync(logFile, 0o600);
   const main = fileURLToPath(new URL("./main.ts", import.meta.url));
   const child = spawn(process.execPath, [main, "sandbox", "start", "--foreground", ...parsed.passthrough], {
     detached: true,

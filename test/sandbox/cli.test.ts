@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { Agent } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -84,6 +84,15 @@ describe("d365-access sandbox CLI", () => {
       { token },
     );
     assert.equal((read.body as { jobTitle: string }).jobTitle, "Survives restarts");
+
+    // Neither the log nor the state hold the client secret or a bearer token; files are owner-only.
+    for (const file of ["sandbox.log", "state.json", "sandbox.pid"]) {
+      const text = await readFile(join(dir, file), "utf8");
+      assert.ok(!text.includes(endpoints.clientSecret as string), `${file} holds the client secret`);
+      assert.ok(!text.includes(token), `${file} holds a bearer token`);
+      assert.equal((await stat(join(dir, file))).mode & 0o777, 0o600, `${file} is not 0600`);
+    }
+    assert.match(started.out, /"clientSecret": "\(see endpoints\.json\)"/);
 
     assert.equal((await cli(dir, "reset")).code, 0);
     const reseeded = await call(

@@ -12,7 +12,7 @@ import {
   ODataSyntaxError,
   parseFilter,
   parseQueryOptions,
-} from "../../sandbox/core/odata.ts";
+} from "../../sandbox/core/odata/index.ts";
 import { startTestSandbox, type TestSandbox } from "./helpers.ts";
 
 type Json = Record<string, unknown>;

@@ -47,7 +47,7 @@ export function entraState(): EntraState {
         appId: DEMO_APP,
         servicePrincipalId: "5f0c2b7e-0000-4000-8000-00000000a001",
         displayName: "d365-access demo",
-        clientSecrets: ["x"],
+        clientSecretHashes: [],
         federatedCredentials: [],
         graphAppRoles: [],
       },
@@ -55,7 +55,7 @@ export function entraState(): EntraState {
         appId: NO_PERMS_APP,
         servicePrincipalId: "5f0c2b7e-0000-4000-8000-00000000a002",
         displayName: "no-permissions app",
-        clientSecrets: ["y"],
+        clientSecretHashes: [],
         federatedCredentials: [],
         graphAppRoles: [],
       },
@@ -110,7 +110,11 @@ export interface TestContext extends ServiceContext {
 }
 
 export function makeContext(syncDelaySeconds = 0): TestContext {
-  const info = { tenantId: TENANT, environments: [{ name: ENV, powerPlatformEnvironmentId: PP_ENV_ID }] };
+  const info = {
+    tenantId: TENANT,
+    environments: [{ name: ENV, powerPlatformEnvironmentId: PP_ENV_ID }],
+    seed: { name: "demo" as const },
+  };
   const clock = { now: Date.parse("2026-03-01T10:00:00Z") };
   const ctx: TestContext = {
     clock,
@@ -143,6 +147,8 @@ export function makeContext(syncDelaySeconds = 0): TestContext {
         },
       ],
     },
+    random: () => 0.5,
+    journal: { record: () => undefined },
     faults: { ...defaultFaults(), retryAfterSeconds: 1, syncDelaySeconds },
   };
   return ctx;

@@ -321,7 +321,7 @@ describe("Dataverse Web API (contract)", () => {
       headers: { Prefer: 'odata.include-annotations="*"' },
     });
     assert.ok(annotated.body.error["@Microsoft.PowerApps.CDS.HelpLink"]);
-    assert.equal((await dv("teams")).status, 501);
+    assert.equal((await dv("accounts")).status, 501);
   });
 
   it("renders injected faults: 429 with Retry-After and 0x80072322, and 503", async () => {

@@ -50,6 +50,8 @@ function makeContext(env: FnoEnvironmentState = seedFnoEnvironment()): ServiceCo
         },
       ],
     },
+    random: () => 0.5,
+    journal: { record: () => undefined },
     faults: { ...defaultFaults(), retryAfterSeconds: 1, syncDelaySeconds: 0 },
   };
   return ctx;
@@ -232,8 +234,10 @@ describe("F&O handle(): reads", () => {
       res.json.value.map((r: J) => r.SecurityRoleIdentifier),
       all.json.value.slice(1, 3).map((r: J) => r.SecurityRoleIdentifier),
     );
-    const { AccountType: _a, ...adUser } = NEW_USER;
-    assert.equal((await call(ctx, "POST", "/data/SystemUsers", adUser)).status, 201);
+    assert.equal(
+      (await call(ctx, "POST", "/data/SystemUsers", { ...NEW_USER, AccountType: "ADUser" })).status,
+      201,
+    );
     const byEnum = await call(
       ctx,
       "GET",

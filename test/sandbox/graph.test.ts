@@ -5,7 +5,7 @@ import {
   SKU_OPERATIONS_ACTIVITY,
   SKU_TEAM_MEMBERS,
   TEAM_MEMBERS_GROUP_ID,
-} from "../../sandbox/entra/seed.ts";
+} from "../../sandbox/graph/seed.ts";
 import { startTestSandbox, type TestSandbox } from "./helpers.ts";
 
 type Json = Record<string, unknown>;

@@ -1,21 +1,16 @@
 /**
- * The Entra slice of the demo tenant: app registrations, SKUs with their real skuIds and
- * service plans, a licensing group and a handful of users.
+ * The directory of the demo tenant: SKUs with their real skuIds and service plans, a licensing
+ * group and a handful of users, plus the app registrations of identity/seed.ts.
  *
  * SKU and service-plan ids: Microsoft's "Product names and service plan identifiers for
  * licensing" (https://learn.microsoft.com/entra/identity/users/licensing-service-plan-reference),
  * as collected in reference/graph.md §4. The Team Members and Operations – Activity plan lists
  * are trimmed to the plans whose ids the reference (or a second public listing) gives in full.
  */
-import {
-  DEMO_APP_ID,
-  DEMO_APP_SECRET,
-  DEMO_DOMAIN,
-  DEMO_TENANT_ID,
-  NO_PERMISSIONS_APP_ID,
-  NO_PERMISSIONS_APP_SECRET,
-} from "../core/tenant.ts";
-import type { EntraSku, EntraState, EntraUser, SeedInfo } from "../core/types.ts";
+import { DEMO_DOMAIN, DEMO_TENANT_ID, TEAM_MEMBERS_GROUP_ID } from "../core/tenant.ts";
+import type { SeedInfo } from "../core/types.ts";
+import { seedApps } from "../identity/seed.ts";
+import type { EntraSku, EntraState, EntraUser } from "./state.ts";
 
 /** skuId of Dynamics 365 Finance. */
 export const SKU_FINANCE = "55c9eb4e-c746-45b4-b255-9ab6b19d5c62";
@@ -23,10 +18,7 @@ export const SKU_FINANCE = "55c9eb4e-c746-45b4-b255-9ab6b19d5c62";
 export const SKU_TEAM_MEMBERS = "8e7a3d30-d97d-43ab-837c-d7701cef83dc";
 /** skuId of Dynamics 365 Operations – Activity. */
 export const SKU_OPERATIONS_ACTIVITY = "b75074f1-4c54-41bf-970f-c9ac871567f5";
-/** The group that grants Team Members by group-based licensing. */
-export const TEAM_MEMBERS_GROUP_ID = "0b5c2d4e-6f70-4a81-9b2c-3d4e5f607182";
-/** The federated-credential issuer alias meaning "the sandbox's own test OIDC issuer" (`${adminUrl}/oidc`). */
-export const SANDBOX_ISSUER_ALIAS = "sandbox";
+export { TEAM_MEMBERS_GROUP_ID } from "../core/tenant.ts";
 
 const EXCHANGE_FOUNDATION = {
   servicePlanId: "113feb6c-3fe4-4440-bddc-54d774bf0318",
@@ -124,36 +116,12 @@ function user(
   };
 }
 
-/** Builds the Entra slice of the demo tenant. */
-export function seedEntra(info?: SeedInfo): EntraState {
+/** Builds the directory (the Entra slice) of the demo tenant. */
+export function seedDirectory(info?: SeedInfo): EntraState {
   return {
     tenantId: info?.tenantId ?? DEMO_TENANT_ID,
     verifiedDomains: [DEMO_DOMAIN],
-    apps: [
-      {
-        appId: DEMO_APP_ID,
-        servicePrincipalId: "c1a2b3c4-d5e6-4f70-8192-a3b4c5d6e7f8",
-        displayName: "d365-access demo (sandbox)",
-        clientSecrets: [DEMO_APP_SECRET],
-        federatedCredentials: [
-          {
-            issuer: SANDBOX_ISSUER_ALIAS,
-            subject: "repo:contoso/d365-access:environment:sandbox",
-            audiences: ["api://AzureADTokenExchange"],
-          },
-        ],
-        // What the tool needs: create/update users, assign licenses, read SKUs.
-        graphAppRoles: ["User.ReadWrite.All", "LicenseAssignment.ReadWrite.All", "Organization.Read.All"],
-      },
-      {
-        appId: NO_PERMISSIONS_APP_ID,
-        servicePrincipalId: "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
-        displayName: "no-permissions app (sandbox)",
-        clientSecrets: [NO_PERMISSIONS_APP_SECRET],
-        federatedCredentials: [],
-        graphAppRoles: [],
-      },
-    ],
+    apps: seedApps(),
     skus: skus(),
     groups: [
       {
