@@ -4,10 +4,11 @@
  * the shim's loader (core/shim.ts); the engine's provider process imports this module and calls
  * {@link provider}. Module-level code is cheap and captures nothing secret.
  *
- * Decisions (numbers from bench/requests-dataverse.ts against the sandbox, F&O-linked
- * environment, 2 declared roles: JIT onboarding 8 requests in 61 ms; addUser onboarding with a
- * 5 s sync lag 10 requests in 7 s, polls growing with the lag; refresh of 1,000 unchanged users
- * 1 request; preview of them 2 requests; ~830 bytes of state per resource, shim included):
+ * Decisions (numbers from bench/requests-dataverse.ts against the lived-in sandbox, F&O-linked
+ * environment, 2 declared roles: JIT onboarding 11 requests, two of them revoking the roles the
+ * F&O auto-provisioning adds; addUser onboarding with a 5 s sync lag 13 requests in 7 s, polls
+ * growing with the lag; refresh of 1,000 unchanged users 1 request; preview of them 4 requests;
+ * ~830 bytes of state per resource, shim included):
  * - **Presence.** A user already synced (background sync, F&O auto-provisioning, an earlier run)
  *   is adopted. Otherwise, when a role is declared, the documented just-in-time association
  *   (`systemusers(azureactivedirectoryobjectid=…)/systemuserroles_association/$ref`) creates the

@@ -4,8 +4,8 @@
  * shim's loader (core/shim.ts); the engine's provider process imports this module and calls
  * {@link provider}. Module-level code is cheap and captures nothing secret.
  *
- * Decisions (figures from bench/_requests-fno.ts against the sandbox: onboarding one user with two
- * roles, one restricted to a legal entity, takes 12 requests, every role write read back;
+ * Decisions (figures from bench/_requests-fno.ts against the lived-in sandbox: onboarding one user
+ * with two roles, one restricted to a legal entity, takes 13 requests, every role write read back;
  * refreshing 1,000 unchanged users 4; about 0.9 KB of state per resource, shim included):
  * - **Identity.** The record is found by `Alias` = UPN (case-insensitive) and adopted; otherwise
  *   created with the declared UserID. The resource id is the record's UserID (F&O's key) and

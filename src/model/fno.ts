@@ -211,26 +211,17 @@ export function assignFnoUserIds(
       const id = disambiguateFnoUserId(user.upn, taken);
       access.userId = id;
       owners.set(id, { upn: user.upn, placed, explicit: false });
-      if (!owner) {
-        // A preconfigured account's id (admin@… derives "admin"): never ours, so another one.
-        ctx.diagnostics.push(
-          diagnosticAt(
-            placed.source,
-            at(placed, "upn"),
-            "warning",
-            "fno-user-id-collision",
-            `F&O user id ${quote(derived)} derived from ${user.upn} is one of Microsoft's preconfigured accounts in F&O; using ${quote(id)} for a new user in ${quote(envName)}. Set fno.${envName}.userId to choose`,
-          ),
-        );
-        continue;
-      }
+      // No owner: a preconfigured account's id (admin@… derives "admin"), never ours, so another one.
+      const why = owner
+        ? `is already ${owner.explicit ? "set" : "derived"} for ${owner.upn} (${where(owner.placed.source, at(owner.placed, "upn"))}) in ${quote(envName)}; using ${quote(id)}. Set fno.${envName}.userId on one of them to choose`
+        : `is one of Microsoft's preconfigured accounts in F&O; using ${quote(id)} for a new user in ${quote(envName)}. Set fno.${envName}.userId to choose`;
       ctx.diagnostics.push(
         diagnosticAt(
           placed.source,
           at(placed, "upn"),
           "warning",
           "fno-user-id-collision",
-          `F&O user id ${quote(derived)} derived from ${user.upn} is already ${owner.explicit ? "set" : "derived"} for ${owner.upn} (${where(owner.placed.source, at(owner.placed, "upn"))}) in ${quote(envName)}; using ${quote(id)}. Set fno.${envName}.userId on one of them to choose`,
+          `F&O user id ${quote(derived)} derived from ${user.upn} ${why}`,
         ),
       );
     }

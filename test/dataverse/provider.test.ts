@@ -95,6 +95,17 @@ function inputs(alias: string, roles: string[], businessUnit?: string): Datavers
   } as DataverseUserInputs;
 }
 
+/** Disables a user in Entra and in Dataverse (as the sync would, later). */
+function disable(alias: string) {
+  const u = entraUser(alias);
+  const row = dv().systemUsers.find((x) => x.azureactivedirectoryobjectid === u.id);
+  assert.ok(row);
+  u.accountEnabled = false;
+  row.isdisabled = true;
+  sb.sandbox.store.changed();
+  return { u, row };
+}
+
 function writes(): string[] {
   return Object.keys(requestCounter.snapshot().byOperation).filter((k) => !k.startsWith("GET"));
 }
@@ -255,13 +266,8 @@ describe("dataverse:User provider", () => {
   });
 
   it("reports a half-done update with the user id and the state reached, and a re-run resumes", async () => {
-    const u = entraUser("eva.nowak");
-    const row = dv().systemUsers.find((x) => x.azureactivedirectoryobjectid === u.id);
-    assert.ok(row);
     // Disabled in Entra and in Dataverse while users.yaml keeps her enabled: the re-sync is refused.
-    u.accountEnabled = false;
-    row.isdisabled = true;
-    sb.sandbox.store.changed();
+    const { u, row } = disable("eva.nowak");
     const held = directRoles(u.id);
     const wanted = inputs("eva.nowak", ["Basic User", "Delegate"]);
     await assert.rejects(provider.update(eva.systemUserId, eva, wanted), (e: unknown) => {
@@ -297,12 +303,7 @@ describe("dataverse:User provider", () => {
   });
 
   it("a user users.yaml keeps disabled: undeclared roles revoked, grants pending with a line, no failure", async () => {
-    const u = entraUser("eva.nowak");
-    const row = dv().systemUsers.find((x) => x.azureactivedirectoryobjectid === u.id);
-    assert.ok(row);
-    u.accountEnabled = false;
-    row.isdisabled = true;
-    sb.sandbox.store.changed();
+    const { u, row } = disable("eva.nowak");
     try {
       const wanted = { ...inputs("eva.nowak", ["Basic User", "Environment Maker"]), enabled: false };
       const warnings = captureWarnings();
