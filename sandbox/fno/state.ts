@@ -158,7 +158,7 @@ export interface UserReferenceRecord {
 /**
  * Writes to a set that F&O answers as successful but does not carry out: one low-trust
  * observation is that `DELETE SecurityUserRoleAssociations(...)` answers 204 and removes nothing
- * (fno-odata reference §2.4), so a client must read every role write back. Tests switch this on
+ * (community operations notes, UNCONFIRMED), so a client must read every role write back. Tests switch this on
  * for any writable set (admin route `PUT /fno/<env>/ineffective-writes`).
  */
 export interface IneffectiveWrite {

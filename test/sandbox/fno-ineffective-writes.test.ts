@@ -1,6 +1,6 @@
 /**
- * F&O writes that answer success and change nothing (a community report on a role entity, fno
- * reference §2.4): the admin route switches a set to it, the writes are still validated and
+ * F&O writes that answer success and change nothing (a community report on a role entity,
+ * UNCONFIRMED): the admin route switches a set to it, the writes are still validated and
  * answered as usual (201 with the entity, 204), nothing changes, and a reset or DELETE ends it.
  */
 import assert from "node:assert/strict";
