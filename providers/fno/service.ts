@@ -6,7 +6,7 @@
  * (https://learn.microsoft.com/dynamics365/fin-ops-core/dev-itpro/data-entities/odata).
  * A refused token is answered with a redirect to the sign-in page. While an environment is being
  * serviced or recycled every request may answer 404 or 503 (an HTML page, not an OData error),
- * even with a valid token: such a 404 is transient, never "absent" (fno reference §2.8, UNCONFIRMED
+ * even with a valid token: such a 404 is transient, never "absent" (community operations notes; UNCONFIRMED
  * in its details, so the safe reading: only a 404 carrying an OData error means "not found").
  */
 import { asObject, asString } from "../core/errors.ts";
