@@ -11,7 +11,7 @@
  * To add a system (R2 Dataverse, R3 F&O): write a `<system>Scenarios(ctx)` function returning
  * `Scenario[]` below and add it to SYSTEMS.
  *
- * Run: bash scripts/with-node bench/requests.ts [users=1000]
+ * Run: bash scripts/with-node bench/requests.ts [users=1000] [demo|lived-in]
  */
 import process from "node:process";
 import { requestCounter } from "../providers/core/http.ts";
@@ -113,7 +113,18 @@ const SYSTEMS: ((ctx: BenchContext) => Scenario[])[] = [entraScenarios, datavers
 
 async function main() {
   const users = Number(process.argv[2] ?? 1000);
-  const sandbox = await startSandbox({ log: () => undefined });
+  // `lived-in`: a tenant in daily use (that many generated people besides the scenarios' own),
+  // with Dataverse's per-row expand links as the service sends them.
+  const livedIn = process.argv[3] === "lived-in";
+  const sandbox = await startSandbox({
+    log: () => undefined,
+    ...(livedIn
+      ? {
+          seed: { name: "lived-in" as const, generatedUsers: users },
+          faults: { fidelity: { expandNextLinks: true } },
+        }
+      : {}),
+  });
   const config = sandboxConfig(sandbox.stateDir);
   const ctx: BenchContext = {
     sandbox,
@@ -125,7 +136,9 @@ async function main() {
     },
   };
   try {
-    console.log(`HTTP requests per scenario (sandbox, ${users} users for refresh)`);
+    console.log(
+      `HTTP requests per scenario (sandbox${livedIn ? `, lived-in tenant with ${users} generated people` : ""}, ${users} users for refresh)`,
+    );
     for (const scenario of SYSTEMS.flatMap((s) => s(ctx))) {
       const started = performance.now();
       const r = await scenario.run();

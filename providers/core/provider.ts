@@ -143,10 +143,46 @@ export interface ResourceSpec<I extends object, O extends object> {
   delete(id: string, props: O, rt: Runtime): Promise<void>;
 }
 
+/** `<type> <user> in environment "<env>"`: who a line is about. */
+function where(type: string, subject: Subject): string {
+  const user = subject.user === undefined ? "" : ` ${subject.user}`;
+  return `${type}${user}${subject.environment ? ` in environment "${subject.environment}"` : ""}`;
+}
+
+let warned = new Set<string>();
+let sink = (line: string): void => void process.stderr.write(`${line}\n`);
+
+/** Collects warnings instead of writing them (tests); `restore` puts the stderr sink back. */
+export function captureWarnings(): { lines: string[]; restore(): void } {
+  const lines: string[] = [];
+  const previous = { sink, warned };
+  sink = (line) => void lines.push(line);
+  warned = new Set();
+  return {
+    lines,
+    restore() {
+      ({ sink, warned } = previous);
+    },
+  };
+}
+
+/**
+ * A finding that does not stop the operation (a role left to a team, a delete F&O refused): one
+ * line `warning: <type> <user> in environment "<env>": <message>` on the provider process's
+ * stderr, which the engine shows under the run's Diagnostics (unstructured provider output is
+ * passed through since pulumi v3.146.0, pulumi/pulumi#18253). The same line is written once per
+ * process.
+ */
+export function warning(type: string, subject: Subject, message: string): void {
+  const line = `warning: ${where(type, subject)}: ${message.replace(/\s*\n\s*/g, "; ")}`;
+  if (warned.has(line)) return;
+  warned.add(line);
+  sink(line);
+}
+
 /** The error a provider method throws: one line (its stack is that line) naming type, user and environment. */
 function failure(spec: { type: string }, subject: Subject, e: unknown, raw: object): Error {
-  const where = `${spec.type} ${subject.user ?? "?"}${subject.environment ? ` in environment "${subject.environment}"` : ""}`;
-  const line = `${where}: ${errorLine(e)}`;
+  const line = `${where(spec.type, { user: subject.user ?? "?", environment: subject.environment })}: ${errorLine(e)}`;
   const error =
     e instanceof PartialFailure
       ? Object.assign(new Error(line), {

@@ -14,16 +14,18 @@ import { filter, odataKey } from "../core/odata.ts";
 import {
   type BusinessUnitDto,
   fromObjectIdToAddUser,
+  isCompleteExpansion,
   isSoftDeleted,
   type ODataRefDto,
   type RoleDto,
   type SystemUserDto,
+  type TeamDto,
   toBusinessUnit,
   toRole,
   toSystemUser,
   type WhoAmIDto,
 } from "./dto.ts";
-import type { BusinessUnit, Role, SystemUser } from "./model.ts";
+import type { BusinessUnit, Role, SystemUser, TeamRole } from "./model.ts";
 import { dataverse, NOT_MEMBER_OF_ORGANIZATION, powerPlatform } from "./service.ts";
 
 /** The Web API root below the environment's origin (reference/dataverse.md §1). */
@@ -40,7 +42,8 @@ const ODATA_HEADERS = { "OData-MaxVersion": "4.0", "OData-Version": "4.0" };
 const FRESH = { "If-None-Match": "null" };
 const USER_SELECT =
   "systemuserid,azureactivedirectoryobjectid,domainname,isdisabled,_businessunitid_value,deletedstate";
-const ROLE_EXPAND = "systemuserroles_association($select=roleid,name,_businessunitid_value)";
+const ROLE_EXPAND =
+  "systemuserroles_association($select=roleid,name,_businessunitid_value,_roletemplateid_value)";
 const DUPLICATE_RECORD = "0x80040237";
 
 /** Options of {@link createDataverseClient}. */
@@ -78,10 +81,16 @@ export interface DataverseClient {
   getSystemUser(systemUserId: string): Promise<SystemUser | undefined>;
   /**
    * Every human user (`azureactivedirectoryobjectid ne null and applicationid eq null`) with its
-   * direct roles: one request per page of `pageSize` rows (`Prefer: odata.maxpagesize`). A row whose
-   * expanded roles came back truncated is re-read alone (never a silently partial list).
+   * direct roles: one request per page of `pageSize` rows (`Prefer: odata.maxpagesize`). The
+   * paging-free link Dataverse puts beside every complete expanded list is not truncation; a row
+   * whose expanded roles came back paged is re-read alone (never a silently partial list).
    */
   listSystemUsers(): Promise<SystemUser[]>;
+  /**
+   * The roles every user holds through teams (owner teams, Entra group teams), by lower-case
+   * `systemuserid`: `GET teams` with roles and members expanded, one request per page.
+   */
+  listTeamRoles(): Promise<Map<string, TeamRole[]>>;
   /** Every security role of every business unit (`GET roles`, paged) → 200. */
   listRoles(): Promise<Role[]>;
   /** Every business unit (`GET businessunits`, paged) → 200. */
@@ -223,11 +232,50 @@ export function createDataverseClient(options: DataverseClientOptions): Datavers
       try {
         return await collect<RoleDto, Role>(
           "roles",
-          { $select: "roleid,name,_businessunitid_value" },
+          { $select: "roleid,name,_businessunitid_value,_roletemplateid_value" },
           toRole,
         );
       } catch (e) {
         throw privilegeHint(e, "Read on Security Role (prvReadRole)");
+      }
+    },
+
+    async listTeamRoles() {
+      const query = {
+        $select: "teamid,name",
+        $expand:
+          "teamroles_association($select=roleid,name),teammembership_association($select=systemuserid)",
+      };
+      try {
+        const byUser = new Map<string, TeamRole[]>();
+        const teams = await collect<TeamDto, TeamDto>("teams", query, (d) => d);
+        for (const team of teams) {
+          const whole =
+            isCompleteExpansion(team.teamroles_association, team["teamroles_association@odata.nextLink"]) &&
+            isCompleteExpansion(
+              team.teammembership_association,
+              team["teammembership_association@odata.nextLink"],
+            );
+          if (!whole) {
+            throw new ApiError({
+              system: dataverse.name,
+              status: 0,
+              kind: "Transient",
+              code: "IncompleteTeam",
+              message: `${where}: the roles or members of team ${team.name} came back paged`,
+            });
+          }
+          for (const member of team.teammembership_association ?? []) {
+            const key = member.systemuserid.toLowerCase();
+            const held = byUser.get(key) ?? [];
+            for (const role of team.teamroles_association ?? [])
+              held.push({ team: team.name, role: role.name });
+            byUser.set(key, held);
+          }
+        }
+        return byUser;
+      } catch (e) {
+        throw privilegeHint(e, "Read on Team (prvReadTeam)");
       }
     },
 

@@ -15,6 +15,8 @@ export interface RoleDto {
   _businessunitid_value: string;
   /** The root role this BU copy derives from (root roles point to themselves). */
   _parentrootroleid_value?: string | null;
+  /** The role template of Microsoft's predefined roles (System Administrator, …); null for others. */
+  _roletemplateid_value?: string | null;
 }
 
 /** A `systemusers` row with the columns we `$select`. */
@@ -28,8 +30,22 @@ export interface SystemUserDto {
   deletedstate?: number | null;
   /** Direct roles only: team (group) roles never appear in this association (reference §2.4). */
   systemuserroles_association?: RoleDto[];
-  /** Present when the server truncated the expanded collection: the caller must read the rest. */
+  /**
+   * Dataverse adds a paging-free link beside every complete single-level expanded collection
+   * (the list is whole; a GET on the link returns the same rows). Only a link with `$skiptoken`
+   * (nested expands) pages it.
+   */
   "systemuserroles_association@odata.nextLink"?: string;
+}
+
+/** A `teams` row with its roles and members expanded (single level each). */
+export interface TeamDto {
+  teamid: string;
+  name: string;
+  teamroles_association?: RoleDto[];
+  "teamroles_association@odata.nextLink"?: string;
+  teammembership_association?: { systemuserid: string }[];
+  "teammembership_association@odata.nextLink"?: string;
 }
 
 /** A `businessunits` row. */
@@ -59,11 +75,13 @@ export interface ODataRefDto {
 
 /** Converts a role row. */
 export function toRole(dto: RoleDto): Role {
-  return {
+  const role: Role = {
     roleId: dto.roleid.toLowerCase(),
     name: dto.name,
-    businessUnitId: dto._businessunitid_value.toLowerCase(),
+    businessUnitId: (dto._businessunitid_value ?? "").toLowerCase(),
   };
+  if (dto._roletemplateid_value) role.templateId = dto._roletemplateid_value.toLowerCase();
+  return role;
 }
 
 /** Converts a business unit row. */
@@ -75,11 +93,27 @@ export function toBusinessUnit(dto: BusinessUnitDto): BusinessUnit {
   };
 }
 
+/**
+ * Whether an expanded collection came back whole: present, and its `@odata.nextLink` (if any)
+ * carries no paging (`$skiptoken`). Dataverse puts such a link on every row of a single-level
+ * collection `$expand` beside the complete list, and returns at most 5,000 related rows per row
+ * (https://learn.microsoft.com/power-apps/developer/data-platform/webapi/query/join-tables).
+ */
+export function isCompleteExpansion(
+  rows: readonly unknown[] | undefined,
+  nextLink: string | undefined,
+): boolean {
+  if (rows === undefined) return false;
+  if (nextLink === undefined) return true;
+  return !/[?&]\$skiptoken=/i.test(nextLink) && rows.length < 5000;
+}
+
 /** Converts a user row; `roles` is undefined unless the association was expanded completely. */
 export function toSystemUser(dto: SystemUserDto): SystemUser {
-  const complete =
-    dto.systemuserroles_association !== undefined &&
-    dto["systemuserroles_association@odata.nextLink"] === undefined;
+  const complete = isCompleteExpansion(
+    dto.systemuserroles_association,
+    dto["systemuserroles_association@odata.nextLink"],
+  );
   return {
     systemUserId: dto.systemuserid.toLowerCase(),
     objectId: dto.azureactivedirectoryobjectid ? dto.azureactivedirectoryobjectid.toLowerCase() : undefined,

@@ -9,6 +9,25 @@ export interface Role {
   roleId: string;
   name: string;
   businessUnitId: string;
+  /** The role template (`_roletemplateid_value`) of Microsoft's predefined roles; undefined otherwise or when not read. */
+  templateId?: string | undefined;
+}
+
+/**
+ * Template ids of the roles only a System Administrator may assign: "a caller who is not System
+ * Administrator cannot assign System Administrator, System Customizer, or any security roles that
+ * have a higher privilege" than its own
+ * (https://learn.microsoft.com/power-platform/admin/prevent-elevation-security-role-privilege).
+ * The template ids are the same in every environment; no Learn page lists them (UNCONFIRMED as
+ * documented), but public solutions and tools match these roles by exactly these ids.
+ */
+export const SYSTEM_ADMINISTRATOR_TEMPLATE = "627090ff-40a3-4053-8790-584edc5be201";
+export const SYSTEM_CUSTOMIZER_TEMPLATE = "119f245c-3cc8-4b62-b31c-d1a046ced15d";
+
+/** What d365-access knows of its own caller (the app's application user). */
+export interface Caller {
+  /** Whether it holds System Administrator directly (so it may assign every role). */
+  systemAdministrator: boolean;
 }
 
 /** A business unit in our vocabulary. */
@@ -42,6 +61,8 @@ export interface DataverseUserInputs {
   businessUnit?: string | undefined;
   /** Security role names, within the business unit. */
   roles: string[];
+  /** Whether users.yaml keeps the person enabled (default true): a disabled Dataverse user is re-synced, or left disabled. */
+  enabled?: boolean | undefined;
 }
 
 /** What the provider stores after applying (inputs plus what it learnt). */
@@ -50,8 +71,13 @@ export interface DataverseUserOutputs extends DataverseUserInputs {
   systemUserId: string;
   /** `businessunitid` the user is in. */
   businessUnitId: string;
-  /** Role names we granted (what removal revokes), sorted. */
+  /** Role names we granted, sorted: a record for audit (removal revokes the whole owned scope). */
   managedRoles: string[];
+  /**
+   * Declared roles not granted because the user is disabled and stays so (Dataverse refuses roles
+   * to disabled users): granted once users.yaml enables the person. Absent when none.
+   */
+  pendingRoles?: string[];
   /** True when the Dataverse user existed before we managed it. */
   adopted: boolean;
 }
@@ -72,7 +98,13 @@ export interface ActualUser {
   /** Direct roles (`systemuserroles_association`). */
   roles: Role[];
   /** Roles reaching the user through teams or Entra groups: reported, never changed. */
-  teamRoles?: Role[];
+  teamRoles?: TeamRole[];
+}
+
+/** A role held through a team (owner team or Entra group team). */
+export interface TeamRole {
+  team: string;
+  role: string;
 }
 
 /** A user's declared presence and roles in one Dataverse environment (users.yaml, normalized). */
@@ -87,5 +119,6 @@ export interface DesiredDataverseAccess {
 /** What Dataverse reads of a declared user. */
 export interface DataversePerson {
   upn: string;
+  enabled: boolean;
   dataverse: DesiredDataverseAccess[];
 }

@@ -4,10 +4,11 @@
  * the shim's loader (core/shim.ts); the engine's provider process imports this module and calls
  * {@link provider}. Module-level code is cheap and captures nothing secret.
  *
- * Decisions (numbers from bench/requests-dataverse.ts against the sandbox, F&O-linked
- * environment, 2 declared roles: JIT onboarding 8 requests in 61 ms; addUser onboarding with a
- * 5 s sync lag 10 requests in 7 s, polls growing with the lag; refresh of 1,000 unchanged users
- * 1 request; preview of them 2 requests; ~830 bytes of state per resource, shim included):
+ * Decisions (numbers from bench/requests-dataverse.ts against the lived-in sandbox, F&O-linked
+ * environment, 2 declared roles: JIT onboarding 11 requests, two of them revoking the roles the
+ * F&O auto-provisioning adds; addUser onboarding with a 5 s sync lag 13 requests in 7 s, polls
+ * growing with the lag; refresh of 1,000 unchanged users 1 request; preview of them 4 requests;
+ * ~830 bytes of state per resource, shim included):
  * - **Presence.** A user already synced (background sync, F&O auto-provisioning, an earlier run)
  *   is adopted. Otherwise, when a role is declared, the documented just-in-time association
  *   (`systemusers(azureactivedirectoryobjectid=…)/systemuserroles_association/$ref`) creates the
@@ -23,31 +24,51 @@
  *   bulk read per environment and run (one request per 5,000 users), and `check` validates names
  *   against the environment's catalog (two requests per environment and run) so an unknown role
  *   fails in preview, before any write.
- * - **Ownership** is the planner's (plan.ts header): exact direct roles while declared; team roles
- *   never touched; removal revokes only `managedRoles`; the Dataverse user is never deleted or
- *   disabled by us (its enabled state follows Entra).
+ * - **Ownership** is the planner's (plan.ts header): the exact owned scope (direct roles in the
+ *   user's business unit that the app may assign) while declared; team roles, other units' roles
+ *   and roles the app may not assign are reported as warnings, never changed; removal revokes the
+ *   whole owned scope; the Dataverse user is never deleted or disabled by us (it follows Entra).
+ *   A disabled user users.yaml keeps enabled is re-synced before its roles change; one it keeps
+ *   disabled keeps its grants pending. The caller (WhoAmI and its roles, two requests) and the
+ *   team roles (one bulk request) are read once per environment and run.
+ * - **Bulk reads stay bulk:** the paging-free `@odata.nextLink` Dataverse puts beside every
+ *   complete expanded role list is not truncation (dto.ts), so a refresh costs one request per
+ *   page of 5,000 users, not one per user.
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { isApiError } from "../core/errors.ts";
 import { execute, type Handlers } from "../core/operation.ts";
-import { compact, defineProvider, PartialFailure, PlanError, type ResourceSpec } from "../core/provider.ts";
-import { type Clock, type Runtime, WaitTimeoutError, waitFor } from "../core/runtime.ts";
+import {
+  compact,
+  defineProvider,
+  PartialFailure,
+  PlanError,
+  type ResourceSpec,
+  type Subject,
+  warning,
+} from "../core/provider.ts";
+import { type Clock, type Runtime, settled, WaitTimeoutError, waitFor } from "../core/runtime.ts";
 import { ShimResource } from "../core/shim.ts";
 import type { DeclareContext, Declared } from "../core/system.ts";
 import { checkInputs } from "./check.ts";
 import type { DataverseClient } from "./client.ts";
 import type {
   ActualUser,
+  Caller,
   DataversePerson,
   DataverseUserInputs,
   DataverseUserOutputs,
   Role,
   SystemUser,
+  TeamRole,
 } from "./model.ts";
 import {
   type DataverseOperation,
   describeOperation,
   diff,
+  heldRoleNames,
+  mayAssign,
+  NOT_ASSIGNABLE,
   nameKey,
   normalizeNames,
   outputsOf,
@@ -56,10 +77,10 @@ import {
   planUser,
   resolveBusinessUnit,
   resolveRoles,
-  roleNames,
   sameNames,
 } from "./plan.ts";
-import { clientFor, forgetUsers, loadCatalog, loadUsers } from "./run.ts";
+import { clientFor, forgetUsers, loadCaller, loadCatalog, loadTeamRoles, loadUsers } from "./run.ts";
+import { isElevationRefusal } from "./service.ts";
 
 export type { DataverseUserInputs, DataverseUserOutputs } from "./model.ts";
 
@@ -75,6 +96,8 @@ export interface DataverseUserArgs {
   readonly businessUnit?: pulumi.Input<string>;
   /** Security role names, resolved within the business unit (case-insensitive). */
   readonly roles: pulumi.Input<pulumi.Input<string>[]>;
+  /** Whether users.yaml keeps the person enabled (default true). */
+  readonly enabled?: pulumi.Input<boolean>;
 }
 
 /** One user's access in one Dataverse environment. */
@@ -131,13 +154,87 @@ export const presenceWait: PresenceWaitOptions = {
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-function toActual(user: SystemUser): ActualUser {
+function toActual(user: SystemUser, teamRoles?: readonly TeamRole[]): ActualUser {
   return {
     systemUserId: user.systemUserId,
     businessUnitId: user.businessUnitId,
     disabled: user.disabled,
     roles: user.roles ?? [],
+    ...(teamRoles ? { teamRoles: [...teamRoles] } : {}),
   };
+}
+
+const TYPE = "dataverse:User";
+const subjectOf = (r: Pick<DataverseUserInputs, "upn" | "environment">): Subject => ({
+  user: r.upn,
+  environment: r.environment,
+});
+
+/** One warning line for the roles a user holds through teams (never ours to change). */
+function reportTeamRoles(
+  subject: Subject,
+  teamRoles: readonly TeamRole[],
+  declared: readonly string[],
+): void {
+  const wanted = new Set(declared.map(nameKey));
+  const other = teamRoles.filter((t) => !wanted.has(nameKey(t.role)));
+  if (other.length === 0) return;
+  const list = [...new Set(other.map((t) => `"${t.role}" (team "${t.team}")`))].sort().join(", ");
+  warning(
+    TYPE,
+    subject,
+    `also holds ${list} through teams: team roles are the team's, never changed by d365-access`,
+  );
+}
+
+/**
+ * Waits (bounded) until Dataverse holds the user as `ready` says, asking for a sync while it
+ * does not; the error names what was asked and what to check.
+ */
+async function awaitSync(
+  client: DataverseClient,
+  inputs: DataverseUserInputs,
+  ready: (user: SystemUser | undefined) => boolean,
+  what: string,
+): Promise<SystemUser> {
+  const where = `Dataverse environment "${client.environment}"`;
+  let lastSync = "";
+  const wait = presenceWait;
+  try {
+    return await waitFor(
+      {
+        name: `${where}: user ${inputs.upn} (Entra object id ${inputs.objectId}) ${what}`,
+        timeoutMs: wait.timeoutMs,
+        attempts: wait.attempts,
+        initialDelayMs: wait.initialDelayMs,
+        maxDelayMs: wait.maxDelayMs,
+        retryOn: ["NotFound"],
+        ...(wait.clock ? { clock: wait.clock } : {}),
+      },
+      async () => {
+        const found = await client.getSystemUserByObjectId(inputs.objectId);
+        if (found && ready(found)) return found;
+        // One accepted sync request is enough; ask again only while `userNotLicensed` says the
+        // license is still propagating (the Terraform provider retries that for 9 minutes, §8.2).
+        if (lastSync === "sync requested") return undefined;
+        try {
+          await client.forceUserSync(inputs.objectId);
+          lastSync = "sync requested";
+        } catch (e) {
+          if (!isApiError(e, "Unlicensed")) throw e;
+          lastSync = `addUser answered ${e.code || "Unlicensed"}: ${e.message}`;
+        }
+        return undefined;
+      },
+    );
+  } catch (e) {
+    if (!(e instanceof WaitTimeoutError)) throw e;
+    throw new Error(
+      `${where}: user ${inputs.upn} ${what === "appear" ? "is still missing: no systemusers row with" : "is still disabled:"} azureactivedirectoryobjectid ${inputs.objectId} ` +
+        `after ${Math.round(wait.timeoutMs / 1000)} s or ${wait.attempts} checks (${lastSync || "no sync answer"}). ` +
+        "Check that the Entra user is enabled, holds a license with Dataverse, and is in the environment's security group",
+    );
+  }
 }
 
 /**
@@ -159,44 +256,7 @@ async function bringIntoEnvironment(
     }
     // Dataverse would not create the user just in time (not eligible yet): ask for a sync and poll.
   }
-  const where = `Dataverse environment "${client.environment}"`;
-  let lastSync = "";
-  const wait = presenceWait;
-  try {
-    return await waitFor(
-      {
-        name: `${where}: user ${inputs.upn} (Entra object id ${inputs.objectId}) to appear`,
-        timeoutMs: wait.timeoutMs,
-        attempts: wait.attempts,
-        initialDelayMs: wait.initialDelayMs,
-        maxDelayMs: wait.maxDelayMs,
-        retryOn: ["NotFound"],
-        ...(wait.clock ? { clock: wait.clock } : {}),
-      },
-      async () => {
-        const found = await client.getSystemUserByObjectId(inputs.objectId);
-        if (found) return found;
-        // One accepted sync request is enough; ask again only while `userNotLicensed` says the
-        // license is still propagating (the Terraform provider retries that for 9 minutes, §8.2).
-        if (lastSync === "sync requested") return undefined;
-        try {
-          await client.forceUserSync(inputs.objectId);
-          lastSync = "sync requested";
-        } catch (e) {
-          if (!isApiError(e, "Unlicensed")) throw e;
-          lastSync = `addUser answered ${e.code || "Unlicensed"}: ${e.message}`;
-        }
-        return undefined;
-      },
-    );
-  } catch (e) {
-    if (!(e instanceof WaitTimeoutError)) throw e;
-    throw new Error(
-      `${where}: user ${inputs.upn} is still missing: no systemusers row with azureactivedirectoryobjectid ${inputs.objectId} ` +
-        `after ${Math.round(wait.timeoutMs / 1000)} s or ${wait.attempts} checks (${lastSync || "no sync answer"}). ` +
-        "Check that the Entra user is enabled, holds a license with Dataverse, and is in the environment's security group",
-    );
-  }
+  return awaitSync(client, inputs, (u) => u !== undefined, "appear");
 }
 
 /** The client call behind each operation; each keeps `progress` at what Dataverse now holds. */
@@ -217,6 +277,9 @@ function handlers(
     async addUser(op) {
       reached(await bringIntoEnvironment(client, inputs, op.role, progress));
     },
+    async resync() {
+      reached(await awaitSync(client, inputs, (u) => u !== undefined && !u.disabled, "become enabled"));
+    },
     async setBusinessUnit(op) {
       const { systemUserId } = current();
       await client.setBusinessUnit(systemUserId, op.to.businessUnitId);
@@ -229,7 +292,18 @@ function handlers(
       progress.present = progress.present.filter((r) => r.roleId !== op.role.roleId);
     },
     async grantRole(op) {
-      await client.associateRole(current().systemUserId, op.role.roleId);
+      try {
+        await client.associateRole(current().systemUserId, op.role.roleId);
+      } catch (e) {
+        // A role the caller may not assign (no elevation): said, not failed; the rest applies.
+        if (!isElevationRefusal(e)) throw e;
+        warning(
+          TYPE,
+          subjectOf(inputs),
+          `role "${op.role.name}" not granted: Dataverse refused it (${(e as Error).message}); ${NOT_ASSIGNABLE}`,
+        );
+        return;
+      }
       progress.present.push(op.role);
       progress.granted.add(nameKey(op.role.name));
     },
@@ -237,9 +311,10 @@ function handlers(
 }
 
 /**
- * Create-or-adopt, then converge business unit and exact direct roles: plan, execute, and plan
- * again while the plan says its operations only prepared (a user brought in, a move). Three
- * rounds at most: bring in, move, roles.
+ * Create-or-adopt, then converge business unit and the exact owned scope: plan, execute, and
+ * plan again while the plan says its operations only prepared (a user brought in, re-synced,
+ * moved). Four rounds at most: bring in, re-sync, move, roles. The plan's findings (roles left
+ * to an admin or a team, grants waiting for a disabled user) are warnings, said once.
  */
 async function reconcile(
   rt: Runtime,
@@ -247,12 +322,14 @@ async function reconcile(
   previous: DataverseUserOutputs | undefined,
 ): Promise<DataverseUserOutputs> {
   const client = clientFor(rt, inputs.environment);
-  const catalog = await loadCatalog(rt, client);
+  const [catalog, caller] = await settled([loadCatalog(rt, client), loadCaller(rt, client)]);
   // Names are resolved before any write, so a typo changes nothing.
   resolveRoles(catalog, resolveBusinessUnit(catalog, inputs.businessUnit), inputs.roles);
   const previouslyManaged = previous?.managedRoles ?? [];
   const progress: Progress = { user: undefined, present: [], granted: new Set() };
   let adopted = previous?.adopted ?? false;
+  let pendingRoles: string[] = [];
+  const known = () => ({ managedRoles: previouslyManaged, adopted, pendingRoles });
   try {
     const found = await client.getSystemUserByObjectId(inputs.objectId);
     if (!previous) adopted = found !== undefined;
@@ -262,7 +339,7 @@ async function reconcile(
     }
     const run = handlers(client, inputs, progress);
     let moved = false;
-    for (let round = 0; round < 3; round++) {
+    for (let round = 0; round < 4; round++) {
       const managed = [
         ...previouslyManaged,
         ...progress.present.filter((r) => progress.granted.has(nameKey(r.name))).map((r) => r.name),
@@ -270,9 +347,12 @@ async function reconcile(
       const plan = planUser({
         desired: inputs,
         catalog,
-        actual: progress.user && toActual(progress.user),
+        actual: progress.user && toActual({ ...progress.user, roles: progress.present }),
         managedRoles: managed,
+        caller,
       });
+      if (!plan.replan) for (const line of plan.warnings) warning(TYPE, subjectOf(inputs), line);
+      pendingRoles = plan.pendingRoles;
       const move = plan.operations.find((op) => op.kind === "setBusinessUnit");
       if (move && moved) {
         throw new Error(
@@ -287,12 +367,14 @@ async function reconcile(
       if (!plan.replan) break;
     }
   } catch (e) {
-    const reached = outputsOf(inputs, catalog, progress, previouslyManaged, adopted);
+    const reached = outputsOf(inputs, catalog, progress, known(), caller);
     if (reached) throw new PartialFailure(reached.systemUserId, reached, e);
     throw e;
   }
-  const out = outputsOf(inputs, catalog, progress, previouslyManaged, adopted);
+  const out = outputsOf(inputs, catalog, progress, known(), caller);
   if (!out) throw new Error("internal: no Dataverse user after reconciliation");
+  const teams = await loadTeamRoles(rt, client);
+  reportTeamRoles(subjectOf(inputs), teams.get(out.systemUserId) ?? [], inputs.roles);
   return out;
 }
 
@@ -308,11 +390,20 @@ export const spec: ResourceSpec<DataverseUserInputs, DataverseUserOutputs> = {
   validates: ["environment", "businessUnit", "roles"],
 
   // Bad names fail here, in preview; other failures (network, permissions) surface, with their
-  // one-line explanation, from the operation that needs the call.
+  // one-line explanation, from the operation that needs the call. A declared role the app may not
+  // assign is said here too (a warning: the rest of the user's access still applies).
   async validate(inputs, rt) {
     try {
-      const catalog = await loadCatalog(rt, clientFor(rt, inputs.environment));
-      resolveRoles(catalog, resolveBusinessUnit(catalog, inputs.businessUnit), inputs.roles);
+      const client = clientFor(rt, inputs.environment);
+      const catalog = await loadCatalog(rt, client);
+      const roles = resolveRoles(catalog, resolveBusinessUnit(catalog, inputs.businessUnit), inputs.roles);
+      const caller = await loadCaller(rt, client);
+      for (const role of roles.filter((r) => !mayAssign(r, caller)))
+        warning(
+          TYPE,
+          subjectOf(inputs),
+          `declares role "${role.name}", which d365-access will not grant or revoke: ${NOT_ASSIGNABLE}`,
+        );
       return [];
     } catch (e) {
       if (e instanceof PlanError)
@@ -341,40 +432,53 @@ export const spec: ResourceSpec<DataverseUserInputs, DataverseUserOutputs> = {
     if (!user) return undefined;
     const roles = user.roles ?? [];
     const sameUnit = user.businessUnitId === olds.businessUnitId;
-    const foreign = roles.some((r) => r.businessUnitId !== user.businessUnitId);
-    const plainNames = normalizeNames(roles.map((r) => r.name));
-    // The catalog (two requests per environment and run) is needed only to name drift.
-    const catalog = sameUnit && !foreign ? undefined : await loadCatalog(rt, client);
+    // The caller (two requests per environment and run) matters only for a role it may not assign;
+    // the catalog (two more) only to name a business unit that changed.
+    const reserved = roles.some((r) => !mayAssign(r, { systemAdministrator: false }));
+    const caller: Caller | undefined = reserved ? await loadCaller(rt, client) : undefined;
+    const catalog = sameUnit ? undefined : await loadCatalog(rt, client);
     const businessUnit = sameUnit
       ? olds.businessUnit
       : (catalog?.businessUnits.find((b) => b.businessUnitId === user.businessUnitId)?.name ??
         user.businessUnitId);
-    const names = foreign ? roleNames(roles, user.businessUnitId, catalog) : plainNames;
+    const held = heldRoleNames(roles, user.businessUnitId, olds.roles ?? [], caller);
+    const pending = user.disabled && olds.enabled === false ? (olds.pendingRoles ?? []) : [];
+    const unchanged = sameUnit && sameNames([...held, ...pending], olds.roles ?? []);
     const props2: DataverseUserOutputs = compact({
       upn: olds.upn,
       objectId: olds.objectId,
       environment: olds.environment,
       businessUnit,
-      roles: !foreign && sameNames(plainNames, olds.roles ?? []) ? olds.roles : names,
+      roles: unchanged ? olds.roles : held,
+      enabled: olds.enabled,
       systemUserId: user.systemUserId,
       businessUnitId: user.businessUnitId,
       managedRoles: olds.managedRoles ?? [],
+      pendingRoles: unchanged && pending.length > 0 ? pending : undefined,
       adopted: olds.adopted ?? false,
     });
     return { id: id || user.systemUserId, props: props2 };
   },
 
+  // Removal revokes the whole owned scope (the kit's removal rule); what stays is said.
   async delete(_id, olds, rt) {
-    const managed = olds.managedRoles ?? [];
-    if (managed.length === 0) return; // nothing of ours to revoke: no request at all
     const client = clientFor(rt, olds.environment);
     const user = await client.getSystemUserByObjectId(olds.objectId);
     if (!user) return; // NotFound means done
-    forgetUsers(rt, olds.environment);
+    const caller = await loadCaller(rt, client);
+    const { operations, untouched } = planRemoval(toActual(user), caller);
+    if (operations.length > 0) forgetUsers(rt, olds.environment);
     const progress: Progress = { user, present: [...(user.roles ?? [])], granted: new Set() };
-    await execute(planRemoval(toActual(user), managed), handlers(client, olds, progress), {
-      describe: describeOperation,
-    });
+    await execute(operations, handlers(client, olds, progress), { describe: describeOperation });
+    if (untouched.length > 0) {
+      const names = normalizeNames(untouched.map((r) => r.name)).map((n) => `"${n}"`);
+      warning(
+        TYPE,
+        subjectOf(olds),
+        `removed from users.yaml, still holds ${names.join(", ")} directly: not d365-access's to revoke (another business unit's, or ${NOT_ASSIGNABLE})`,
+      );
+    }
+    reportTeamRoles(subjectOf(olds), (await loadTeamRoles(rt, client)).get(user.systemUserId) ?? [], []);
   },
 };
 
@@ -393,6 +497,7 @@ export function declare(user: DataversePerson, context: DeclareContext): Declare
           environment: access.environment,
           ...(access.businessUnit ? { businessUnit: access.businessUnit } : {}),
           roles: access.roles,
+          enabled: user.enabled,
         },
         { dependsOn: context.dependsOn },
       ),

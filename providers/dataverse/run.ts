@@ -3,10 +3,18 @@
  * (with the Power Platform admin client for on-demand syncs), and the bulk reads shared by every
  * resource: the catalog (business units and roles) and the users (design.md principle 5).
  */
+import { isApiError } from "../core/errors.ts";
+import { warning } from "../core/provider.ts";
 import { type Runtime, settled } from "../core/runtime.ts";
 import { findEnvironment } from "../core/settings.ts";
 import { createDataverseClient, type DataverseClient } from "./client.ts";
-import type { Catalog, SystemUser } from "./model.ts";
+import {
+  type Caller,
+  type Catalog,
+  SYSTEM_ADMINISTRATOR_TEMPLATE,
+  type SystemUser,
+  type TeamRole,
+} from "./model.ts";
 import { dataverse, powerPlatform } from "./service.ts";
 
 /** The client of one environment. */
@@ -40,4 +48,43 @@ export function loadUsers(rt: Runtime, client: DataverseClient): Promise<Map<str
 /** After a write the bulk user list of that environment is stale. */
 export function forgetUsers(rt: Runtime, environment: string): void {
   rt.invalidate(`dataverse:${environment}:users`);
+}
+
+/**
+ * The caller (our app's application user): whether it holds System Administrator directly, which
+ * decides which roles it may assign. Two requests per environment and run (WhoAmI, its row).
+ * Undefined when it cannot be read: then nothing is predicted and Dataverse's answer decides.
+ */
+export function loadCaller(rt: Runtime, client: DataverseClient): Promise<Caller | undefined> {
+  return rt.cached(`dataverse:${client.environment}:caller`, async () => {
+    const [me, catalog] = await settled([client.whoAmI(), loadCatalog(rt, client)]);
+    const row = await client.getSystemUser(me.userId);
+    if (!row?.roles) return undefined;
+    const templates = new Map(catalog.roles.map((r) => [r.roleId, r.templateId]));
+    return {
+      systemAdministrator: row.roles.some(
+        (r) => (r.templateId ?? templates.get(r.roleId)) === SYSTEM_ADMINISTRATOR_TEMPLATE,
+      ),
+    };
+  });
+}
+
+/**
+ * The roles users hold through teams, by lower-case systemuserid: one bulk read per environment
+ * and run, for reports only. Empty (with one warning) when the app may not read teams.
+ */
+export function loadTeamRoles(rt: Runtime, client: DataverseClient): Promise<Map<string, TeamRole[]>> {
+  return rt.cached(`dataverse:${client.environment}:team-roles`, async () => {
+    try {
+      return await client.listTeamRoles();
+    } catch (e) {
+      if (!isApiError(e, "Forbidden")) throw e;
+      warning(
+        "dataverse:User",
+        { environment: client.environment },
+        `cannot read teams (${e.message}): roles held through teams are not reported`,
+      );
+      return new Map();
+    }
+  });
 }

@@ -7,11 +7,31 @@
  * limits: https://learn.microsoft.com/power-apps/developer/data-platform/api-limits (52
  * concurrent requests per user).
  */
-import { asObject, asString } from "../core/errors.ts";
+import { asObject, asString, isApiError } from "../core/errors.ts";
 import type { ServiceSpec } from "../core/service.ts";
 
 /** Code of the 403 for a caller without an application user in the environment. */
 export const NOT_MEMBER_OF_ORGANIZATION = "0x80072560";
+
+/** Code of Dataverse's privilege refusals: a missing privilege, and a role the caller may not assign. */
+export const PRIVILEGE_DENIED = "0x80040220";
+
+/**
+ * Whether a refused role grant means "the caller may not assign this role" (no privilege
+ * elevation: https://learn.microsoft.com/power-platform/admin/prevent-elevation-security-role-privilege)
+ * rather than a privilege the caller lacks for every grant. Both answer 403 with the same code;
+ * the elevation refusal's text is undocumented (UNCONFIRMED), while a missing privilege is named
+ * in Dataverse's well-known text "is missing prv… privilege". So this dialect, the one place that
+ * reads message text, takes any other refusal with that code as elevation.
+ */
+export function isElevationRefusal(e: unknown): boolean {
+  return (
+    isApiError(e, "Forbidden") &&
+    e.system === "dataverse" &&
+    e.code.toLowerCase() === PRIVILEGE_DENIED &&
+    !/is missing prv\w+ privilege/i.test(e.message)
+  );
+}
 
 /** The Dataverse Web API of an environment (`environments[].dataverseUrl`). */
 export const dataverse: ServiceSpec = {

@@ -3,18 +3,20 @@
  * roles in a stable order) and one failure per bad property. Unknown values (preview) are kept
  * as they are and not checked. Role names resolve against the environment's catalog here too
  * (pure given the catalog; the resource reads it, so unknown roles fail in preview), and the
- * declared identity against the users F&O holds (matchUser: what we must never adopt or reuse).
+ * declared identity against the users F&O holds (matchUser: what we must never adopt, change or
+ * reuse).
  */
 import { type CheckFailure, containsUnknown } from "../core/provider.ts";
 import { UPN_SHAPE, USER_DEFAULTS, upnProblem } from "../core/user.ts";
 import {
-  BUILT_IN_SERVICE_USERS,
   type DeclaredRole,
   type DesiredFnoUser,
   type FnoRole,
   type FnoUserInputs,
   type FnoUserRecord,
   MAX_USER_ID_LENGTH,
+  PRECONFIGURED_ACCOUNTS,
+  PRECONFIGURED_ACCOUNTS_PAGE,
   SYSTEM_USER_ROLE,
 } from "./model.ts";
 
@@ -216,9 +218,9 @@ export function isSystemUserRole(roleId: string): boolean {
   return sameText(roleId, SYSTEM_USER_ROLE);
 }
 
-/** True when `userId` is one of Microsoft's built-in service users (case-insensitive). */
-export function isBuiltInServiceUser(userId: string): boolean {
-  return BUILT_IN_SERVICE_USERS.some((u) => sameText(u, userId));
+/** True when `userId` is one of Microsoft's preconfigured accounts (case-insensitive). */
+export function isPreconfiguredAccount(userId: string): boolean {
+  return PRECONFIGURED_ACCOUNTS.some((u) => sameText(u, userId));
 }
 
 /** Users whose Alias equals `upn`, case-insensitively (UPNs are case-insensitive in Entra). */
@@ -226,18 +228,58 @@ export function findUsersByAlias(users: readonly FnoUserRecord[], upn: string): 
   return users.filter((u) => sameText(u.alias, upn));
 }
 
+/** What F&O users d365-access must never change, besides the preconfigured accounts. */
+export interface Protected {
+  /** The UserID of the F&O user our app acts as (SysAADClients), when known. */
+  appUserId?: string | undefined;
+}
+
 /**
- * Identifies the record a declared user maps to: the one whose Alias equals the UPN (adopt), or
- * none (create with the declared UserID). Refuses, with the reason, anything we must not touch:
- * a built-in service user, two records with the same Alias, or a declared UserID already held by
- * another identity (UserID is the table's primary key and cannot be reused).
+ * Why d365-access must not change the F&O user `userId`, or undefined: a preconfigured account,
+ * or the user our own app acts as (changing its roles or disabling it locks the app out).
+ */
+export function protectedProblem(userId: string, guard: Protected): string | undefined {
+  if (isPreconfiguredAccount(userId)) {
+    return `F&O user ${userId} is one of Microsoft's preconfigured accounts (${PRECONFIGURED_ACCOUNTS_PAGE}); d365-access never changes it`;
+  }
+  if (guard.appUserId !== undefined && sameText(guard.appUserId, userId)) {
+    return `F&O user ${userId} is the user d365-access's own app acts as (System administration > Setup > Microsoft Entra applications); changing its roles or disabling it would lock d365-access out, so it is never managed: remove it from users.yaml`;
+  }
+  return undefined;
+}
+
+/**
+ * Identifies the record a declared user maps to. An existing resource keeps the record it
+ * manages (`managed`, its UserID) even when the UPN changed: a renamed person is the same F&O
+ * user, whose Alias then follows the new UPN. Otherwise the record whose Alias equals the UPN is
+ * adopted, or none is found (create with the declared UserID). Refuses, with the reason, anything
+ * we must not touch: a preconfigured account or our app's own user, two records with the same
+ * Alias, a new Alias already held by another record, or a declared UserID already held by another
+ * identity (UserID is the table's primary key and cannot be reused).
  */
 export function matchUser(
   desired: Pick<DesiredFnoUser, "upn" | "userId">,
   users: readonly FnoUserRecord[],
+  options: Protected & { managed?: string | undefined } = {},
 ): { record?: FnoUserRecord; problems: string[] } {
   const problems: string[] = [];
   const byAlias = findUsersByAlias(users, desired.upn);
+  const guard = (record: FnoUserRecord) => {
+    const problem = protectedProblem(record.userId, options);
+    return problem ? { problems: [`${problem} (Alias ${record.alias || "empty"})`] } : { record, problems };
+  };
+  const managed = options.managed === undefined ? undefined : findUserById(users, options.managed);
+  if (managed) {
+    const others = byAlias.filter((u) => !sameText(u.userId, managed.userId));
+    if (others.length > 0) {
+      const ids = others.map((u) => u.userId).sort(byText);
+      problems.push(
+        `F&O user ${managed.userId} cannot take Alias ${desired.upn}: ${ids.join(", ")} already ${ids.length > 1 ? "have" : "has"} it; resolve the duplicate in F&O, then re-run`,
+      );
+      return { problems };
+    }
+    return guard(managed);
+  }
   if (byAlias.length > 1) {
     const ids = byAlias.map((u) => u.userId).sort(byText);
     problems.push(
@@ -246,22 +288,13 @@ export function matchUser(
     return { problems };
   }
   const record = byAlias[0];
-  if (record) {
-    if (isBuiltInServiceUser(record.userId)) {
-      problems.push(
-        `F&O user ${record.userId} is a Microsoft built-in service user; d365-access never adopts it (Alias ${desired.upn}): declare a different person`,
-      );
-      return { problems };
-    }
-    return { record, problems };
-  }
+  if (record) return guard(record);
   if (desired.userId.length === 0 || desired.userId.length > MAX_USER_ID_LENGTH) {
     problems.push(`F&O userId "${desired.userId}" must be 1 to ${MAX_USER_ID_LENGTH} characters`);
   }
-  if (isBuiltInServiceUser(desired.userId)) {
-    problems.push(
-      `F&O userId "${desired.userId}" is a Microsoft built-in service user; choose another userId`,
-    );
+  const reserved = protectedProblem(desired.userId, options);
+  if (reserved) {
+    problems.push(`${reserved}: set another fno userId for ${desired.upn} in users.yaml`);
     return { problems };
   }
   const taken = findUserById(users, desired.userId);
@@ -272,6 +305,24 @@ export function matchUser(
     );
   }
   return { problems };
+}
+
+/**
+ * Why the declared user must not be managed at all, before any write (a check in preview): the
+ * record it would adopt by Alias, or the UserID it would create, is a preconfigured account or
+ * our app's own user. Unlike {@link matchUser} this needs no knowledge of the resource's state.
+ */
+export function protectedIdentityProblems(
+  desired: Pick<DesiredFnoUser, "upn" | "userId">,
+  users: readonly FnoUserRecord[],
+  guard: Protected,
+): string[] {
+  const byAlias = findUsersByAlias(users, desired.upn);
+  const ids = byAlias.length > 0 ? byAlias.map((u) => u.userId) : [desired.userId];
+  return ids.flatMap((id) => {
+    const problem = protectedProblem(id, guard);
+    return problem ? [`${desired.upn}: ${problem}`] : [];
+  });
 }
 
 /** The user with this UserID (F&O keys compare case-insensitively: SQL Server collation). */

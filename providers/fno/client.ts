@@ -12,9 +12,15 @@
  *    partial list (§1);
  *  - no `in`/`contains()`: several values become `eq … or eq …` (§2.8); a `*` inside an `eq`
  *    literal is a wildcard, so every lookup result is re-checked exactly by the planner;
- *  - enum literals in keys and filters are qualified: `Microsoft.Dynamics.DataEntities.<Enum>'<Member>'`.
+ *  - enum literals in keys and filters are qualified: `Microsoft.Dynamics.DataEntities.<Enum>'<Member>'`;
+ *  - "absent" is only a 404 whose body is an OData error: while an environment is serviced or
+ *    recycled every request may answer 404 or 503 without one, which is a transient failure
+ *    (service.ts), never "the user is gone";
+ *  - a 2xx on a role write is not proof that it took effect (one community report of a role
+ *    entity answering 204 and changing nothing): every role grant and revoke is read back, and
+ *    one that did not take effect fails naming the entity.
  */
-import { isApiError } from "../core/errors.ts";
+import { ApiError, isApiError } from "../core/errors.ts";
 import type { ServiceClient } from "../core/http.ts";
 import { type FilterExpression, filter, odataKey } from "../core/odata.ts";
 import {
@@ -22,6 +28,7 @@ import {
   fromLegalEntityRestriction,
   fromNewFnoUser,
   fromRoleAssignment,
+  fromRoleEnable,
   type SecurityRoleDto,
   type SecurityUserRoleDto,
   type SecurityUserRoleOrganizationDto,
@@ -83,7 +90,7 @@ export interface FnoClientOptions {
 /** The F&O user and security operations of one environment. */
 export interface FnoClient {
   readonly environment: string;
-  /** `GET SystemUsers(UserID='…')` → 200; undefined on 404. */
+  /** `GET SystemUsers(UserID='…')` → 200; undefined on an OData 404. */
   getUser(userId: string): Promise<FnoUserRecord | undefined>;
   /**
    * `GET SystemUsers?$filter=Alias eq '…'` → 200 (F&O compares strings case-insensitively, SQL
@@ -105,22 +112,26 @@ export interface FnoClient {
   createUser(user: NewFnoUser): Promise<void>;
   /** `PATCH SystemUsers(UserID='…')` with only the changed fields → 204 (or 200). */
   updateUser(userId: string, changes: FnoUserChanges): Promise<void>;
-  /** `DELETE SystemUsers(UserID='…')` → 204; false when already gone (404). */
+  /** `DELETE SystemUsers(UserID='…')` → 204; false when already gone (OData 404). */
   deleteUser(userId: string): Promise<boolean>;
   /**
    * `POST SecurityUserRoles` (manual; enabled unless `enabled` is false) → 201; a row that already
-   * exists counts as done.
+   * exists counts as done. Read back: the row must then be Manual with that status.
    */
   assignRole(userId: string, roleId: string, roleName: string, enabled?: boolean): Promise<void>;
-  /** `PATCH SecurityUserRoles(UserId=…,SecurityRoleIdentifier=…)` `{AssignmentStatus: Enabled}` → 204. */
+  /**
+   * `PATCH SecurityUserRoles(UserId=…,SecurityRoleIdentifier=…)` `{AssignmentStatus: Enabled,
+   * AssignmentMode: Manual}` → 204: the row grants the role and is ours (an exclusion or a
+   * disabled rule row becomes a manual assignment). Read back.
+   */
   enableRole(userId: string, roleId: string): Promise<void>;
-  /** `DELETE SecurityUserRoles(UserId=…,SecurityRoleIdentifier=…)` → 204; false when already gone. */
+  /** `DELETE SecurityUserRoles(UserId=…,SecurityRoleIdentifier=…)` → 204; false when already gone. Read back. */
   removeRole(userId: string, roleId: string): Promise<boolean>;
-  /** `POST SecurityUserRoleOrganizations` (a legal entity) → 201; an existing row counts as done. */
+  /** `POST SecurityUserRoleOrganizations` (a legal entity) → 201; an existing row counts as done. Read back. */
   addRoleOrganization(userId: string, roleId: string, legalEntity: string): Promise<void>;
-  /** `DELETE SecurityUserRoleOrganizations(<4-part key>)` → 204; false when already gone. */
+  /** `DELETE SecurityUserRoleOrganizations(<4-part key>)` → 204; false when already gone. Read back. */
   removeRoleOrganization(userId: string, roleId: string, legalEntity: string): Promise<boolean>;
-  /** `GET SysAADClients(AADClientId='…')` → 200; undefined on 404. The F&O user an app acts as. */
+  /** `GET SysAADClients(AADClientId='…')` → 200; undefined on an OData 404. The F&O user an app acts as. */
   getAadClient(appId: string): Promise<{ appId: string; name: string; userId: string } | undefined>;
 }
 
@@ -162,24 +173,50 @@ export function createFnoClient(options: FnoClientOptions): FnoClient {
     });
   }
 
-  /** GET one entity by key: 200 → value, 404 → undefined. */
+  /** GET one entity by key: 200 → value; an OData 404 (service.ts: nothing else is NotFound) → undefined. */
   async function getOne<D>(path: string, query?: Record<string, string>): Promise<D | undefined> {
     return call(async () => {
-      const res = await fno.request<D>({ path, query, accept: [200, 404] });
-      return res.status === 404 ? undefined : res.body;
+      try {
+        return (await fno.request<D>({ path, query, accept: [200] })).body;
+      } catch (e) {
+        if (isApiError(e, "NotFound")) return undefined;
+        throw e;
+      }
     });
   }
 
-  /** DELETE by key: 204/200 → true, 404 → false (already gone: idempotent). */
+  /** DELETE by key: 204/200 → true, an OData 404 → false (already gone: idempotent). */
   async function remove(path: string): Promise<boolean> {
     return call(async () => {
-      const res = await fno.request({
-        method: "DELETE",
-        path,
-        accept: [200, 204, 404],
-        forbiddenHint: SECURITY_ADMIN_HINT,
-      });
-      return res.status !== 404;
+      try {
+        await fno.request({ method: "DELETE", path, accept: [200, 204], forbiddenHint: SECURITY_ADMIN_HINT });
+        return true;
+      } catch (e) {
+        if (isApiError(e, "NotFound")) return false;
+        throw e;
+      }
+    });
+  }
+
+  /**
+   * Reads a role write back: `holds` says whether the row now read (undefined: absent) shows the
+   * write's effect. One that did not take effect fails naming the entity and key.
+   */
+  async function readBack<D>(
+    write: string,
+    path: string,
+    holds: (row: D | undefined) => boolean,
+    expected: string,
+  ): Promise<void> {
+    const row = await getOne<D>(path);
+    if (holds(row)) return;
+    throw new ApiError({
+      system: fno.system,
+      status: 0,
+      kind: "Invalid",
+      code: "WriteNotApplied",
+      message: `F&O environment "${environment}" accepted ${write} ${path.slice(DATA_PATH.length + 1)} but the row ${row === undefined ? "is absent" : "is unchanged"}: the write did not take effect (expected ${expected})`,
+      hint: "some F&O versions answer success to role writes they do not carry out; check the user in System administration > Users and report the environment's version",
     });
   }
 
@@ -318,6 +355,13 @@ export function createFnoClient(options: FnoClientOptions): FnoClient {
       } catch (e) {
         await confirmAfterFailure(e, async () => (await getOne(userRolePath(userId, roleId))) !== undefined);
       }
+      const status = enabled ? "Enabled" : "Disabled";
+      await readBack<SecurityUserRoleDto>(
+        "POST",
+        userRolePath(userId, roleId),
+        (row) => row !== undefined && row.AssignmentMode === "Manual" && row.AssignmentStatus === status,
+        `a Manual, ${status} row`,
+      );
     },
 
     async enableRole(userId, roleId) {
@@ -325,15 +369,23 @@ export function createFnoClient(options: FnoClientOptions): FnoClient {
         fno.request({
           method: "PATCH",
           path: userRolePath(userId, roleId),
-          body: { AssignmentStatus: "Enabled" },
+          body: fromRoleEnable(),
           accept: [200, 204],
           forbiddenHint: SECURITY_ADMIN_HINT,
         }),
       );
+      await readBack<SecurityUserRoleDto>(
+        "PATCH",
+        userRolePath(userId, roleId),
+        (row) => row !== undefined && row.AssignmentMode === "Manual" && row.AssignmentStatus === "Enabled",
+        "a Manual, Enabled row",
+      );
     },
 
-    removeRole(userId, roleId) {
-      return remove(userRolePath(userId, roleId));
+    async removeRole(userId, roleId) {
+      const removed = await remove(userRolePath(userId, roleId));
+      await readBack("DELETE", userRolePath(userId, roleId), (row) => row === undefined, "no row");
+      return removed;
     },
 
     async addRoleOrganization(userId, roleId, legalEntity) {
@@ -352,10 +404,23 @@ export function createFnoClient(options: FnoClientOptions): FnoClient {
           async () => (await getOne(userRoleOrgPath(userId, roleId, legalEntity))) !== undefined,
         );
       }
+      await readBack(
+        "POST",
+        userRoleOrgPath(userId, roleId, legalEntity),
+        (row) => row !== undefined,
+        "the row",
+      );
     },
 
-    removeRoleOrganization(userId, roleId, legalEntity) {
-      return remove(userRoleOrgPath(userId, roleId, legalEntity));
+    async removeRoleOrganization(userId, roleId, legalEntity) {
+      const removed = await remove(userRoleOrgPath(userId, roleId, legalEntity));
+      await readBack(
+        "DELETE",
+        userRoleOrgPath(userId, roleId, legalEntity),
+        (row) => row === undefined,
+        "no row",
+      );
+      return removed;
     },
 
     async getAadClient(id) {

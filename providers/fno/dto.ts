@@ -117,6 +117,7 @@ export function fromNewFnoUser(user: NewFnoUser): SystemUserDto {
 /** Changes → the partial PATCH body (only the fields present). */
 export function fromFnoUserChanges(changes: FnoUserChanges): Partial<SystemUserDto> {
   const body: Partial<SystemUserDto> = {};
+  if (changes.alias !== undefined) body.Alias = changes.alias;
   if (changes.userName !== undefined) body.UserName = changes.userName;
   if (changes.company !== undefined) body.Company = changes.company;
   if (changes.enabled !== undefined) body.Enabled = changes.enabled;
@@ -159,6 +160,14 @@ export function fromRoleAssignment(
     AssignmentStatus: enabled ? "Enabled" : "Disabled",
     AssignmentMode: "Manual",
   };
+}
+
+/**
+ * The PATCH body that makes a role row grant the role as a manual assignment: an exclusion
+ * (Manual, not Enabled) or a disabled rule row becomes what users.yaml declares.
+ */
+export function fromRoleEnable(): Pick<SecurityUserRoleDto, "AssignmentStatus" | "AssignmentMode"> {
+  return { AssignmentStatus: "Enabled", AssignmentMode: "Manual" };
 }
 
 /** `SecurityUserRoleOrganizations` row → our restriction. */

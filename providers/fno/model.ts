@@ -8,13 +8,18 @@
  *  - SystemUsers: key UserID (at most 20 characters), Alias = the Entra UPN, NetworkDomain
  *    `https://sts.windows.net/` for home-tenant users, AccountType `ClaimsUser`, mandatory
  *    language fields, `Enabled` defaults to false when omitted (so we always send it);
- *  - SecurityUserRoles: key (UserId, SecurityRoleIdentifier); AssignmentMode `Automatic` rows
- *    come from role-assignment rules, not from us;
+ *  - SecurityUserRoles: key (UserId, SecurityRoleIdentifier), so one row per user and role;
+ *    AssignmentMode `Automatic` rows come from role-assignment rules, and "Exclude from role"
+ *    turns a user's row into a `Manual` one that is not `Enabled`, an exclusion the rule then
+ *    respects (https://learn.microsoft.com/dynamics365/fin-ops-core/fin-ops/sysadmin/assign-users-security-roles);
+ *    a row that is not `Enabled` grants nothing;
  *  - SecurityUserRoleOrganizations: a role with no organization rows applies in every company;
  *    rows restrict it. Legal-entity codes are compared case-insensitively (UNCONFIRMED letter
  *    case on the wire);
- *  - every user gets `SYSTEMUSER` automatically; Microsoft's service users carry no marker
- *    field, so we recognise them by UserID.
+ *  - every user gets `SYSTEMUSER` automatically; Microsoft's preconfigured accounts carry no
+ *    marker field, so we recognise them by UserID;
+ *  - the app acts as the F&O user `SysAADClients` maps it to: changing that user's roles or
+ *    disabling it locks the app out (https://learn.microsoft.com/dynamics365/fin-ops-core/dev-itpro/data-entities/services-home-page).
  */
 
 /** The role F&O assigns to every user automatically; implicit, never assigned or revoked by us. */
@@ -33,21 +38,32 @@ export const DEFAULT_LANGUAGE = "en-us";
 export const MAX_USER_ID_LENGTH = 20;
 
 /**
- * Microsoft's built-in service users. They carry no marker field, so the
- * list is by UserID, compared case-insensitively. The reference names Admin, FRServiceUser,
- * SysHealthServiceUser, ScaleUnitManagement and PowerPlatformApp "…": Guest and
- * RetailServiceAccount are also present in standard environments (UNCONFIRMED as a complete
- * list; the safe direction is to refuse more, not less).
+ * Microsoft's preconfigured accounts, which d365-access never adopts, changes or deletes. They
+ * carry no marker field, so the list is by UserID, compared case-insensitively: every account of
+ * the docs page "Pre-configured system accounts" (Axrunner, FRServiceUser, PowerPlatformS2S,
+ * RetailServiceAccount, ScaleUnit, SysHealthServiceUser or Axping;
+ * https://learn.microsoft.com/dynamics365/fin-ops-core/dev-itpro/sysadmin/pre-configured-system-accounts),
+ * plus the accounts every environment is deployed with besides them: `Admin` (the deploying
+ * administrator), `Guest`, `PowerPlatformApp` and `ScaleUnitManagement` (seen in standard
+ * environments; the safe direction is to refuse more, not less).
  */
-export const BUILT_IN_SERVICE_USERS: readonly string[] = [
+export const PRECONFIGURED_ACCOUNTS: readonly string[] = [
   "Admin",
+  "Axping",
+  "Axrunner",
   "FRServiceUser",
   "Guest",
   "PowerPlatformApp",
+  "PowerPlatformS2S",
   "RetailServiceAccount",
+  "ScaleUnit",
   "ScaleUnitManagement",
   "SysHealthServiceUser",
 ];
+
+/** Where F&O's preconfigured accounts are listed, for messages. */
+export const PRECONFIGURED_ACCOUNTS_PAGE =
+  "https://learn.microsoft.com/dynamics365/fin-ops-core/dev-itpro/sysadmin/pre-configured-system-accounts";
 
 /** Organization type of a legal-entity restriction (enum OmInternalOrganizationType). */
 export const LEGAL_ENTITY_ORGANIZATION_TYPE = "LegalEntity";
@@ -138,6 +154,8 @@ export interface FnoLiveState {
 
 /** Fields of an existing user we set; only the ones that differ are present. */
 export interface FnoUserChanges {
+  /** The sign-in identity, after the person's UPN changed in Entra. */
+  alias?: string;
   userName?: string;
   company?: string;
   enabled?: boolean;
@@ -159,9 +177,12 @@ export interface FnoUserInputs {
 
 /** Outputs: the inputs as applied plus what removal needs. */
 export interface FnoUserOutputs extends FnoUserInputs {
-  /** True when the record existed before we managed it. */
+  /** True when the record existed before we managed it: removal never deletes it. */
   adopted: boolean;
-  /** Role identifiers we assigned, with their legal entities: what removal revokes. */
+  /**
+   * The declared roles held by our (Manual, Enabled) rows at the last apply, with their legal
+   * entities: a record for audit. Removal revokes every Manual, Enabled row, not only these.
+   */
   managedRoles: ManagedRole[];
 }
 

@@ -7,13 +7,15 @@
  * Everything here speaks our vocabulary (model.ts, with the service facts relied on).
  */
 import { PlanError } from "../core/provider.ts";
+import { decideRemoval, type Provenance } from "../core/removal.ts";
 import { USER_DEFAULTS } from "../core/user.ts";
 import {
   findUserById,
-  isBuiltInServiceUser,
   isSystemUserRole,
   matchUser,
   normalizeLegalEntities,
+  type Protected,
+  protectedProblem,
   resolveRoles,
 } from "./check.ts";
 import {
@@ -57,7 +59,7 @@ export function describeOperation(op: FnoOperation): string {
     case "assignRole":
       return `assign role ${op.roleId}${op.enabled ? "" : " (disabled)"}`;
     case "enableRole":
-      return `enable role ${op.roleId}`;
+      return `enable role ${op.roleId} (manual)`;
     case "removeRole":
       return `remove role ${op.roleId}`;
     case "addRoleOrganization":
@@ -90,19 +92,44 @@ const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 // Roles
 // ---------------------------------------------------------------------------------------------
 
-/** Manual role rows we are responsible for: everything but SYSTEMUSER and rule-based rows. */
-function isOwnedAssignment(a: FnoRoleAssignment): boolean {
-  return !isSystemUserRole(a.roleId) && !sameText(a.mode, "Automatic");
+/**
+ * The rows d365-access owns: Manual and Enabled, other than SYSTEMUSER. Rule-based (`Automatic`)
+ * rows belong to their rule; a Manual row that is not Enabled is an admin's exclusion from a rule
+ * ("Exclude from role"); neither is ever revoked, and neither grants a role we declare unless it
+ * is Enabled (https://learn.microsoft.com/dynamics365/fin-ops-core/fin-ops/sysadmin/assign-users-security-roles).
+ */
+export function isOwnedAssignment(a: FnoRoleAssignment): boolean {
+  return !isSystemUserRole(a.roleId) && sameText(a.mode, "Manual") && sameText(a.status, "Enabled");
+}
+
+/** A rule's row that grants its role (Automatic and Enabled). */
+function isRuleGrant(a: FnoRoleAssignment): boolean {
+  return sameText(a.mode, "Automatic") && sameText(a.status, "Enabled");
 }
 
 // ---------------------------------------------------------------------------------------------
 // The user plan
 // ---------------------------------------------------------------------------------------------
 
+/** What {@link planUser} needs besides the declaration and the live state. */
+export interface PlanOptions extends Protected {
+  /** Language of users we create; default {@link DEFAULT_LANGUAGE}. */
+  language?: string;
+  /** The UserID this resource already manages (its id): kept across a rename of the UPN. */
+  managed?: string | undefined;
+}
+
 /**
- * Plans one user: create-or-adopt, user fields, the exact set of manual roles and, per role, the
+ * Plans one user: create-or-adopt, user fields, the exact set of owned roles and, per role, the
  * exact set of legal-entity restrictions. Throws {@link PlanError} before any write when the
  * declaration cannot be applied safely.
+ *
+ * Ownership ({@link isOwnedAssignment}): undeclared Manual, Enabled rows are revoked; SYSTEMUSER,
+ * rule-based rows, exclusions and organization rows that are not legal entities are never
+ * touched. A declared role held by a rule's Enabled row is the rule's (present, with whatever
+ * organizations the rule gave it). A declared role whose row is not Enabled (an exclusion, or a
+ * disabled rule row) is granted by making that row Manual and Enabled: the key allows one row per
+ * user and role, and the declaration is the admin's decision now.
  *
  * Operation order, chosen so the user never holds more access than before or after:
  *  1. create the user, or update its fields (a change that enables the user goes last instead);
@@ -110,21 +137,19 @@ function isOwnedAssignment(a: FnoRoleAssignment): boolean {
  *     rows first would briefly widen the role to every company);
  *  3. for kept roles, add declared legal entities before removing undeclared ones (removing the
  *     last row first would briefly make the role unrestricted);
- *  4. assign new roles (or re-enable disabled ones). A new role restricted to legal entities is
- *     assigned disabled, restricted, then enabled: organization rows need the assignment row
- *     (reference §2.5), and an enabled row without them would apply in every company meanwhile;
+ *  4. assign new roles (or enable rows that are not Enabled, once restricted). A new role
+ *     restricted to legal entities is assigned disabled, restricted, then enabled: organization
+ *     rows need the assignment row (reference §2.5), and an enabled row without them would apply
+ *     in every company meanwhile;
  *  5. enable the user.
- * SYSTEMUSER, rule-based (`Automatic`) assignments (a declared role held through a rule counts
- * as present, with whatever organizations the rule gave it) and organization rows that are not
- * legal entities are never touched.
  */
 export function planUser(
   desired: DesiredFnoUser,
   live: FnoLiveState,
   catalog: readonly FnoRole[],
-  options: { language?: string } = {},
+  options: PlanOptions = {},
 ): FnoUserPlan {
-  const matched = matchUser(desired, live.users);
+  const matched = matchUser(desired, live.users, options);
   const resolved = resolveRoles(desired.roles, catalog);
   const problems = [...matched.problems, ...resolved.problems];
   if (problems.length > 0) throw new PlanError(problems);
@@ -162,7 +187,8 @@ export function planUser(
     }
   }
 
-  const mine = live.assignments.filter((a) => sameText(a.userId, userId) && isOwnedAssignment(a));
+  const rows = live.assignments.filter((a) => sameText(a.userId, userId));
+  const owned = rows.filter(isOwnedAssignment);
   const orgs = live.organizations.filter((o) => sameText(o.userId, userId));
   const legalOrgsOf = (roleId: string): FnoRoleOrganization[] =>
     orgs
@@ -171,33 +197,20 @@ export function planUser(
       )
       .sort((a, b) => byText(a.organizationId.toUpperCase(), b.organizationId.toUpperCase()));
 
-  // 2. Revoke undeclared roles.
-  for (const a of [...mine].sort((x, y) => byText(x.roleId, y.roleId))) {
+  // 2. Revoke undeclared owned roles.
+  for (const a of [...owned].sort((x, y) => byText(x.roleId, y.roleId))) {
     if (resolved.roles.some((r) => sameText(r.roleId, a.roleId))) continue;
-    revoke.push({ kind: "removeRole", userId, roleId: a.roleId });
-    for (const o of legalOrgsOf(a.roleId)) {
-      revoke.push({
-        kind: "removeRoleOrganization",
-        userId,
-        roleId: a.roleId,
-        organizationId: o.organizationId,
-      });
-    }
+    revoke.push(...revokeRole(userId, a.roleId, legalOrgsOf(a.roleId)));
   }
 
   const ruleHeld = new Set<string>();
   for (const r of resolved.roles) {
-    // A declared role held through a rule (an Automatic row) is the rule's: present as far as we
-    // are concerned, and neither its status nor its organizations are ours to change.
-    if (
-      live.assignments.some(
-        (a) => sameText(a.userId, userId) && sameText(a.roleId, r.roleId) && !isOwnedAssignment(a),
-      )
-    ) {
+    const existing = rows.find((a) => sameText(a.roleId, r.roleId));
+    // The rule's: present as far as we are concerned; neither its status nor its organizations are ours.
+    if (existing && isRuleGrant(existing)) {
       ruleHeld.add(r.roleId);
       continue;
     }
-    const existing = mine.find((a) => sameText(a.roleId, r.roleId));
     const current = legalOrgsOf(r.roleId);
     const add = r.legalEntities.filter((le) => !current.some((o) => sameText(o.organizationId, le)));
     const remove = current.filter((o) => !r.legalEntities.some((le) => sameText(o.organizationId, le)));
@@ -214,8 +227,9 @@ export function planUser(
       ),
     ];
     if (existing) {
+      // Owned, or not Enabled (granting nothing yet): restrict first, then enable.
       restrict.push(...restrictions);
-      if (!sameText(existing.status, "Enabled")) grant.push({ kind: "enableRole", userId, roleId });
+      if (!isOwnedAssignment(existing)) grant.push({ kind: "enableRole", userId, roleId });
     } else if (restrictions.length === 0) {
       grant.push({ kind: "assignRole", userId, roleId, roleName: r.roleName, enabled: true });
     } else {
@@ -237,48 +251,74 @@ export function planUser(
   };
 }
 
+/** Revokes one role: the row first, then its legal-entity rows (the other way round would widen it). */
+function revokeRole(userId: string, roleId: string, rows: readonly FnoRoleOrganization[]): FnoOperation[] {
+  return [
+    { kind: "removeRole", userId, roleId },
+    ...rows.map(
+      (o): FnoOperation => ({
+        kind: "removeRoleOrganization",
+        userId,
+        roleId,
+        organizationId: o.organizationId,
+      }),
+    ),
+  ];
+}
+
 /**
  * The user-field changes that bring `record` to `desired`. UserName and Enabled compare exactly,
- * Company case-insensitively (DataAreaId). Alias already matches (that is how we found the record)
- * and keeps the case F&O has; NetworkDomain and AccountType of an adopted user are left as found
- * (a guest's provider differs legitimately, reference §3.1). Email is only filled when empty:
- * F&O's Email may be the user's mail address, which need not equal the UPN.
+ * Company case-insensitively (DataAreaId). Alias follows the UPN when it differs other than in
+ * letter case (a person renamed in Entra keeps their F&O user, identity being the record, not
+ * the UPN), and Email with it when it held the old UPN; an Email that is another address (F&O's
+ * Email may be the user's mail address, which need not equal the UPN) is kept, an empty one
+ * filled. NetworkDomain and AccountType of an adopted user are left as found (a guest's provider
+ * differs legitimately, reference §3.1).
  */
 export function userChanges(desired: DesiredFnoUser, record: FnoUserRecord): FnoUserChanges {
   const changes: FnoUserChanges = {};
+  if (!sameText(record.alias, desired.upn)) changes.alias = desired.upn;
   if (record.userName !== desired.userName) changes.userName = desired.userName;
   if (!sameText(record.company, desired.company)) changes.company = desired.company.toUpperCase();
   if (record.enabled !== desired.enabled) changes.enabled = desired.enabled;
-  if (record.email === "") changes.email = desired.upn;
+  const emailWasUpn = record.email === "" || sameText(record.email, record.alias);
+  if (emailWasUpn && !sameText(record.email, desired.upn)) changes.email = desired.upn;
   return changes;
 }
 
 /**
- * Plans the removal of a user we manage: revoke the roles we granted (never SYSTEMUSER, never
- * rule-based rows, never roles we did not record), their legal-entity rows, then disable — or
- * delete when `onRemove` says so. A user already gone needs nothing. Built-in service users are
- * refused.
+ * Plans the removal of a user from users.yaml by the kit's removal rule (core/removal.ts): revoke
+ * the whole owned scope ({@link isOwnedAssignment}: every Manual, Enabled row but SYSTEMUSER,
+ * each with its legal-entity rows after it), then disable the account (adopted or created: an
+ * enabled F&O account keeps its rule-based roles), then delete it only when d365-access created
+ * it and `onRemove` is "delete" (the resource accepts F&O's refusal, leaving the user disabled
+ * with no roles). Rule-based rows and exclusions stay. A user already gone needs nothing.
+ * Preconfigured accounts and our app's own user are refused.
  */
 export function planRemoval(
   userId: string,
   live: FnoLiveState,
-  managedRoles: readonly ManagedRole[],
-  onRemove: "disable" | "delete" = USER_DEFAULTS.onRemove,
+  removal: { provenance: Provenance; onRemove: "disable" | "delete" },
+  guard: Protected = {},
 ): FnoOperation[] {
-  if (isBuiltInServiceUser(userId)) {
-    throw new PlanError([
-      `F&O user ${userId} is a Microsoft built-in service user; d365-access never changes it`,
-    ]);
-  }
+  const problem = protectedProblem(userId, guard);
+  if (problem) throw new PlanError([problem]);
   const record = findUserById(live.users, userId);
   if (!record) return [];
   const id = record.userId;
-  if (onRemove === "delete") return [{ kind: "deleteUser", userId: id }];
+  const held = live.assignments
+    .filter((a) => sameText(a.userId, id))
+    .sort((x, y) => byText(x.roleId, y.roleId));
+  const decided = decideRemoval({
+    held,
+    owns: isOwnedAssignment,
+    provenance: removal.provenance,
+    onRemove: removal.onRemove,
+    enabled: record.enabled,
+    accounts: "disable-adopted",
+  });
   const ops: FnoOperation[] = [];
-  const held = live.assignments.filter((a) => sameText(a.userId, id) && isOwnedAssignment(a));
-  for (const a of [...held].sort((x, y) => byText(x.roleId, y.roleId))) {
-    if (!managedRoles.some((m) => sameText(m.role, a.roleId))) continue;
-    ops.push({ kind: "removeRole", userId: id, roleId: a.roleId });
+  for (const a of decided.revoke) {
     const rows = live.organizations
       .filter(
         (o) =>
@@ -287,16 +327,10 @@ export function planRemoval(
           sameText(o.organizationType, LEGAL_ENTITY_ORGANIZATION_TYPE),
       )
       .sort((x, y) => byText(x.organizationId, y.organizationId));
-    for (const o of rows) {
-      ops.push({
-        kind: "removeRoleOrganization",
-        userId: id,
-        roleId: a.roleId,
-        organizationId: o.organizationId,
-      });
-    }
+    ops.push(...revokeRole(id, a.roleId, rows));
   }
-  if (record.enabled) ops.push({ kind: "updateUser", userId: id, changes: { enabled: false } });
+  if (decided.disable) ops.push({ kind: "updateUser", userId: id, changes: { enabled: false } });
+  if (decided.delete) ops.push({ kind: "deleteUser", userId: id });
   return ops;
 }
 
@@ -305,8 +339,8 @@ export function planRemoval(
 // ---------------------------------------------------------------------------------------------
 
 /**
- * The declared-shape view of what the environment holds for a user: its fields, and its manual
- * roles (without SYSTEMUSER) named as previously declared when they still resolve to the same
+ * The declared-shape view of what the environment holds for a user: its fields, and its owned
+ * roles (Manual, Enabled, without SYSTEMUSER) named as previously declared when they still resolve to the same
  * identifier, else by identifier. `read` returns this so that `diff` sees drift.
  */
 export function liveView(
@@ -329,15 +363,14 @@ export function liveView(
     }
   }
   const mine = live.assignments.filter((a) => sameText(a.userId, record.userId));
-  const held = mine
-    .filter((a) => isOwnedAssignment(a) && sameText(a.status, "Enabled"))
-    .sort((a, b) => byText(a.roleId, b.roleId));
+  const held = mine.filter(isOwnedAssignment).sort((a, b) => byText(a.roleId, b.roleId));
   const roles: DeclaredRole[] = [];
   const managedRoles: ManagedRole[] = [];
-  // Declared roles a rule holds are satisfied as declared (planUser leaves them to the rule).
+  // Declared roles a rule's Enabled row holds are satisfied as declared (planUser leaves them to
+  // the rule); a row that is not Enabled holds nothing.
   for (const a of mine) {
     const d = declared.get(a.roleId.toLowerCase());
-    if (d && !isOwnedAssignment(a) && !isSystemUserRole(a.roleId)) roles.push({ ...d });
+    if (d && isRuleGrant(a) && !isSystemUserRole(a.roleId)) roles.push({ ...d });
   }
   for (const a of held) {
     const legalEntities = normalizeLegalEntities(
@@ -368,10 +401,11 @@ function canonicalRoles(roles: readonly DeclaredRole[]): string {
 }
 
 /**
- * Compares the last applied outputs with new inputs. Identity is the UPN (case-insensitive) and
- * the environment: a change replaces. `userId` is ignored once the user exists: F&O cannot rename
- * a UserID over OData, the record is found by Alias, and a re-derived id (e.g. after a collision
- * elsewhere in the file) must not recreate anyone. `objectId` is informational.
+ * Compares the last applied outputs with new inputs. The environment is the identity: a change
+ * replaces. The UPN is not: a person renamed in Entra is the same F&O user (the resource keeps
+ * its UserID), so a new UPN updates Alias and Email in place. `userId` is ignored once the user
+ * exists: F&O cannot rename a UserID over OData, and a re-derived id (after a rename, or a
+ * collision elsewhere in the file) must not recreate anyone. `objectId` is informational.
  */
 export function diff(
   olds: Partial<FnoUserInputs>,
@@ -379,7 +413,7 @@ export function diff(
 ): { changes: boolean; replaces: string[]; changed: string[] } {
   const replaces: string[] = [];
   const changed: string[] = [];
-  if (!sameText(olds.upn ?? "", news.upn)) replaces.push("upn");
+  if (!sameText(olds.upn ?? "", news.upn)) changed.push("upn");
   if (olds.environment !== news.environment) replaces.push("environment");
   if (olds.userName !== news.userName) changed.push("userName");
   if (!sameText(olds.company ?? "", news.company)) changed.push("company");

@@ -4,33 +4,42 @@
  * shim's loader (core/shim.ts); the engine's provider process imports this module and calls
  * {@link provider}. Module-level code is cheap and captures nothing secret.
  *
- * Decisions (figures from bench/_requests-fno.ts against the sandbox: onboarding one user with two
- * roles, one restricted to a legal entity, takes 7 requests; refreshing 1,000 unchanged users 4;
- * about 0.9 KB of state per resource, shim included):
+ * Decisions (figures from bench/_requests-fno.ts against the lived-in sandbox: onboarding one user
+ * with two roles, one restricted to a legal entity, takes 13 requests, every role write read back;
+ * refreshing 1,000 unchanged users 4; about 0.9 KB of state per resource, shim included):
  * - **Identity.** The record is found by `Alias` = UPN (case-insensitive) and adopted; otherwise
- *   created with the declared UserID. The resource id is the record's UserID (F&O's key). A
- *   changed `userId` input never recreates anyone (plan.ts `diff`).
+ *   created with the declared UserID. The resource id is the record's UserID (F&O's key) and
+ *   stays its identity: a renamed person (a new UPN) is the same F&O user, its Alias and Email
+ *   updated in place. A changed `userId` input never recreates anyone (plan.ts `diff`).
+ * - **Never managed:** Microsoft's preconfigured accounts and the F&O user our own app acts as
+ *   (SysAADClients); declaring them fails the check in preview, before any write.
  * - **Reads.** `create`/`update`/`delete` read their own user fresh (one filtered `SystemUsers`
  *   request, then its role and organization rows), because an exact role set must never be
  *   computed from a stale list. `read` (refresh) serves every user of an environment from three
  *   bulk paged reads per run (users, user roles, role organizations: one request per 10,000 rows
- *   each), except users written in this process, which are read fresh. The role catalog is one
- *   bulk read per environment and run, also used by `check` so unknown roles fail in preview.
- * - **Ownership** is the planner's (plan.ts): exact manual roles while declared; SYSTEMUSER,
- *   rule-based rows, other users and Microsoft's service users never touched; removal revokes
- *   `managedRoles` and disables, deleting only with `onRemove: "delete"`.
+ *   each), except users written in this process, which are read fresh. The role catalog, the
+ *   users and the app's own user are bulk reads per environment and run, also used by `check`
+ *   so unknown roles and refused identities fail in preview. Only an OData 404 means "absent"
+ *   (client.ts): a refresh during servicing fails instead of forgetting anyone.
+ * - **Ownership** is the planner's (plan.ts): exact Manual, Enabled roles while declared;
+ *   SYSTEMUSER, rule-based rows, exclusions and other users never touched. Removal revokes that
+ *   whole owned scope and disables; it deletes only a user d365-access created and whose
+ *   `onRemove` is "delete", and a delete F&O refuses (records reference the user) leaves it
+ *   disabled with a warning.
  * - **Partial failures** throw `{ id, properties, reasons }` with properties read back from F&O,
  *   so the next `up` sees the difference, calls `update` and resumes.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import { isApiError } from "../core/errors.ts";
 import { ExecutionError, execute, type Handlers } from "../core/operation.ts";
-import { defineProvider, PartialFailure, type ResourceSpec } from "../core/provider.ts";
+import { defineProvider, PartialFailure, type ResourceSpec, warning } from "../core/provider.ts";
+import { provenanceOf } from "../core/removal.ts";
 import type { Runtime } from "../core/runtime.ts";
 import { settled } from "../core/runtime.ts";
 import { ShimResource } from "../core/shim.ts";
 import type { DeclareContext, Declared } from "../core/system.ts";
 import { USER_DEFAULTS } from "../core/user.ts";
-import { checkInputs, resolveRoles } from "./check.ts";
+import { checkInputs, protectedIdentityProblems, resolveRoles } from "./check.ts";
 import type { FnoClient } from "./client.ts";
 import type {
   FnoLiveState,
@@ -41,7 +50,16 @@ import type {
   ManagedRole,
 } from "./model.ts";
 import { describeOperation, diff, type FnoOperation, liveView, planRemoval, planUser } from "./plan.ts";
-import { clientFor, loadRoles, loadSnapshot, readUser, written, writtenKey } from "./run.ts";
+import {
+  clientFor,
+  loadAppUser,
+  loadRoles,
+  loadSnapshot,
+  loadUsers,
+  readUser,
+  written,
+  writtenKey,
+} from "./run.ts";
 
 export type { FnoUserInputs, FnoUserOutputs } from "./model.ts";
 
@@ -86,12 +104,25 @@ export class FnoUser extends ShimResource {
   }
 }
 
-/** The client method that performs each operation. */
-function handlers(client: FnoClient): Handlers<FnoOperation> {
+/** The client method that performs each operation; a delete F&O refuses ends as a warning. */
+function handlers(client: FnoClient, upn: string): Handlers<FnoOperation> {
   return {
     createUser: (op) => client.createUser(op.user),
     updateUser: (op) => client.updateUser(op.userId, op.changes),
-    deleteUser: async (op) => void (await client.deleteUser(op.userId)),
+    async deleteUser(op) {
+      try {
+        await client.deleteUser(op.userId);
+      } catch (e) {
+        // F&O refuses to delete a user that records reference (posted transactions, workers):
+        // the roles are already revoked and the account disabled, which is where it stays.
+        if (!isApiError(e, "Invalid")) throw e;
+        warning(
+          "fno:User",
+          { user: upn, environment: client.environment },
+          `F&O refused to delete user ${op.userId} (${e.message}); it stays disabled, without the roles d365-access owned`,
+        );
+      }
+    },
     assignRole: (op) => client.assignRole(op.userId, op.roleId, op.roleName, op.enabled),
     enableRole: (op) => client.enableRole(op.userId, op.roleId),
     removeRole: async (op) => void (await client.removeRole(op.userId, op.roleId)),
@@ -120,7 +151,7 @@ async function partialOutputs(
   managedRoles: ManagedRole[],
 ): Promise<FnoUserOutputs> {
   try {
-    const live = await readUser(client, inputs.upn, userId);
+    const live = await readUser(client, inputs.upn, userId, userId);
     const view = liveView(userId, live, catalog, inputs.roles);
     if (view) {
       return {
@@ -146,16 +177,20 @@ async function partialOutputs(
 async function converge(
   r: Runtime,
   inputs: FnoUserInputs,
-  previous: { adopted?: boolean; managedRoles: ManagedRole[] },
+  previous: { id?: string; adopted?: boolean; managedRoles: ManagedRole[] },
 ): Promise<{ id: string; outs: FnoUserOutputs }> {
   const client = clientFor(r, inputs.environment);
-  const [catalog, live] = await settled([loadRoles(r, client), readUser(client, inputs.upn, inputs.userId)]);
-  const plan = planUser(inputs, live, catalog);
+  const [catalog, appUserId, live] = await settled([
+    loadRoles(r, client),
+    loadAppUser(r, client),
+    readUser(client, inputs.upn, inputs.userId, previous.id),
+  ]);
+  const plan = planUser(inputs, live, catalog, { managed: previous.id, appUserId });
   const adopted = previous.adopted ?? plan.adopted;
   const managedRoles = sameManaged(previous.managedRoles, plan.managedRoles);
   const marks = await written(r);
   try {
-    await execute(plan.operations, handlers(client), {
+    await execute(plan.operations, handlers(client, inputs.upn), {
       describe: describeOperation,
       before: (op) => marks.add(writtenKey(inputs.environment, op.userId)),
     });
@@ -179,13 +214,25 @@ export const spec: ResourceSpec<FnoUserInputs, FnoUserOutputs> = {
   type: "fno:User",
   subject: (r) => ({ user: r.upn, environment: r.environment }),
   check: checkInputs,
-  validates: ["environment", "roles"],
+  validates: ["environment", "roles", "upn", "userId"],
 
-  // Role names are resolved now, so an unknown or ambiguous role fails in preview, before any
-  // write; create resolves again and reports the same problems.
+  // Role names are resolved now, and the identity checked against what d365-access never
+  // manages, so an unknown role or a refused identity fails in preview, before any write;
+  // create and update check again on their fresh read.
   async validate(inputs, r) {
-    const catalog = await loadRoles(r, clientFor(r, inputs.environment));
-    return resolveRoles(inputs.roles, catalog).problems.map((reason) => ({ property: "roles", reason }));
+    const client = clientFor(r, inputs.environment);
+    const [catalog, users, appUserId] = await settled([
+      loadRoles(r, client),
+      loadUsers(r, client),
+      loadAppUser(r, client),
+    ]);
+    return [
+      ...protectedIdentityProblems(inputs, users, { appUserId }).map((reason) => ({
+        property: "upn",
+        reason,
+      })),
+      ...resolveRoles(inputs.roles, catalog).problems.map((reason) => ({ property: "roles", reason })),
+    ];
   },
 
   diff(olds, news) {
@@ -195,8 +242,9 @@ export const spec: ResourceSpec<FnoUserInputs, FnoUserOutputs> = {
 
   create: (inputs, r) => converge(r, inputs, { managedRoles: [] }),
 
-  async update(_id, olds, news, r) {
+  async update(id, olds, news, r) {
     const { outs } = await converge(r, news, {
+      id,
       adopted: olds.adopted,
       managedRoles: olds.managedRoles ?? [],
     });
@@ -207,7 +255,7 @@ export const spec: ResourceSpec<FnoUserInputs, FnoUserOutputs> = {
     const client = clientFor(r, previous.environment);
     const [catalog, marks] = await settled([loadRoles(r, client), written(r)]);
     const live = marks.has(writtenKey(previous.environment, id))
-      ? await readUser(client, previous.upn, id)
+      ? await readUser(client, previous.upn, id, id)
       : ((await loadSnapshot(r, client)).get(id.toLowerCase()) ?? NO_ROWS);
     const view = liveView(id, live, catalog, previous.roles ?? []);
     if (!view) return undefined; // gone from F&O: refresh drops it
@@ -229,20 +277,20 @@ export const spec: ResourceSpec<FnoUserInputs, FnoUserOutputs> = {
 
   async delete(id, props, r) {
     const client = clientFor(r, props.environment);
-    const [record, assignments, organizations] = await settled([
+    const [record, assignments, organizations, appUserId] = await settled([
       client.getUser(id),
       client.listUserRoles(id),
       client.listUserRoleOrganizations(id),
+      loadAppUser(r, client),
     ]);
     const live: FnoLiveState = { users: record ? [record] : [], assignments, organizations };
-    const operations = planRemoval(
-      id,
-      live,
-      props.managedRoles ?? [],
-      props.onRemove ?? USER_DEFAULTS.onRemove,
-    );
+    const removal = {
+      provenance: provenanceOf(props.adopted),
+      onRemove: props.onRemove ?? USER_DEFAULTS.onRemove,
+    };
+    const operations = planRemoval(id, live, removal, { appUserId });
     (await written(r)).add(writtenKey(props.environment, id));
-    await execute(operations, handlers(client), { describe: describeOperation });
+    await execute(operations, handlers(client, props.upn), { describe: describeOperation });
   },
 };
 

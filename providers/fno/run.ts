@@ -1,14 +1,17 @@
 /**
  * The run-wide state of `fno:User` in the provider process: one client per environment, the
- * bulk reads shared by every resource (role catalog, a snapshot of users and their rows), the
- * users written in this process, and a user's rows read fresh (design.md principle 5).
+ * bulk reads shared by every resource (role catalog, users, a snapshot of users and their rows,
+ * the F&O user our app acts as), the users written in this process, and a user's rows read
+ * fresh (design.md principle 5).
  */
 
+import { isApiError } from "../core/errors.ts";
+import { warning } from "../core/provider.ts";
 import type { Runtime } from "../core/runtime.ts";
 import { settled } from "../core/runtime.ts";
 import { matchUser } from "./check.ts";
 import { createFnoClient, type FnoClient } from "./client.ts";
-import type { FnoLiveState, FnoRole } from "./model.ts";
+import type { FnoLiveState, FnoRole, FnoUserRecord } from "./model.ts";
 import { fno } from "./service.ts";
 
 export function clientFor(r: Runtime, environment: string): FnoClient {
@@ -24,6 +27,35 @@ export function loadRoles(r: Runtime, client: FnoClient): Promise<FnoRole[]> {
   return r.cached(`fno:${client.environment}:roles`, () => client.listRoles());
 }
 
+/** Every user of the environment: one bulk paged read per run (checks in preview use it). */
+export function loadUsers(r: Runtime, client: FnoClient): Promise<FnoUserRecord[]> {
+  return r.cached(`fno:${client.environment}:users`, () => client.listUsers());
+}
+
+/**
+ * The UserID of the F&O user our app acts as (`SysAADClients`), which d365-access never changes:
+ * one request per environment and run. Undefined when F&O does not say: the app is registered
+ * under another id, or its user may not read SysAADClients (then a warning says that the check
+ * could not be made).
+ */
+export function loadAppUser(r: Runtime, client: FnoClient): Promise<string | undefined> {
+  const appId = r.settings.credential.clientId;
+  return r.cached(`fno:${client.environment}:app-user`, async () => {
+    if (appId === undefined) return undefined;
+    try {
+      return (await client.getAadClient(appId))?.userId || undefined;
+    } catch (e) {
+      if (!isApiError(e, "Forbidden")) throw e;
+      warning(
+        "fno:User",
+        { environment: client.environment },
+        `cannot read SysAADClients (${e.message}), so d365-access cannot check that users.yaml leaves alone the F&O user app ${appId} acts as; give that user the System administrator role`,
+      );
+      return undefined;
+    }
+  });
+}
+
 /**
  * Every user, role row and organization row of the environment: three bulk paged reads per run,
  * indexed by UserID (lower-case) so each `read` looks at its own rows only.
@@ -31,7 +63,7 @@ export function loadRoles(r: Runtime, client: FnoClient): Promise<FnoRole[]> {
 export function loadSnapshot(r: Runtime, client: FnoClient): Promise<Map<string, FnoLiveState>> {
   return r.cached(`fno:${client.environment}:snapshot`, async () => {
     const [users, assignments, organizations] = await settled([
-      client.listUsers(),
+      loadUsers(r, client),
       client.listUserRoles(),
       client.listUserRoleOrganizations(),
     ]);
@@ -60,12 +92,20 @@ export function written(r: Runtime): Promise<Set<string>> {
 export const writtenKey = (environment: string, userId: string): string =>
   `${environment}\n${userId.toLowerCase()}`;
 
-/** One user's record and rows, read fresh: the record by Alias (or the given UserID), then its rows. */
-export async function readUser(client: FnoClient, upn: string, userId: string): Promise<FnoLiveState> {
-  const users = await client.findUserByAlias(upn, userId);
+/**
+ * One user's record and rows, read fresh: the records holding the Alias or the UserID (the one
+ * the resource manages, or the declared one), then the rows of the one it maps to.
+ */
+export async function readUser(
+  client: FnoClient,
+  upn: string,
+  userId: string,
+  managed?: string,
+): Promise<FnoLiveState> {
+  const users = await client.findUserByAlias(upn, managed ?? userId);
   const record =
-    matchUser({ upn, userId }, users).record ??
-    users.find((u) => u.userId.toLowerCase() === userId.toLowerCase());
+    matchUser({ upn, userId }, users, { managed }).record ??
+    users.find((u) => u.userId.toLowerCase() === (managed ?? userId).toLowerCase());
   if (!record) return { users, assignments: [], organizations: [] };
   const [assignments, organizations] = await settled([
     client.listUserRoles(record.userId),

@@ -4,7 +4,10 @@
  * Errors: `{"error":{"code":"","message":"An error has occurred.","innererror":{"message","type"}}}`,
  * the real cause in `innererror.message`
  * (https://learn.microsoft.com/dynamics365/fin-ops-core/dev-itpro/data-entities/odata).
- * A refused token is answered with a redirect to the sign-in page.
+ * A refused token is answered with a redirect to the sign-in page. While an environment is being
+ * serviced or recycled every request may answer 404 or 503 (an HTML page, not an OData error),
+ * even with a valid token: such a 404 is transient, never "absent" (community operations notes; UNCONFIRMED
+ * in its details, so the safe reading: only a 404 carrying an OData error means "not found").
  */
 import { asObject, asString } from "../core/errors.ts";
 import type { ServiceSpec } from "../core/service.ts";
@@ -30,7 +33,14 @@ export const fno: ServiceSpec = {
       const code = common.code || (innerType ? (innerType.split(".").pop() ?? innerType) : "");
       return { message, code };
     },
+    classify({ status, root }) {
+      if (status === 404 && asObject(root?.error) === undefined) return "Transient";
+      return undefined;
+    },
     hint({ status, kind }) {
+      if (status === 404 && kind === "Transient") {
+        return "F&O answered 404 without an OData error, as an environment does while it is being serviced or recycled: nothing was taken as absent; run again once the environment is back";
+      }
       if (status >= 300 && status < 400) {
         return `the service redirected to sign-in instead of answering: the token was refused (register the app under ${REGISTER_APP})`;
       }

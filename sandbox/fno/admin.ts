@@ -9,10 +9,14 @@
  *   POST   /fno/<env>/users/<UserID>/roles {role, mode?, status?, legalEntities?} → 201
  *   POST   /fno/<env>/role-rules {role, company, name?}  → 201: an automatic role assignment rule
  *   POST   /fno/<env>/automatic-role-assignment       → 200 {changed}: "Run automatic role assignment"
+ *   PUT    /fno/<env>/ineffective-writes/<set> {methods?: [POST|PATCH|DELETE]}
+ *                                                     → 200: writes to the set answer success and change nothing
+ *   DELETE /fno/<env>/ineffective-writes             → 204: every set writes for real again
  */
 import { AdminInputError, adminJson, flag, records, text, texts } from "../core/admin-input.ts";
 import type { Route } from "../core/routes.ts";
 import type { AdminCall, ServiceContext } from "../core/types.ts";
+import { WRITABLE_SETS } from "./rules.ts";
 import { runAutomaticRoleAssignment } from "./rules-roles.ts";
 import { ENTRA_PROVIDER, grantRole, newSystemUserRecord } from "./seed.ts";
 import { allocateRecId, type FnoEnvironmentState } from "./state.ts";
@@ -137,6 +141,29 @@ function runRules({ ctx }: AdminCall, envName: string) {
   return adminJson(200, { changed });
 }
 
+const WRITE_METHODS = ["POST", "PATCH", "DELETE"];
+
+/** Makes writes to `set` answer as usual while changing nothing (the community's 204-and-nothing report). */
+function ineffective({ ctx, body }: AdminCall, envName: string, set: string) {
+  const env = environment(ctx, envName);
+  if (!WRITABLE_SETS.has(set)) throw new AdminInputError(`'${set}' is not a writable F&O entity set`);
+  const methods = texts(body, "methods").map((m) => m.toUpperCase());
+  for (const m of methods)
+    if (!WRITE_METHODS.includes(m))
+      throw new AdminInputError(`'methods' holds ${m}: use POST, PATCH or DELETE`);
+  const entry = { set, methods: methods.length > 0 ? methods : [...WRITE_METHODS] };
+  env.ineffectiveWrites = [...(env.ineffectiveWrites ?? []).filter((w) => w.set !== set), entry];
+  ctx.changed();
+  return adminJson(200, entry);
+}
+
+function effective({ ctx }: AdminCall, envName: string) {
+  const env = environment(ctx, envName);
+  delete env.ineffectiveWrites;
+  ctx.changed();
+  return adminJson(204);
+}
+
 const decode = (s: string | undefined) => decodeURIComponent(s ?? "");
 
 export const FNO_ADMIN_ROUTES: Route<AdminCall>[] = [
@@ -162,4 +189,10 @@ export const FNO_ADMIN_ROUTES: Route<AdminCall>[] = [
     path: /^\/([^/]+)\/automatic-role-assignment$/,
     handler: (c, [e]) => runRules(c, decode(e)),
   },
+  {
+    method: "PUT",
+    path: /^\/([^/]+)\/ineffective-writes\/([^/]+)$/,
+    handler: (c, [e, s]) => ineffective(c, decode(e), decode(s)),
+  },
+  { method: "DELETE", path: /^\/([^/]+)\/ineffective-writes$/, handler: (c, [e]) => effective(c, decode(e)) },
 ];

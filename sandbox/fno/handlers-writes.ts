@@ -2,6 +2,8 @@
  * F&O write handlers: the request body is read into the entity type as F&O's deserializer does
  * (unknown or wrongly cased properties, wrong JSON types and unknown enum members are refused),
  * then rules.ts / rules-create.ts decide; POST answers 201 with the entity, PATCH and DELETE 204.
+ * A set switched to ineffective writes (state.ts `IneffectiveWrite`) is validated and answered
+ * the same way, on a scratch copy of the environment that is then thrown away.
  */
 import type { SandboxRequest, SandboxResponse, ServiceContext } from "../core/types.ts";
 import { deserializationFailed, notFound } from "./errors.ts";
@@ -110,19 +112,37 @@ export function deserializeBody(
   return { ok: true, values };
 }
 
-export function create(
+/**
+ * The environment a write acts on: `env` itself, or a scratch copy when writes of this method to
+ * this set are switched to answer success and change nothing.
+ */
+function target(
   req: SandboxRequest,
   ctx: ServiceContext,
   env: FnoEnvironmentState,
+  def: FnoEntitySetDef,
+): { env: FnoEnvironmentState; changed(): void } {
+  const ineffective = (env.ineffectiveWrites ?? []).some(
+    (w) => w.set === def.set && w.methods.includes(req.method.toUpperCase()),
+  );
+  if (!ineffective) return { env, changed: () => ctx.changed() };
+  return { env: structuredClone(env), changed: () => undefined };
+}
+
+export function create(
+  req: SandboxRequest,
+  ctx: ServiceContext,
+  live: FnoEnvironmentState,
   def: FnoEntitySetDef,
   session: { company: string },
 ): SandboxResponse {
   if (!WRITABLE_SETS.has(def.set)) return notImplemented(req);
   const body = deserializeBody(def, req.rawBody, req.body);
   if (!body.ok) return body.response;
+  const { env, changed } = target(req, ctx, live, def);
   const result = createEntity(env, def, body.values, session);
   if (!result.ok) return result.response;
-  ctx.changed();
+  changed();
   const row = findRow(def.rows(env), def, result.key);
   if (!row) throw new Error(`created ${def.set} row not found`);
   const location = entityUrl(req.url.origin, def, result.key);
@@ -137,18 +157,19 @@ export function create(
 export function patchEntity(
   req: SandboxRequest,
   ctx: ServiceContext,
-  env: FnoEnvironmentState,
+  live: FnoEnvironmentState,
   def: FnoEntitySetDef,
   key: Record<string, FnoValue>,
 ): SandboxResponse {
   if (!WRITABLE_SETS.has(def.set)) return notImplemented(req);
   const body = deserializeBody(def, req.rawBody, req.body);
   if (!body.ok) return body.response;
+  const { env, changed } = target(req, ctx, live, def);
   const record = findRecord(env, def, key);
   if (!record) return notFound(qualifiedType(def), keyText(key));
   const result = updateEntity(env, def, record, body.values);
   if (!result.ok) return result.response;
-  ctx.changed();
+  changed();
   return { status: 204, headers: { "odata-version": "4.0" } };
 }
 
@@ -156,15 +177,16 @@ export function patchEntity(
 export function removeEntity(
   req: SandboxRequest,
   ctx: ServiceContext,
-  env: FnoEnvironmentState,
+  live: FnoEnvironmentState,
   def: FnoEntitySetDef,
   key: Record<string, FnoValue>,
 ): SandboxResponse {
   if (!WRITABLE_SETS.has(def.set)) return notImplemented(req);
+  const { env, changed } = target(req, ctx, live, def);
   const record = findRecord(env, def, key);
   if (!record) return notFound(qualifiedType(def), keyText(key));
   const result = deleteEntity(env, def, record);
   if (!result.ok) return result.response;
-  ctx.changed();
+  changed();
   return { status: 204, headers: { "odata-version": "4.0" } };
 }

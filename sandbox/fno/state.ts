@@ -156,6 +156,19 @@ export interface UserReferenceRecord {
   Table: string;
 }
 
+/**
+ * Writes to a set that F&O answers as successful but does not carry out: one low-trust
+ * observation is that `DELETE SecurityUserRoleAssociations(...)` answers 204 and removes nothing
+ * (community operations notes, UNCONFIRMED), so a client must read every role write back. Tests switch this on
+ * for any writable set (admin route `PUT /fno/<env>/ineffective-writes`).
+ */
+export interface IneffectiveWrite {
+  /** The entity set, e.g. `SecurityUserRoles`. */
+  set: string;
+  /** The methods affected (`POST`, `PATCH`, `DELETE`). */
+  methods: string[];
+}
+
 /** The state of one F&O environment. */
 export interface FnoEnvironmentState {
   /** The next RecId to hand out (shared by all tables, as F&O's RecId allocator is per table but unique enough here). */
@@ -172,6 +185,8 @@ export interface FnoEnvironmentState {
   roleRules?: RoleRuleRecord[];
   /** References that make users undeletable (absent in older state: none). */
   userReferences?: UserReferenceRecord[];
+  /** Sets whose writes answer success and change nothing (absent: none). */
+  ineffectiveWrites?: IneffectiveWrite[];
 }
 
 /** The first RecId F&O allocates in a fresh database. */

@@ -5,6 +5,8 @@
  * unique per environment, derived ones avoiding them.
  */
 
+import { isPreconfiguredAccount } from "../../providers/fno/check.ts";
+import { PRECONFIGURED_ACCOUNTS_PAGE } from "../../providers/fno/model.ts";
 import {
   at,
   type Context,
@@ -167,6 +169,18 @@ export function assignFnoUserIds(
     for (const { user, placed, explicitIds } of users) {
       const id = explicitIds.get(envName);
       if (id === undefined) continue;
+      if (isPreconfiguredAccount(id)) {
+        ctx.diagnostics.push(
+          diagnosticAt(
+            placed.source,
+            at(placed, "fno", envName, "userId"),
+            "error",
+            "preconfigured-fno-user-id",
+            `F&O user id ${quote(id)} is one of Microsoft's preconfigured accounts, which must not be changed or deleted (${PRECONFIGURED_ACCOUNTS_PAGE}); d365-access never manages it: give ${user.upn} another userId`,
+          ),
+        );
+        continue;
+      }
       const key = id.toLowerCase();
       const owner = owners.get(key);
       if (owner) {
@@ -188,21 +202,26 @@ export function assignFnoUserIds(
       if (!access || explicitIds.has(envName)) continue;
       const derived = deriveFnoUserId(user.upn);
       const owner = owners.get(derived);
-      if (!owner) {
+      const taken = (candidate: string) => owners.has(candidate) || isPreconfiguredAccount(candidate);
+      if (!taken(derived)) {
         access.userId = derived;
         owners.set(derived, { upn: user.upn, placed, explicit: false });
         continue;
       }
-      const id = disambiguateFnoUserId(user.upn, (candidate) => owners.has(candidate));
+      const id = disambiguateFnoUserId(user.upn, taken);
       access.userId = id;
       owners.set(id, { upn: user.upn, placed, explicit: false });
+      // No owner: a preconfigured account's id (admin@… derives "admin"), never ours, so another one.
+      const why = owner
+        ? `is already ${owner.explicit ? "set" : "derived"} for ${owner.upn} (${where(owner.placed.source, at(owner.placed, "upn"))}) in ${quote(envName)}; using ${quote(id)}. Set fno.${envName}.userId on one of them to choose`
+        : `is one of Microsoft's preconfigured accounts in F&O; using ${quote(id)} for a new user in ${quote(envName)}. Set fno.${envName}.userId to choose`;
       ctx.diagnostics.push(
         diagnosticAt(
           placed.source,
           at(placed, "upn"),
           "warning",
           "fno-user-id-collision",
-          `F&O user id ${quote(derived)} derived from ${user.upn} is already ${owner.explicit ? "set" : "derived"} for ${owner.upn} (${where(owner.placed.source, at(owner.placed, "upn"))}) in ${quote(envName)}; using ${quote(id)}. Set fno.${envName}.userId on one of them to choose`,
+          `F&O user id ${quote(derived)} derived from ${user.upn} ${why}`,
         ),
       );
     }

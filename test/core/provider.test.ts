@@ -8,12 +8,14 @@ import { describe, it } from "node:test";
 import { ApiError } from "../../providers/core/errors.ts";
 import { ExecutionError, execute } from "../../providers/core/operation.ts";
 import {
+  captureWarnings,
   defineProvider,
   errorLine,
   PartialFailure,
   PlanError,
   type ResourceSpec,
   UNKNOWN,
+  warning,
 } from "../../providers/core/provider.ts";
 import { configureRuntime, resetRuntime } from "../../providers/core/runtime.ts";
 
@@ -196,6 +198,23 @@ describe("defineProvider", () => {
     configured();
     assert.deepEqual(await defineProvider(fake()).read("1", olds), { id: "" });
     resetRuntime();
+  });
+});
+
+describe("warning", () => {
+  it("is one line naming type, user and environment, said once per process", () => {
+    const captured = captureWarnings();
+    try {
+      warning("fno:User", { user: "a@contoso.example", environment: "prod" }, "left as it is\nsee why");
+      warning("fno:User", { user: "a@contoso.example", environment: "prod" }, "left as it is\nsee why");
+      warning("dataverse:User", { environment: "prod" }, "cannot read teams");
+    } finally {
+      captured.restore();
+    }
+    assert.deepEqual(captured.lines, [
+      'warning: fno:User a@contoso.example in environment "prod": left as it is; see why',
+      'warning: dataverse:User in environment "prod": cannot read teams',
+    ]);
   });
 });
 

@@ -1,12 +1,13 @@
 /**
  * The Dataverse provider driven directly (no engine) against one sandbox for the whole file:
- * create-or-adopt, exact roles, business unit, refresh from bulk reads, removal, partial
- * failures and a missing permission.
+ * create-or-adopt, exact roles, business unit, refresh from bulk reads, removal of the whole owned
+ * scope, disabled users (re-synced, or left with pending grants), team roles and roles the app
+ * may not assign (reported, never changed), partial failures and a missing permission.
  */
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { requestCounter } from "../../providers/core/http.ts";
-import { UNKNOWN } from "../../providers/core/provider.ts";
+import { captureWarnings, UNKNOWN } from "../../providers/core/provider.ts";
 import { configureRuntime, resetRuntime } from "../../providers/core/runtime.ts";
 import {
   type DataverseUserInputs,
@@ -94,6 +95,17 @@ function inputs(alias: string, roles: string[], businessUnit?: string): Datavers
   } as DataverseUserInputs;
 }
 
+/** Disables a user in Entra and in Dataverse (as the sync would, later). */
+function disable(alias: string) {
+  const u = entraUser(alias);
+  const row = dv().systemUsers.find((x) => x.azureactivedirectoryobjectid === u.id);
+  assert.ok(row);
+  u.accountEnabled = false;
+  row.isdisabled = true;
+  sb.sandbox.store.changed();
+  return { u, row };
+}
+
 function writes(): string[] {
   return Object.keys(requestCounter.snapshot().byOperation).filter((k) => !k.startsWith("GET"));
 }
@@ -159,10 +171,13 @@ describe("dataverse:User provider", () => {
   });
 
   it("refresh serves every user from one bulk request and reports drift", async () => {
+    // As Dataverse answers: a paging-free nextLink beside every complete expanded role list, which
+    // is not truncation (no per-user re-read).
+    sb.sandbox.setFaults({ fidelity: { expandNextLinks: true } });
     const [a, e] = await Promise.all([
       provider.read(adele.systemUserId, { ...adele, __provider: SHIM } as DataverseUserOutputs),
       provider.read(eva.systemUserId, { ...eva, __provider: SHIM } as DataverseUserOutputs),
-    ]);
+    ]).finally(() => sb.sandbox.setFaults({ fidelity: { expandNextLinks: false } }));
     assert.equal(requestCounter.total, 1, JSON.stringify(requestCounter.snapshot()));
     assert.deepEqual(a.props, adele);
     assert.deepEqual(e.props, eva);
@@ -213,7 +228,7 @@ describe("dataverse:User provider", () => {
     adele = outs;
   });
 
-  it("removal revokes only the roles we granted and never deletes the user", async () => {
+  it("removal revokes the whole owned scope, whoever granted it, and never disables or deletes the user", async () => {
     const oid = entraUser("adele.vance").id;
     const env = dv();
     const row = env.systemUsers.find((u) => u.azureactivedirectoryobjectid === oid);
@@ -225,7 +240,7 @@ describe("dataverse:User provider", () => {
     row.roleids.push(delegate.roleid); // granted by someone else, after our last apply
     sb.sandbox.store.changed();
     await provider.delete(adele.systemUserId, { ...adele, managedRoles: ["Basic User"] });
-    assert.deepEqual(directRoles(oid), ["Delegate", "Environment Maker"]);
+    assert.deepEqual(directRoles(oid), []);
     assert.equal(row.isdisabled, false);
     assert.equal(row.deletedstate, 0);
   });
@@ -251,34 +266,136 @@ describe("dataverse:User provider", () => {
   });
 
   it("reports a half-done update with the user id and the state reached, and a re-run resumes", async () => {
-    const u = entraUser("eva.nowak");
-    const row = dv().systemUsers.find((x) => x.azureactivedirectoryobjectid === u.id);
-    assert.ok(row);
-    // Disabled in Entra and in Dataverse: revocations succeed, grants are refused.
-    u.accountEnabled = false;
-    row.isdisabled = true;
-    sb.sandbox.store.changed();
+    // Disabled in Entra and in Dataverse while users.yaml keeps her enabled: the re-sync is refused.
+    const { u, row } = disable("eva.nowak");
+    const held = directRoles(u.id);
     const wanted = inputs("eva.nowak", ["Basic User", "Delegate"]);
     await assert.rejects(provider.update(eva.systemUserId, eva, wanted), (e: unknown) => {
       assert.ok(e instanceof Error && "id" in e && "properties" in e);
       assert.equal(e.id, eva.systemUserId);
+      assert.match(
+        e.message,
+        /addUser: .* is disabled in Microsoft Entra ID.*stopped at re-sync the disabled user/,
+      );
       const reached = e.properties as unknown as DataverseUserOutputs & { __provider: string };
-      assert.deepEqual(reached.roles, ["Basic User"]);
-      assert.deepEqual(reached.managedRoles, ["Basic User"]);
+      assert.deepEqual(reached.roles, held, "nothing changed before the user was enabled");
       assert.equal(reached.__provider, SHIM);
       assert.doesNotMatch(e.message, /\n/);
       eva = reached;
       return true;
     });
-    assert.deepEqual(directRoles(u.id), ["Basic User"]);
+    assert.deepEqual(directRoles(u.id), held);
+    // Entra enables her again: the re-sync enables the Dataverse user, then the roles converge.
     u.accountEnabled = true;
-    row.isdisabled = false;
     sb.sandbox.store.changed();
-    await newRun();
-    assert.equal((await provider.diff(eva.systemUserId, eva, wanted)).changes, true);
-    const res = await provider.update(eva.systemUserId, eva, wanted);
-    assert.deepEqual(directRoles(u.id), ["Basic User", "Delegate"]);
-    assert.deepEqual((res.outs as DataverseUserOutputs).managedRoles, ["Basic User", "Delegate"]);
+    sb.sandbox.setFaults({ syncDelaySeconds: 0 });
+    try {
+      await newRun();
+      assert.equal((await provider.diff(eva.systemUserId, eva, wanted)).changes, true);
+      const res = await provider.update(eva.systemUserId, eva, wanted);
+      assert.equal(row.isdisabled, false);
+      assert.deepEqual(directRoles(u.id), ["Basic User", "Delegate"]);
+      assert.ok((res.outs as DataverseUserOutputs).managedRoles.includes("Delegate"));
+      eva = res.outs as DataverseUserOutputs;
+    } finally {
+      sb.sandbox.setFaults({ syncDelaySeconds: 3600 });
+    }
+  });
+
+  it("a user users.yaml keeps disabled: undeclared roles revoked, grants pending with a line, no failure", async () => {
+    const { u, row } = disable("eva.nowak");
+    try {
+      const wanted = { ...inputs("eva.nowak", ["Basic User", "Environment Maker"]), enabled: false };
+      const warnings = captureWarnings();
+      let outs: DataverseUserOutputs;
+      try {
+        outs = (await provider.update(eva.systemUserId, eva, wanted)).outs as DataverseUserOutputs;
+      } finally {
+        warnings.restore();
+      }
+      assert.deepEqual(directRoles(u.id), ["Basic User"], "Delegate revoked; Environment Maker waits");
+      assert.deepEqual(outs.pendingRoles, ["Environment Maker"]);
+      assert.deepEqual(outs.roles, wanted.roles, "recorded as declared: the next preview shows no change");
+      assert.equal((await provider.diff(outs.systemUserId, outs, wanted)).changes, false);
+      assert.match(
+        warnings.lines.join("\n"),
+        /is disabled and users\.yaml keeps it so: "Environment Maker" will be granted once it is enabled/,
+      );
+      // A refresh agrees: the pending grant is no drift while she stays disabled.
+      await newRun();
+      const read = await provider.read(outs.systemUserId, outs);
+      assert.deepEqual(read.props?.roles, wanted.roles);
+      eva = outs;
+    } finally {
+      u.accountEnabled = true;
+      row.isdisabled = false;
+      sb.sandbox.store.changed();
+    }
+  });
+
+  it("reports roles held through teams and roles the app may not assign, and changes neither", async () => {
+    const env = dv();
+    const u = entraUser("eva.nowak");
+    const row = env.systemUsers.find((x) => x.azureactivedirectoryobjectid === u.id);
+    const app = env.systemUsers.find((x) => x.applicationid === sb.endpoints.clientId);
+    const root = env.businessUnits.find((b) => b.parentbusinessunitid === null);
+    const named = (name: string) =>
+      env.roles.find((r) => r.name === name && r.businessunitid === root?.businessunitid);
+    const admin = named("System Administrator");
+    const userAdmin = named("Contoso User Administrator");
+    const reader = named("Contoso Finance Reader");
+    assert.ok(row && app && admin && userAdmin && reader);
+    row.roleids = [admin.roleid, (named("Basic User") as { roleid: string }).roleid];
+    env.teams = [
+      {
+        teamid: "7d7d7d7d-0000-4000-8000-000000000001",
+        name: "Approvers",
+        teamtype: 2,
+        membershiptype: 0,
+        azureactivedirectoryobjectid: "7d7d7d7d-0000-4000-8000-000000000002",
+        businessunitid: root?.businessunitid as string,
+        isdefault: false,
+        administratorid: app.systemuserid,
+        roleids: [reader.roleid],
+        memberids: [row.systemuserid],
+        versionnumber: 1,
+        createdon: "2026-01-01T00:00:00Z",
+        modifiedon: "2026-01-01T00:00:00Z",
+      },
+    ];
+    const appRoles = app.roleids;
+    app.roleids = [userAdmin.roleid]; // the app may assign roles, but is no System Administrator
+    sb.sandbox.store.changed();
+    const warnings = captureWarnings();
+    try {
+      await newRun();
+      const wanted = inputs("eva.nowak", ["Basic User", "System Customizer"]);
+      const checked = await provider.check({} as DataverseUserInputs, wanted);
+      assert.deepEqual(checked.failures, []);
+      const res = await provider.update(eva.systemUserId, eva, wanted);
+      assert.deepEqual(
+        directRoles(u.id),
+        ["Basic User", "System Administrator"],
+        "neither granted nor revoked",
+      );
+      const lines = warnings.lines.join("\n");
+      assert.match(
+        lines,
+        /eva\.nowak@\S+ in environment "contoso-demo": declares role "System Customizer", which d365-access will not grant/,
+      );
+      assert.match(
+        lines,
+        /holds role "System Administrator", left as it is: only a System Administrator may assign or revoke it/,
+      );
+      assert.match(lines, /also holds "Contoso Finance Reader" \(team "Approvers"\) through teams/);
+      eva = res.outs as DataverseUserOutputs;
+    } finally {
+      warnings.restore();
+      app.roleids = appRoles;
+      env.teams = [];
+      row.roleids = row.roleids.filter((id) => id !== admin.roleid);
+      sb.sandbox.store.changed();
+    }
   });
 
   it("without declared roles, asks the admin API to sync the user and polls until it appears", async () => {

@@ -1,6 +1,7 @@
 /**
  * The F&O client against a stubbed ServiceClient: the URLs, keys and filters it sends (escaping
- * through core/odata, qualified enum literals), and how it treats ambiguous failures of creates.
+ * through core/odata, qualified enum literals), how it treats ambiguous failures of creates, what
+ * counts as absent, and that every role write is read back.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
@@ -42,6 +43,10 @@ function stub(answer: (req: Sent) => ServiceResponse<unknown> | ApiError) {
 }
 
 const ok = (status: number, body?: unknown): ServiceResponse<unknown> => ({ status, headers: {}, body });
+/** An OData 404 for the requested key (the only "absent"). */
+const missing = () => new ApiError({ system: "fno", status: 404, kind: "NotFound", message: "not found" });
+const row = (status: string, mode = "Manual") =>
+  ok(200, { UserId: "x", AssignmentStatus: status, AssignmentMode: mode });
 const transient = () =>
   new ApiError({ system: "fno", status: 0, kind: "Transient", message: "socket hang up" });
 
@@ -60,15 +65,16 @@ const newUser = {
 
 describe("F&O client", () => {
   it("escapes keys and filters, and uses qualified enum literals in the organization key", async () => {
-    const { sent, client } = stub(() => ok(204));
+    const { sent, client } = stub((req) => (req.method === "GET" ? missing() : ok(204)));
     await client.removeRole("o'brien", "-SYSADMIN-");
     await client.removeRoleOrganization("o'brien", "LEDGERACCOUNTANT", "USMF");
+    const deletes = sent.filter((s) => s.method === "DELETE");
     assert.equal(
-      sent[0]?.path,
+      deletes[0]?.path,
       "data/SecurityUserRoles(UserId='o''brien',SecurityRoleIdentifier='-SYSADMIN-')",
     );
     assert.equal(
-      sent[1]?.path,
+      deletes[1]?.path,
       "data/SecurityUserRoleOrganizations(UserId='o''brien',SecurityRoleIdentifier='LEDGERACCOUNTANT'," +
         "OrganizationType=Microsoft.Dynamics.DataEntities.OmInternalOrganizationType'LegalEntity',OrganizationId='USMF')",
     );
@@ -81,11 +87,48 @@ describe("F&O client", () => {
     assert.equal(lookup.sent[0]?.query?.["cross-company"], "true");
   });
 
-  it("returns undefined or false for what is not there", async () => {
-    const { client } = stub(() => ok(404));
+  it("returns undefined or false for what is not there, and fails on a 404 that is not an OData answer", async () => {
+    const { client } = stub(() => missing());
     assert.equal(await client.getUser("nobody"), undefined);
     assert.equal(await client.removeRole("nobody", "X"), false);
     assert.equal(await client.deleteUser("nobody"), false);
+    // What the service dialect makes of a servicing page (test/fno/service.test.ts): never "absent".
+    const servicing = stub(
+      () => new ApiError({ system: "fno", status: 404, kind: "Transient", message: "Not found" }),
+    );
+    await assert.rejects(servicing.client.getUser("adele"), (e: ApiError) => e.kind === "Transient");
+    await assert.rejects(servicing.client.deleteUser("adele"), (e: ApiError) => e.kind === "Transient");
+  });
+
+  it("reads every role write back and fails, naming the entity, when one did not take effect", async () => {
+    // F&O answers success and changes nothing (the sandbox reproduces it in test/e2e and test/sandbox).
+    const ignored = (read: () => ServiceResponse<unknown> | ApiError) =>
+      stub((req) => (req.method === "GET" ? read() : ok(req.method === "POST" ? 201 : 204))).client;
+    await assert.rejects(
+      ignored(missing).assignRole("x", "LEDGERACCOUNTANT", "Accountant"),
+      /accepted POST SecurityUserRoles\(UserId='x',SecurityRoleIdentifier='LEDGERACCOUNTANT'\) but the row is absent: the write did not take effect/,
+    );
+    await assert.rejects(
+      ignored(() => row("Disabled")).enableRole("x", "LEDGERACCOUNTANT"),
+      /accepted PATCH SecurityUserRoles\(.*\) but the row is unchanged/,
+    );
+    await assert.rejects(
+      ignored(() => row("Enabled")).removeRole("x", "LEDGERACCOUNTANT"),
+      (e: ApiError) => e.code === "WriteNotApplied" && /accepted DELETE SecurityUserRoles/.test(e.message),
+    );
+    await assert.rejects(
+      ignored(() => ok(200, {})).removeRoleOrganization("x", "LEDGERACCOUNTANT", "USMF"),
+      /accepted DELETE SecurityUserRoleOrganizations\(UserId='x'/,
+    );
+    await assert.rejects(ignored(missing).addRoleOrganization("x", "LEDGERACCOUNTANT", "USMF"), /is absent/);
+    // Taken effect: one write, one read each.
+    const fine = stub((req) => (req.method === "GET" ? row("Enabled") : ok(204)));
+    await fine.client.enableRole("x", "LEDGERACCOUNTANT");
+    assert.deepEqual(
+      fine.sent.map((s) => s.method),
+      ["PATCH", "GET"],
+    );
+    assert.deepEqual(fine.sent[0]?.body, { AssignmentStatus: "Enabled", AssignmentMode: "Manual" });
   });
 
   it("after an ambiguous create failure, looks the user up instead of posting again", async () => {
@@ -109,7 +152,7 @@ describe("F&O client", () => {
     let posts = 0;
     const { client } = stub((req) => {
       if (req.method === "POST") return ++posts === 1 ? transient() : ok(201);
-      return ok(404);
+      return missing();
     });
     await client.createUser(newUser);
     assert.equal(posts, 2);
@@ -124,9 +167,9 @@ describe("F&O client", () => {
 
   it("treats an assignment that already exists as done, and reports real refusals", async () => {
     const duplicate = new ApiError({ system: "fno", status: 400, message: "The record already exists." });
-    const present = stub((req) => (req.method === "POST" ? duplicate : ok(200, { UserId: "x" })));
+    const present = stub((req) => (req.method === "POST" ? duplicate : row("Enabled")));
     await present.client.assignRole("x", "LEDGERACCOUNTANT", "Accountant");
-    const absent = stub((req) => (req.method === "POST" ? duplicate : ok(404)));
+    const absent = stub((req) => (req.method === "POST" ? duplicate : missing()));
     await assert.rejects(absent.client.assignRole("x", "LEDGERACCOUNTANT", "Accountant"), /already exists/);
   });
 

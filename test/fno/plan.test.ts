@@ -9,7 +9,14 @@ import type {
   FnoRoleOrganization,
   FnoUserRecord,
 } from "../../providers/fno/model.ts";
-import { diff, type FnoOperation, liveView, planRemoval, planUser } from "../../providers/fno/plan.ts";
+import {
+  diff,
+  type FnoOperation,
+  isOwnedAssignment,
+  liveView,
+  planRemoval,
+  planUser,
+} from "../../providers/fno/plan.ts";
 
 const catalog: FnoRole[] = [
   { identifier: "-SYSADMIN-", name: "System administrator" },
@@ -175,13 +182,16 @@ describe("planUser", () => {
     ]);
   });
 
-  it("never revokes SYSTEMUSER or rule-based (Automatic) roles, and ignores a declared SYSTEMUSER", () => {
+  it("never revokes SYSTEMUSER, rule-based (Automatic) rows or exclusions, and ignores a declared SYSTEMUSER", () => {
     const state = live({
       assignments: [
         role("SYSTEMUSER"),
         role("LEDGERACCOUNTANT"),
         role("VENDVENDORMANAGER", { mode: "Automatic" }),
+        // An admin's "Exclude from role": a Manual row that is not Enabled.
+        role("VENDINVOICECLERK", { status: "Disabled" }),
       ],
+      organizations: [org("VENDINVOICECLERK", "USMF")],
     });
     const plan = planUser(
       desired({
@@ -199,15 +209,35 @@ describe("planUser", () => {
     assert.deepEqual(none.operations, [{ kind: "removeRole", userId: "alice", roleId: "LEDGERACCOUNTANT" }]);
   });
 
-  it("leaves a declared role held through a rule to the rule (status, organizations, removal)", () => {
+  it("leaves a declared role held through a rule's Enabled row to the rule (status, organizations)", () => {
     const state = live({
-      assignments: [role("SYSTEMUSER"), role("VENDVENDORMANAGER", { mode: "Automatic", status: "Disabled" })],
+      assignments: [role("SYSTEMUSER"), role("VENDVENDORMANAGER", { mode: "Automatic" })],
     });
     const declared = [{ role: "Vendor manager", legalEntities: ["USMF"] }];
     const plan = planUser(desired({ roles: declared }), state, catalog);
     assert.deepEqual(plan.operations, []);
-    assert.deepEqual(plan.managedRoles, [], "not ours, so removal will not revoke it");
+    assert.deepEqual(plan.managedRoles, [], "the rule's, not ours");
     assert.deepEqual(liveView("alice", state, catalog, declared)?.roles, declared, "refresh shows no drift");
+  });
+
+  it("grants a declared role held only by a row that is not Enabled: restricted first, then made Manual and Enabled", () => {
+    const declared = [{ role: "Vendor manager", legalEntities: ["USMF"] }];
+    for (const mode of ["Automatic", "Manual"]) {
+      const state = live({
+        assignments: [role("SYSTEMUSER"), role("VENDVENDORMANAGER", { mode, status: "Disabled" })],
+      });
+      assert.deepEqual(
+        liveView("alice", state, catalog, declared)?.roles,
+        [],
+        `${mode}: a disabled row holds nothing`,
+      );
+      const plan = planUser(desired({ roles: declared }), state, catalog);
+      assert.deepEqual(plan.operations, [
+        { kind: "addRoleOrganization", userId: "alice", roleId: "VENDVENDORMANAGER", organizationId: "USMF" },
+        { kind: "enableRole", userId: "alice", roleId: "VENDVENDORMANAGER" },
+      ]);
+      assert.deepEqual(plan.managedRoles, [{ role: "VENDVENDORMANAGER", legalEntities: ["USMF"] }]);
+    }
   });
 
   it("adds and removes exactly the declared legal entities, adding before removing", () => {
@@ -275,14 +305,64 @@ describe("planUser", () => {
     assert.ok(plan.operations.every((o) => o.userId === "alice"));
   });
 
-  it("refuses to adopt a built-in service user", () => {
+  it("refuses to adopt or create a preconfigured account, naming the docs page", () => {
     assert.throws(
       () => planUser(desired({ upn: "admin@contoso.com", userId: "admin2" }), live(), catalog),
-      (e: unknown) => e instanceof PlanError && /Admin is a Microsoft built-in service user/.test(e.message),
+      (e: unknown) =>
+        e instanceof PlanError &&
+        /Admin is one of Microsoft's preconfigured accounts \(https:\/\/learn\.microsoft\.com\/.*pre-configured-system-accounts\)/.test(
+          e.message,
+        ),
     );
+    for (const userId of ["FRServiceUser", "axrunner", "PowerPlatformS2S", "ScaleUnit", "Axping"]) {
+      assert.throws(
+        () => planUser(desired({ upn: "new@contoso.com", userId }), live(), catalog),
+        /preconfigured accounts/,
+        userId,
+      );
+    }
+  });
+
+  it("refuses the F&O user the app acts as (SysAADClients), adopted by Alias or kept by id", () => {
+    const svc = user({ userId: "svc-app", alias: "svc-app@contoso.com" });
+    const state = live({ users: [svc, user()] });
+    for (const [want, options] of [
+      [desired({ upn: "svc-app@contoso.com", userId: "svc-app" }), { appUserId: "SVC-APP" }],
+      [desired({ upn: "svc.renamed@contoso.com" }), { appUserId: "svc-app", managed: "svc-app" }],
+    ] as const) {
+      assert.throws(
+        () => planUser(want, state, catalog, options),
+        /svc-app is the user d365-access's own app acts as .*lock d365-access out/,
+      );
+    }
     assert.throws(
-      () => planUser(desired({ upn: "new@contoso.com", userId: "FRServiceUser" }), live(), catalog),
-      /built-in service user/,
+      () => planRemoval("svc-app", state, created("disable"), { appUserId: "svc-app" }),
+      /own app acts as/,
+    );
+  });
+
+  it("keeps the user it manages across a rename: same UserID, Alias and Email follow the new UPN", () => {
+    const state = live();
+    const renamed = desired({ upn: "alice.smith@contoso.com", userId: "alice.smith" });
+    const plan = planUser(renamed, state, catalog, { managed: "ALICE" });
+    assert.equal(plan.userId, "alice");
+    assert.deepEqual(plan.operations, [
+      {
+        kind: "updateUser",
+        userId: "alice",
+        changes: { alias: "alice.smith@contoso.com", email: "alice.smith@contoso.com" },
+      },
+    ]);
+    // An Email that is another address than the old UPN is the user's mail: kept.
+    const mail = live({ users: [user({ email: "a.liddell@mail.contoso.com" })] });
+    assert.deepEqual(planUser(renamed, mail, catalog, { managed: "alice" }).operations, [
+      { kind: "updateUser", userId: "alice", changes: { alias: "alice.smith@contoso.com" } },
+    ]);
+    // Another record already holding the new Alias is a conflict, not a takeover.
+    const taken = live({ users: [user(), user({ userId: "asmith", alias: "Alice.Smith@contoso.com" })] });
+    assert.throws(
+      () => planUser(renamed, taken, catalog, { managed: "alice" }),
+      /alice cannot take Alias alice\.smith@contoso\.com: asmith already has it/,
     );
   });
 
@@ -347,6 +427,8 @@ describe("planUser", () => {
   });
 });
 
+const created = (onRemove: "disable" | "delete") => ({ provenance: "created" as const, onRemove });
+
 describe("planRemoval", () => {
   const state = live({
     assignments: [
@@ -354,31 +436,42 @@ describe("planRemoval", () => {
       role("LEDGERACCOUNTANT"),
       role("VENDINVOICECLERK"),
       role("VENDVENDORMANAGER", { mode: "Automatic" }),
+      role("-SYSADMIN-", { status: "Disabled" }),
     ],
-    organizations: [org("LEDGERACCOUNTANT", "USMF")],
+    organizations: [org("LEDGERACCOUNTANT", "USMF"), org("VENDVENDORMANAGER", "DEMF")],
   });
-  const managed = [
-    { role: "LEDGERACCOUNTANT", legalEntities: ["USMF"] },
-    { role: "VENDVENDORMANAGER", legalEntities: [] },
+  const revokeAll = [
+    { kind: "removeRole", userId: "alice", roleId: "LEDGERACCOUNTANT" },
+    { kind: "removeRoleOrganization", userId: "alice", roleId: "LEDGERACCOUNTANT", organizationId: "USMF" },
+    { kind: "removeRole", userId: "alice", roleId: "VENDINVOICECLERK" },
   ];
 
-  it("revokes the roles we granted (not SYSTEMUSER, not rule-based, not others') and disables", () => {
-    assert.deepEqual(planRemoval("alice", state, managed), [
-      { kind: "removeRole", userId: "alice", roleId: "LEDGERACCOUNTANT" },
-      { kind: "removeRoleOrganization", userId: "alice", roleId: "LEDGERACCOUNTANT", organizationId: "USMF" },
+  it("revokes the whole owned scope (every Manual, Enabled row, however granted) and disables", () => {
+    // Not SYSTEMUSER, not the rule's row, not the exclusion, not other users' rows.
+    assert.deepEqual(planRemoval("alice", state, created("disable")), [
+      ...revokeAll,
       { kind: "updateUser", userId: "alice", changes: { enabled: false } },
     ]);
   });
 
-  it("deletes only when told to, and treats a missing user as done", () => {
-    assert.deepEqual(planRemoval("alice", state, managed, "delete"), [
+  it("deletes only after revoking and disabling, and treats a missing user as done", () => {
+    assert.deepEqual(planRemoval("alice", state, created("delete")), [
+      ...revokeAll,
+      { kind: "updateUser", userId: "alice", changes: { enabled: false } },
       { kind: "deleteUser", userId: "alice" },
     ]);
-    assert.deepEqual(planRemoval("carol", state, managed), []);
+    assert.deepEqual(planRemoval("carol", state, created("delete")), []);
   });
 
-  it("never touches a built-in service user", () => {
-    assert.throws(() => planRemoval("admin", state, []), /built-in service user/);
+  it("never deletes an adopted user, whatever onRemove says: revokes and disables it", () => {
+    assert.deepEqual(planRemoval("alice", state, { provenance: "adopted", onRemove: "delete" }), [
+      ...revokeAll,
+      { kind: "updateUser", userId: "alice", changes: { enabled: false } },
+    ]);
+  });
+
+  it("never touches a preconfigured account", () => {
+    assert.throws(() => planRemoval("admin", state, created("disable")), /preconfigured accounts/);
   });
 });
 
@@ -405,8 +498,12 @@ describe("liveView and diff", () => {
     assert.equal(diff(inputs, cased).changes, false);
   });
 
-  it("replaces on a new identity and updates on changed access", () => {
-    assert.deepEqual(diff(inputs, { ...inputs, upn: "bob@contoso.com" }).replaces, ["upn"]);
+  it("replaces on a new environment, updates on a new UPN (a rename) and on changed access", () => {
+    assert.deepEqual(diff(inputs, { ...inputs, upn: "alice.smith@contoso.com" }), {
+      changes: true,
+      replaces: [],
+      changed: ["upn"],
+    });
     assert.deepEqual(diff(inputs, { ...inputs, environment: "other" }).replaces, ["environment"]);
     const changed = diff(inputs, {
       ...inputs,
@@ -466,7 +563,9 @@ describe("planUser, property-based (seeded random states)", () => {
         break;
       case "enableRole":
         assignments = assignments.map((a) =>
-          same(a.userId, op.userId) && same(a.roleId, op.roleId) ? { ...a, status: "Enabled" } : a,
+          same(a.userId, op.userId) && same(a.roleId, op.roleId)
+            ? { ...a, status: "Enabled", mode: "Manual" }
+            : a,
         );
         break;
       case "removeRole":
@@ -493,10 +592,27 @@ describe("planUser, property-based (seeded random states)", () => {
         );
         break;
       case "deleteUser":
-        assert.fail("planUser never deletes");
+        return {
+          users: users.filter((u) => !same(u.userId, op.userId)),
+          assignments: assignments.filter((a) => !same(a.userId, op.userId)),
+          organizations: organizations.filter((o) => !same(o.userId, op.userId)),
+        };
     }
     return { users, assignments, organizations };
   }
+
+  /** Rows of alice that d365-access does not own (rule rows, exclusions, SYSTEMUSER), with their organizations. */
+  const notOwned = (s: FnoLiveState, except: (roleId: string) => boolean = () => false) =>
+    s.assignments
+      .filter((a) => a.userId === "alice" && !isOwnedAssignment(a) && !except(a.roleId))
+      .map((a) => ({
+        ...a,
+        organizations: s.organizations
+          .filter((o) => o.userId === "alice" && o.roleId === a.roleId)
+          .map((o) => o.organizationId)
+          .sort(),
+      }))
+      .sort((x, y) => (x.roleId < y.roleId ? -1 : 1));
 
   /** Roles that are enabled and apply in every company, per user. */
   const unrestricted = (s: FnoLiveState, userId: string) =>
@@ -505,7 +621,7 @@ describe("planUser, property-based (seeded random states)", () => {
       .filter((a) => !s.organizations.some((o) => o.userId === userId && o.roleId === a.roleId))
       .map((a) => a.roleId);
 
-  it("converges in one pass, is idempotent, never widens access mid-way and touches only its user", () => {
+  it("converges in one pass, is idempotent, never widens access mid-way and touches only what it owns", () => {
     for (let seed = 1; seed <= 300; seed++) {
       const r = rng(seed);
       const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
@@ -562,10 +678,48 @@ describe("planUser, property-based (seeded random states)", () => {
         state.assignments.filter((a) => a.userId === "bob"),
         start.assignments.filter((a) => a.userId === "bob"),
       );
+      // Rule rows, exclusions and SYSTEMUSER of roles users.yaml does not declare: exactly as they were.
+      // (A new user gets SYSTEMUSER from F&O itself.)
+      const declared = (roleId: string) =>
+        plan.managedRoles.some((m) => m.role === roleId) || (!exists && roleId === "SYSTEMUSER");
       assert.deepEqual(
-        state.assignments.filter((a) => a.userId === "alice" && a.mode === "Automatic"),
-        start.assignments.filter((a) => a.userId === "alice" && a.mode === "Automatic"),
-        `seed ${seed}: rule-based rows changed`,
+        notOwned(state, declared),
+        notOwned(start, declared),
+        `seed ${seed}: touched a row it does not own`,
+      );
+      // A declared role held by a rule's Enabled row stays the rule's.
+      for (const a of start.assignments.filter(
+        (a) => a.userId === "alice" && a.mode === "Automatic" && a.status === "Enabled",
+      ))
+        assert.ok(
+          state.assignments.some(
+            (b) => b.userId === "alice" && b.roleId === a.roleId && b.mode === "Automatic",
+          ),
+        );
+
+      // Removal: no owned row left, disabled (or deleted), everything it does not own as it was.
+      const account = r() < 0.5 ? "delete" : "disable";
+      const provenance = r() < 0.5 ? "adopted" : "created";
+      const removed = planRemoval("alice", state, { provenance, onRemove: account }).reduce(apply, state);
+      assert.ok(
+        !removed.assignments.some((a) => a.userId === "alice" && isOwnedAssignment(a)),
+        `seed ${seed}: owned row left`,
+      );
+      if ((account === "disable" || provenance === "adopted") && exists) {
+        assert.equal(
+          removed.users.find((u) => u.userId === "alice")?.enabled,
+          false,
+          `seed ${seed}: still enabled`,
+        );
+        assert.deepEqual(
+          notOwned(removed),
+          notOwned(state),
+          `seed ${seed}: removal touched a row it does not own`,
+        );
+      }
+      assert.deepEqual(
+        removed.assignments.filter((a) => a.userId === "bob"),
+        start.assignments.filter((a) => a.userId === "bob"),
       );
     }
   });

@@ -1,12 +1,13 @@
 /**
  * The fno:User provider driven directly (no engine) against a real sandbox started for this suite:
  * create-or-adopt, idempotence, exact roles and legal entities, refresh from bulk reads, removal,
- * partial failures that resume, and the one-line error of an app F&O does not know.
+ * partial failures that resume, and the one-line error of an app F&O does not know; identities it
+ * never manages, a rename, removal by provenance, writes that do not take effect, servicing.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { requestCounter } from "../../providers/core/http.ts";
-import { UNKNOWN } from "../../providers/core/provider.ts";
+import { captureWarnings, UNKNOWN } from "../../providers/core/provider.ts";
 import { configureRuntime, resetRuntime } from "../../providers/core/runtime.ts";
 import { type FnoUserInputs, type FnoUserOutputs, provider } from "../../providers/fno/resources.ts";
 import type { FnoEnvironmentState } from "../../sandbox/fno/state.ts";
@@ -135,8 +136,10 @@ describe("fno:User against the sandbox", () => {
     assert.equal((await provider.diff("chloe.dubois", outs, inputs)).changes, false);
     const changed = await checked({ ...newUser(), enabled: false });
     assert.equal((await provider.diff("chloe.dubois", outs, changed)).changes, true);
-    const moved = await checked({ ...newUser(), upn: "someone.else@contoso.example" });
-    assert.deepEqual((await provider.diff("chloe.dubois", outs, moved)).replaces, ["upn"]);
+    // A new UPN is a rename of the same person: an update, never a replacement.
+    const renamed = await checked({ ...newUser(), upn: "chloe.martin-dubois@contoso.example" });
+    const diff = await provider.diff("chloe.dubois", outs, renamed);
+    assert.deepEqual([diff.changes, diff.replaces], [true, []]);
   });
 
   it("adopts an existing user by Alias, keeps its UserID and sets exactly the declared roles", async () => {
@@ -158,18 +161,107 @@ describe("fno:User against the sandbox", () => {
     assert.deepEqual(rolesOf("Admin"), adminRoles, "users we do not own are untouched");
   });
 
-  it("refuses to adopt a built-in service user and writes nothing", async () => {
+  it("refuses a preconfigured account in check (preview) and in create, writing nothing", async () => {
     requestCounter.reset();
-    const inputs = await checked({
+    const news = {
       upn: "admin@contoso.example",
       environment,
       userId: "admin2",
       userName: "Admin",
       company: "USMF",
       roles: [],
-    });
-    await assert.rejects(provider.create(inputs), /Admin is a Microsoft built-in service user/);
+    } as unknown as FnoUserInputs;
+    const result = await provider.check({} as FnoUserInputs, news);
+    assert.equal(result.failures?.length, 1);
+    assert.equal(result.failures?.[0]?.property, "upn");
+    assert.match(
+      result.failures?.[0]?.reason ?? "",
+      /F&O user Admin is one of Microsoft's preconfigured accounts/,
+    );
+    await assert.rejects(
+      provider.create(result.inputs as FnoUserInputs),
+      /Admin is one of Microsoft's preconfigured accounts/,
+    );
     assert.equal(writes(), 0);
+  });
+
+  it("refuses the F&O user its own app acts as (SysAADClients), in check and on removal", async () => {
+    fno().users.push({
+      ...(userOf("bruno.keller") as NonNullable<ReturnType<typeof userOf>>),
+      RecId: 11,
+      UserID: "svc-app",
+      Alias: "svc-app@contoso.example",
+    });
+    fno().userRoles.push({
+      RecId: 16,
+      RecVersion: 1,
+      UserId: "svc-app",
+      SecurityRoleIdentifier: "-SYSADMIN-",
+      AssignmentStatus: "Enabled",
+      AssignmentMode: "Manual",
+    });
+    const client = fno().aadClients.find((c) => c.AADClientId === sb.endpoints.clientId);
+    assert.ok(client);
+    const previous = client.UserId;
+    client.UserId = "svc-app";
+    await configure();
+    try {
+      requestCounter.reset();
+      const result = await provider.check(
+        {} as FnoUserInputs,
+        {
+          upn: "SVC-APP@contoso.example",
+          environment,
+          userId: "svc-app",
+          userName: "Service",
+          company: "USMF",
+          roles: [],
+        } as unknown as FnoUserInputs,
+      );
+      assert.match(
+        result.failures?.[0]?.reason ?? "",
+        /svc-app is the user d365-access's own app acts as .*lock d365-access out/,
+      );
+      const props = { ...(result.inputs as FnoUserInputs), adopted: true, managedRoles: [] };
+      await assert.rejects(provider.delete("svc-app", props), /own app acts as/);
+      assert.equal(writes(), 0);
+    } finally {
+      client.UserId = previous;
+      fno().users = fno().users.filter((u) => u.UserID !== "svc-app");
+      fno().userRoles = fno().userRoles.filter((r) => r.UserId !== "svc-app");
+      await configure();
+    }
+  });
+
+  it("a rename keeps the same F&O user: UserID and roles unchanged, Alias and Email follow the new UPN", async () => {
+    const inputs = await checked({
+      upn: "rosa.diaz@contoso.example",
+      environment,
+      userId: "rosa.diaz",
+      userName: "Rosa Diaz",
+      company: "USMF",
+      roles: [{ role: "Budget clerk", legalEntities: ["USMF"] }],
+    });
+    const first = await create(inputs);
+    const renamed = await checked({
+      ...inputs,
+      upn: "rosa.diaz-peralta@contoso.example",
+      userId: "rosa.diaz-peralt",
+    });
+    requestCounter.reset();
+    const outs = await provider.update(first.id, first.outs, renamed);
+    assert.equal(outs.outs?.upn, "rosa.diaz-peralta@contoso.example");
+    assert.equal(requestCounter.byOperation["PATCH fno"], 1, "one PATCH of the user, nothing else written");
+    assert.equal(writes(), 1);
+    const user = userOf("rosa.diaz");
+    assert.ok(user);
+    assert.deepEqual(
+      [user.Alias, user.Email],
+      ["rosa.diaz-peralta@contoso.example", "rosa.diaz-peralta@contoso.example"],
+    );
+    assert.deepEqual(rolesOf("rosa.diaz"), ["BUDGETBUDGETCLERK:Enabled", "SYSTEMUSER:Enabled"]);
+    assert.deepEqual(orgsOf("rosa.diaz"), ["BUDGETBUDGETCLERK@USMF"]);
+    assert.equal(userOf("rosa.diaz-peralt"), undefined, "no second user");
   });
 
   it("check rejects unknown roles and bad legal entities before any write", async () => {
@@ -275,6 +367,114 @@ describe("fno:User against the sandbox", () => {
     requestCounter.reset();
     await provider.delete("chloe.dubois", updated.outs as FnoUserOutputs);
     assert.equal(writes(), 0);
+  });
+
+  it("removal follows provenance: an adopted user is disabled, never deleted; a created one is deleted, or left disabled when F&O refuses", async () => {
+    const person = (upn: string, userId: string) =>
+      checked({
+        upn,
+        environment,
+        userId,
+        userName: userId,
+        company: "USMF",
+        roles: [{ role: "Budget clerk", legalEntities: [] }],
+      });
+    // Adopted (in F&O before us, with a role of its own), onRemove: delete: revoked and disabled, still there.
+    const seeded = userOf("bruno.keller") as NonNullable<ReturnType<typeof userOf>>;
+    fno().users.push({ ...seeded, RecId: 12, UserID: "gwen.lee", Alias: "gwen.lee@contoso.example" });
+    const row = (RecId: number, UserId: string, SecurityRoleIdentifier: string) => ({
+      RecId,
+      RecVersion: 1,
+      UserId,
+      SecurityRoleIdentifier,
+      AssignmentStatus: "Enabled",
+      AssignmentMode: "Manual",
+    });
+    fno().userRoles.push(row(13, "gwen.lee", "SYSTEMUSER"), row(14, "gwen.lee", "TRADESALESMANAGER"));
+    const gwen = await create({
+      ...(await person("gwen.lee@contoso.example", "gwen.lee")),
+      onRemove: "delete",
+    });
+    assert.equal(gwen.outs.adopted, true);
+    // Granted later by hand (an export would declare it too): removal revokes it, whoever granted it.
+    fno().userRoles.push(row(15, "gwen.lee", "HCMEMPLOYEE"));
+    await provider.delete(gwen.id, gwen.outs);
+    assert.equal(userOf("gwen.lee")?.Enabled, false);
+    assert.deepEqual(rolesOf("gwen.lee"), ["SYSTEMUSER:Enabled"], "its whole owned scope revoked");
+    // Created by us, onRemove: delete: gone.
+    const made = await create({
+      ...(await person("nina.ross@contoso.example", "nina.ross")),
+      onRemove: "delete",
+    });
+    assert.equal(made.outs.adopted, false);
+    await provider.delete(made.id, made.outs);
+    assert.equal(userOf("nina.ross"), undefined);
+    // Created by us, but posted transactions reference it: F&O refuses, it stays disabled, a warning says why.
+    const kept = await create({
+      ...(await person("omar.haddad@contoso.example", "omar.haddad")),
+      onRemove: "delete",
+    });
+    fno().userReferences = [{ UserId: "omar.haddad", Table: "VendInvoiceJour" }];
+    const warnings = captureWarnings();
+    try {
+      await provider.delete(kept.id, kept.outs);
+    } finally {
+      warnings.restore();
+      fno().userReferences = [];
+    }
+    assert.equal(userOf("omar.haddad")?.Enabled, false);
+    assert.deepEqual(rolesOf("omar.haddad"), ["SYSTEMUSER:Enabled"]);
+    assert.equal(warnings.lines.length, 1);
+    assert.match(
+      warnings.lines[0] ?? "",
+      /^warning: fno:User omar\.haddad@contoso\.example in environment "contoso-demo": F&O refused to delete user omar\.haddad \(.*VendInvoiceJour.*\); it stays disabled/,
+    );
+  });
+
+  it("a role write F&O answers but does not carry out fails naming the entity", async () => {
+    fno().ineffectiveWrites = [{ set: "SecurityUserRoles", methods: ["POST", "PATCH", "DELETE"] }];
+    try {
+      const inputs = await checked({
+        upn: "paul.ng@contoso.example",
+        environment,
+        userId: "paul.ng",
+        userName: "Paul Ng",
+        company: "USMF",
+        roles: [{ role: "Budget clerk", legalEntities: [] }],
+      });
+      const error = await provider.create(inputs).then(
+        () => assert.fail("the grant did not take effect"),
+        (e: { id?: string; message: string }) => e,
+      );
+      assert.equal(error.id, "paul.ng", "the user exists: a partial failure");
+      assert.match(
+        error.message,
+        /accepted POST SecurityUserRoles\(UserId='paul\.ng',SecurityRoleIdentifier='BUDGETBUDGETCLERK'\) but the row is absent: the write did not take effect/,
+      );
+    } finally {
+      delete fno().ineffectiveWrites;
+    }
+  });
+
+  it("a refresh during servicing (404 without an OData error) fails instead of forgetting the user", async () => {
+    await configure();
+    sb.sandbox.setFaults({ servicing: [{ service: "fno", status: 404 }] });
+    try {
+      const props = {
+        upn: "adele.vance@contoso.example",
+        environment,
+        userId: "adele.vance",
+        userName: "Adele Vance",
+        company: "USMF",
+        enabled: true,
+        roles: [],
+        adopted: true,
+        managedRoles: [],
+      } as FnoUserOutputs;
+      await assert.rejects(provider.read("adele.vance", props), /fno 404 .*being serviced or recycled/);
+    } finally {
+      sb.sandbox.setFaults({ servicing: [] });
+    }
   });
 
   it("reports a partial failure with the UserID, and a re-run resumes", async () => {

@@ -26,6 +26,16 @@ describe("F&O errors", () => {
     assert.equal(p.code, "AxODataWriteException");
     assert.equal(p.kind, "Invalid");
   });
+  it("reads only a 404 carrying an OData error as absent: a servicing page is transient", () => {
+    const missing = { error: { code: "", message: "No resources found for the requested key." } };
+    assert.equal(parseErrorBody(fno, 404, missing).kind, "NotFound");
+    const page = "<h1>404 - File or directory not found.</h1>";
+    const servicing = parseErrorBody(fno, 404, page);
+    assert.equal(servicing.kind, "Transient");
+    assert.match(servicing.hint ?? "", /being serviced or recycled: nothing was taken as absent/);
+    assert.equal(parseErrorBody(fno, 404, "").kind, "Transient");
+    assert.equal(parseErrorBody(fno, 503, page).kind, "Transient");
+  });
   it("explains a redirect to sign-in and a refused token", () => {
     assert.match(parseErrorBody(fno, 302, "").hint ?? "", /Microsoft Entra applications/);
     assert.match(parseErrorBody(fno, 401, "").hint ?? "", /token audience/);

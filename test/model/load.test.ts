@@ -147,6 +147,23 @@ describe("loadDesiredState", () => {
     assert.equal(first.state.warnings.length, first.diagnostics.length);
   });
 
+  test("never derives a preconfigured account's F&O user id: admin@… gets another one, with a warning", () => {
+    const { state, diagnostics } = load({
+      "users.yaml": `${base}users:
+  - upn: admin@contoso.example
+    displayName: Tenant admin
+    personas: [ap_clerk]
+`,
+    });
+    assert.ok(state);
+    assert.match(state.users[0]?.fno[0]?.userId ?? "", /^admin-[0-9a-f]{4}$/);
+    const warning = diagnostics.find((d) => d.code === "fno-user-id-collision");
+    assert.match(
+      warning?.message ?? "",
+      /"admin" derived from admin@contoso\.example is one of Microsoft's preconfigured accounts/,
+    );
+  });
+
   test("warns about combinations that cannot work", () => {
     const { state, diagnostics } = load({
       "users.yaml": `environments:
