@@ -1,7 +1,8 @@
 /**
  * The core's public face: the HTTP core (errors, OData escaping, the service client, retries,
- * credentials, settings, run state), the provider kit and its executor, the shape of a service
- * and of a registry entry, and the rules about a declared person. It names no system.
+ * credentials, settings, run state), the provider kit and its executor, the removal rule, the
+ * shape of a service and of a registry entry, and the rules about a declared person. It names
+ * no system.
  */
 export * from "./credentials.ts";
 export * from "./errors.ts";
@@ -9,6 +10,7 @@ export * from "./http.ts";
 export * from "./odata.ts";
 export * from "./operation.ts";
 export * from "./provider.ts";
+export * from "./removal.ts";
 export * from "./retry.ts";
 export * from "./runtime.ts";
 export * from "./service.ts";
