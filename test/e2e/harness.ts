@@ -8,7 +8,7 @@ import { execFile } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { FaultUpdate } from "../../sandbox/index.ts";
+import type { FaultUpdate, StartSandboxOptions } from "../../sandbox/index.ts";
 import { startTestSandbox, type TestSandbox } from "../sandbox/helpers.ts";
 import { copyProject } from "../support/project.ts";
 
@@ -57,9 +57,17 @@ export function steps(output: string): string[] {
   return [...found].sort();
 }
 
-/** Copies the project's runnable parts into a temp dir and points its sandbox stack at `sandbox`. */
-export async function createProject(options: { faults?: FaultUpdate } = {}): Promise<E2EProject> {
-  const sandbox = await startTestSandbox(options.faults ? { faults: options.faults } : {});
+/**
+ * Copies the project's runnable parts into a temp dir and points its sandbox stack at `sandbox`
+ * (seeded with `seed`, e.g. `"lived-in"`; default the sandbox's).
+ */
+export async function createProject(
+  options: { faults?: FaultUpdate; seed?: StartSandboxOptions["seed"] } = {},
+): Promise<E2EProject> {
+  const sandbox = await startTestSandbox({
+    ...(options.faults ? { faults: options.faults } : {}),
+    ...(options.seed ? { seed: options.seed } : {}),
+  });
   const dir = mkdtempSync(path.join(tmpdir(), "d365-e2e-"));
   copyProject(dir, ["users.yaml", "schemas", "stacks"]);
   mkdirSync(path.join(dir, ".sandbox"));

@@ -225,18 +225,6 @@ describe("toUserSnapshot", () => {
     assert.equal(s.usageLocation, undefined);
     assert.equal(s.enabled, false);
   });
-});
-
-describe("toUserSnapshot: what a user holds", () => {
-  const skus = [
-    toSku({
-      skuId: "55c9eb4e-c746-45b4-b255-9ab6b19d5c62",
-      skuPartNumber: "DYN365_FINANCE",
-      consumedUnits: 1,
-      prepaidUnits: { enabled: 5 },
-      servicePlans: [],
-    }),
-  ];
   it("does not count a group license in an error state as held, so a direct grant needs a seat", () => {
     const s = toUserSnapshot(
       {
