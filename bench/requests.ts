@@ -8,107 +8,22 @@
  * excluded). State bytes = what the engine stores for one resource: inputs and outputs, each
  * with the serialized provider shim (reference/pulumi.md §1.2).
  *
- * To add a system (R2 Dataverse, R3 F&O): write a `<system>Scenarios(ctx)` function returning
- * `Scenario[]` below and add it to SYSTEMS.
+ * To add a system: write a `<system>Scenarios(ctx)` function returning `Scenario[]` in
+ * `bench/_requests-<system>.ts` and add it to SYSTEMS.
  *
  * Run: bash scripts/with-node bench/requests.ts [users=1000] [demo|lived-in]
  */
 import process from "node:process";
 import { requestCounter } from "../providers/core/http.ts";
 import { configureRuntime, resetRuntime } from "../providers/core/runtime.ts";
-import { type EntraUserInputs, type EntraUserOutputs, provider as entra } from "../providers/entra/index.ts";
 import { startSandbox } from "../sandbox/index.ts";
 import { sandboxConfig } from "../test/support/config.ts";
 import { dataverseScenarios } from "./_requests-dataverse.ts";
+import { entraScenarios } from "./_requests-entra.ts";
 import { fnoScenarios } from "./_requests-fno.ts";
-import { type BenchContext, pool, type Scenario, stateBytes } from "./_shared.ts";
+import type { BenchContext, Scenario } from "./_shared.ts";
 
-// ------------------------------------------------------------------------------------ Entra --
-
-function entraScenarios(ctx: BenchContext): Scenario[] {
-  const domain = ctx.sandbox.state.entra.verifiedDomains[0] ?? "contoso.example";
-  const base: Omit<EntraUserInputs, "upn" | "displayName"> = {
-    usageLocation: "US",
-    enabled: true,
-    manage: "adopt",
-    onRemove: "disable",
-    licenses: [],
-  };
-  return [
-    {
-      system: "entra",
-      name: "onboard one new user (create + 1 license)",
-      async run() {
-        ctx.newRun();
-        const inputs: EntraUserInputs = {
-          ...base,
-          upn: `bench.new@${domain}`,
-          displayName: "Bench New",
-          manage: "create",
-          licenses: [{ sku: "DYN365_FINANCE", disabledPlans: [] }],
-        };
-        const res = await entra.create({ ...inputs, __provider: "x" } as EntraUserInputs);
-        const outs = {
-          ...(res.outs as EntraUserOutputs),
-          initialPassword: "[secret ciphertext]".padEnd(180, "."),
-        };
-        return {
-          requests: requestCounter.total,
-          detail: requestCounter.snapshot().byOperation,
-          stateBytes: stateBytes("entra/resources", inputs, outs),
-        };
-      },
-    },
-    {
-      system: "entra",
-      name: `refresh ${ctx.users} unchanged users`,
-      async run() {
-        // Seed the users straight into the sandbox (not measured), then read them as refresh does.
-        const users = ctx.sandbox.state.entra.users;
-        const states: EntraUserOutputs[] = [];
-        for (let i = 0; i < ctx.users; i++) {
-          const id = `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`;
-          const upn = `bench.user${i}@${domain}`;
-          users.push({
-            ...(users[0] as (typeof users)[number]),
-            id,
-            userPrincipalName: upn,
-            displayName: `Bench User ${i}`,
-            mail: upn,
-            mailNickname: `bench.user${i}`,
-            usageLocation: "US",
-            accountEnabled: true,
-            assignedLicenses: [],
-            memberOf: [],
-          });
-          states.push({
-            ...base,
-            upn,
-            displayName: `Bench User ${i}`,
-            objectId: id,
-            adopted: true,
-            managedLicenses: [],
-          });
-        }
-        ctx.sandbox.store.changed();
-        ctx.newRun();
-        const reads = await pool(
-          16,
-          states.map((s) => () => entra.read(s.objectId, s)),
-        );
-        const drift = reads.filter((r, i) => r.props?.displayName !== states[i]?.displayName).length;
-        if (drift > 0) throw new Error(`refresh saw ${drift} changed users; expected none`);
-        return {
-          requests: requestCounter.total,
-          detail: requestCounter.snapshot().byOperation,
-          stateBytes: stateBytes("entra/resources", base, states[0] as object),
-        };
-      },
-    },
-  ];
-}
-
-// F&O's scenarios live in bench/_requests-fno.ts.
+// Each system's scenarios live in bench/_requests-<system>.ts.
 const SYSTEMS: ((ctx: BenchContext) => Scenario[])[] = [entraScenarios, dataverseScenarios, fnoScenarios];
 
 async function main() {

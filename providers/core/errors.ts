@@ -10,7 +10,11 @@ import type { Json, ServiceSpec } from "./service.ts";
 /** The name of the service that answered, as its system declares it (service.ts). */
 export type ApiSystem = string;
 
-/** Normalized error kinds that code branches on. */
+/**
+ * Normalized error kinds that code branches on. `Stale`: the service refused the request in a
+ * way that also happens while a replica has not yet seen an earlier write (eventual
+ * consistency); a named wait after that write retries it, anywhere else it is a refusal.
+ */
 export type ApiErrorKind =
   | "NotFound"
   | "Conflict"
@@ -19,7 +23,8 @@ export type ApiErrorKind =
   | "Forbidden"
   | "Invalid"
   | "Transient"
-  | "Unlicensed";
+  | "Unlicensed"
+  | "Stale";
 
 /** Constructor options of {@link ApiError}. */
 export interface ApiErrorOptions {

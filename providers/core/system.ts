@@ -8,6 +8,7 @@
  * `user.fno`), `E` a declared environment.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import type { Provenance } from "./removal.ts";
 import type { Runtime } from "./runtime.ts";
 import type { ServiceSpec } from "./service.ts";
 import type { EnvironmentSettings } from "./settings.ts";
@@ -18,6 +19,12 @@ export interface DeclareContext {
   name: string;
   /** The Entra object id: known for existing users, else the identity resource's output. */
   objectId: pulumi.Input<string> | undefined;
+  /**
+   * Who made the identity `objectId` names, when the program found it: `created` when a run of
+   * d365-access created it and was interrupted before recording it (a pending create in the
+   * last deployment), else `adopted`. Undefined for a person still to be created.
+   */
+  provenance?: Provenance;
   /** Resources this user's resources follow (the identity the systems sync from). */
   dependsOn: pulumi.Resource[];
 }

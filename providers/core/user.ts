@@ -25,7 +25,7 @@ export const USER_DEFAULTS = {
   enabled: true,
   /** The Entra user must exist; d365-access adopts it (never creates it unasked). */
   manage: "adopt",
-  /** Removing the person from users.yaml revokes what we granted and disables, never deletes. */
+  /** Removing the person from users.yaml revokes what d365-access owns of them and disables, never deletes. */
   onRemove: "disable",
 } as const satisfies { enabled: boolean; manage: "adopt" | "create"; onRemove: "disable" | "delete" };
 
@@ -61,7 +61,7 @@ export function upnProblem(upn: string): string | undefined {
 /**
  * Why a person's removal setting is refused, or undefined: `onRemove: delete` is for accounts
  * d365-access creates; an adopted account (mail, Teams, other apps) is left as found on removal,
- * apart from the access d365-access granted.
+ * apart from the access d365-access owns (removal.ts).
  */
 export function deleteAdoptedProblem(
   manage: "adopt" | "create",

@@ -6,7 +6,9 @@
 import { type CheckFailure, containsUnknown } from "../core/provider.ts";
 import { deleteAdoptedProblem, USER_DEFAULTS, upnProblem } from "../core/user.ts";
 import type { EntraUserInputs, LicenseAssignment } from "./model.ts";
-import { normalizeLicenses } from "./plan.ts";
+import { managedSkus, normalizeLicenses } from "./plan.ts";
+
+const OBJECT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Normalizes the inputs and lists what is wrong with them. */
 export function checkInputs(news: Record<string, unknown>): {
@@ -83,6 +85,33 @@ export function checkInputs(news: Record<string, unknown>): {
       }
     }
   }
+  const rawManaged = news.managedLicenses ?? [];
+  if (
+    known(rawManaged) &&
+    (!Array.isArray(rawManaged) || rawManaged.some((s) => typeof s !== "string" || !s.trim()))
+  )
+    failures.push({
+      property: "managedLicenses",
+      reason: "managedLicenses must be a list of SKU part numbers",
+    });
+  const objectId = news.objectId;
+  if (
+    known(objectId) &&
+    objectId !== undefined &&
+    (typeof objectId !== "string" || !OBJECT_ID.test(objectId))
+  )
+    failures.push({ property: "objectId", reason: "objectId must be an Entra object id (a GUID)" });
+  const provenance = news.provenance;
+  if (known(provenance) && provenance !== undefined && provenance !== "adopted" && provenance !== "created")
+    failures.push({ property: "provenance", reason: 'provenance must be "adopted" or "created"' });
+  const declared = known(rawLicenses) ? normalizeLicenses(licenses) : (rawLicenses as LicenseAssignment[]);
+  const managed =
+    known(rawManaged) && known(rawLicenses) && Array.isArray(rawManaged)
+      ? managedSkus({
+          licenses: declared,
+          managedLicenses: (rawManaged as string[]).map((s) => String(s).trim()),
+        })
+      : (rawManaged as string[]);
   const inputs: EntraUserInputs = {
     upn: known(news.upn) ? upn : (news.upn as string),
     displayName: known(news.displayName) ? displayName : (news.displayName as string),
@@ -90,7 +119,10 @@ export function checkInputs(news: Record<string, unknown>): {
     enabled: enabled as boolean,
     manage: manage as EntraUserInputs["manage"],
     onRemove: onRemove as EntraUserInputs["onRemove"],
-    licenses: known(rawLicenses) ? normalizeLicenses(licenses) : (rawLicenses as LicenseAssignment[]),
+    licenses: declared,
+    managedLicenses: managed,
+    ...(objectId === undefined ? {} : { objectId: objectId as string }),
+    ...(provenance === undefined ? {} : { provenance: provenance as EntraUserInputs["provenance"] }),
   };
   return { inputs, failures };
 }

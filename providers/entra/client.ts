@@ -1,7 +1,7 @@
 /**
  * Microsoft Graph v1.0 calls for Entra users and licenses: the only file with Graph paths,
  * query options and the API version (style.md principles 1 and 3). "Not found" is `undefined`.
- * Sources: reference/graph.md; https://learn.microsoft.com/graph/api/resources/user,
+ * Sources: https://learn.microsoft.com/graph/api/resources/user,
  * https://learn.microsoft.com/graph/api/user-assignlicense,
  * https://learn.microsoft.com/graph/api/subscribedsku-list.
  */
@@ -25,7 +25,8 @@ const READ_SKUS =
 
 /**
  * The path segment addressing a user by object id or UPN. UPNs starting with `$` must use the
- * key form `users('$x@y')`, and `#` (guest UPNs) must be percent-encoded (reference/graph.md §7.14).
+ * key form `users('$x@y')`, and `#` (guest UPNs) must be percent-encoded, e.g.
+ * `users/AdeleVance_adatum.com%23EXT%23@contoso.example` (https://learn.microsoft.com/graph/api/user-get).
  */
 export function userPath(idOrUpn: string): string {
   if (idOrUpn.startsWith("$")) return `${V}/users(${encodeURIComponent(odataString(idOrUpn))})`;

@@ -1,6 +1,6 @@
 /**
  * Microsoft Graph wire shapes (Graph's own casing) and the conversions to and from our
- * vocabulary (style.md principle 2). Sources: reference/graph.md §1–2;
+ * vocabulary (style.md principle 2). Sources:
  * https://learn.microsoft.com/graph/api/resources/user,
  * https://learn.microsoft.com/graph/api/resources/subscribedsku,
  * https://learn.microsoft.com/graph/api/resources/licenseassignmentstate.
@@ -22,7 +22,7 @@ export interface LicenseAssignmentStateDto {
   error?: string | null;
 }
 
-/** The user properties we `$select` (several are not in Graph's default set: §7 item 14). */
+/** The user properties we `$select` (several are not in Graph's default set: https://learn.microsoft.com/graph/api/user-get). */
 export interface UserDto {
   id: string;
   userPrincipalName: string;
@@ -31,11 +31,23 @@ export interface UserDto {
   accountEnabled?: boolean;
   assignedLicenses?: AssignedLicenseDto[];
   licenseAssignmentStates?: LicenseAssignmentStateDto[];
+  /** True for a user synced from on-premises AD (not in Graph's default set: `$select` it). */
+  onPremisesSyncEnabled?: boolean | null;
+  /** When the user was created (ISO 8601). */
+  createdDateTime?: string | null;
 }
 
 /** The `$select` list matching {@link UserDto}. */
 export const USER_SELECT =
-  "id,userPrincipalName,displayName,usageLocation,accountEnabled,assignedLicenses,licenseAssignmentStates";
+  "id,userPrincipalName,displayName,usageLocation,accountEnabled,assignedLicenses,licenseAssignmentStates,onPremisesSyncEnabled,createdDateTime";
+
+/**
+ * States of a group assignment in which the user does not hold the license: `Error` (e.g.
+ * `CountViolation`: https://learn.microsoft.com/graph/api/resources/licenseassignmentstate) and
+ * `Disabled` (UNCONFIRMED what it means for a group path; not counting it as held only makes a
+ * seat check stricter).
+ */
+const NOT_HELD = new Set(["error", "disabled"]);
 
 /** `subscribedSku` (the fields we use). */
 export interface SubscribedSkuDto {
@@ -48,7 +60,7 @@ export interface SubscribedSkuDto {
   servicePlans: { servicePlanId: string; servicePlanName: string }[];
 }
 
-/** `POST /users` body (required fields: reference/graph.md §1.2). */
+/** `POST /users` body (required fields: https://learn.microsoft.com/graph/api/user-post-users). */
 export interface CreateUserDto {
   accountEnabled: boolean;
   displayName: string;
@@ -104,8 +116,9 @@ function planNames(sku: Sku | undefined, ids: string[] | undefined): string[] {
 
 /**
  * Converts a Graph user into the planner's snapshot. "Direct" = `licenseAssignmentStates`
- * entries without `assignedByGroup` (hashicorp's azuread_user_license rule; `assignedLicenses`
- * is the aggregate and includes group-inherited SKUs: reference/graph.md §2.5). SKU ids the
+ * entries without `assignedByGroup` (hashicorp's azuread_user_license rule, terraform-provider-azuread
+ * PR #1879; `assignedLicenses` is the aggregate and includes group-inherited SKUs). A group
+ * assignment in an error state is not held (it counts neither as a seat nor in reports). SKU ids the
  * tenant no longer lists keep their id as name. When Graph returns no states at all we treat
  * `assignedLicenses` as direct (UNCONFIRMED whether that happens; a removal of an inherited
  * license would then be refused by Graph rather than silently applied).
@@ -117,8 +130,9 @@ export function toUserSnapshot(dto: UserDto, skus: Sku[]): UserSnapshot & { obje
   const name = (skuId: string) => skuById(skus, skuId)?.partNumber ?? skuId.toLowerCase();
   if (states) {
     for (const s of states) {
-      if (s.assignedByGroup) inherited.add(name(s.skuId));
-      else
+      if (s.assignedByGroup) {
+        if (!NOT_HELD.has((s.state ?? "").toLowerCase())) inherited.add(name(s.skuId));
+      } else
         direct.set(s.skuId.toLowerCase(), {
           sku: name(s.skuId),
           disabledPlans: planNames(skuById(skus, s.skuId), s.disabledPlans),
@@ -142,6 +156,7 @@ export function toUserSnapshot(dto: UserDto, skus: Sku[]): UserSnapshot & { obje
       a.sku.toLowerCase().localeCompare(b.sku.toLowerCase()),
     ),
     inheritedSkus: [...inherited].sort(),
+    ...(dto.onPremisesSyncEnabled === true ? { onPremisesSync: true } : {}),
   };
 }
 

@@ -3,6 +3,7 @@
  * name, the user as the planner sees it, tenant SKUs and seats, and the resource's inputs and
  * outputs. Wire shapes (Graph's casing) and their conversions live in dto.ts.
  */
+import type { Provenance } from "../core/removal.ts";
 import type { Person } from "../core/user.ts";
 
 /** One license: SKU part number and the names of service plans to disable. */
@@ -18,6 +19,11 @@ export interface DesiredEntraUser {
   usageLocation: string;
   enabled: boolean;
   licenses: LicenseAssignment[];
+  /**
+   * SKU part numbers whose direct assignments this user's resource owns besides the declared
+   * ones (users.yaml's managed SKUs); absent or empty: only the declared ones.
+   */
+  managedLicenses?: readonly string[];
 }
 
 /** What Entra has (from a read), or what we last applied (from outputs). */
@@ -28,8 +34,13 @@ export interface UserSnapshot {
   enabled: boolean;
   /** Directly assigned licenses (part numbers, plan names). */
   directLicenses: LicenseAssignment[];
-  /** SKUs inherited from groups: never touched. */
+  /** SKUs held through groups (a group license in an error state is not held): never touched. */
   inheritedSkus: string[];
+  /**
+   * Synced from on-premises Active Directory (`onPremisesSyncEnabled`): the properties it masters
+   * there are never patched, only reported when they differ.
+   */
+  onPremisesSync?: boolean;
 }
 
 /** License changes for one user; `add` also carries re-adds that change disabled plans. */
@@ -38,11 +49,14 @@ export interface LicenseChanges {
   remove: string[];
 }
 
-/** The property patch (only fields that differ). */
+/**
+ * The property patch (only fields that differ). Sign-in (`accountEnabled`) is planned apart
+ * (`setSignIn`): Graph refuses it for users holding a privileged directory role unless the app
+ * holds a higher one, and that refusal must not block the rest.
+ */
 export interface PropertyChanges {
   displayName?: string;
   usageLocation?: string;
-  accountEnabled?: boolean;
 }
 
 /** A tenant SKU in our vocabulary. */
@@ -77,16 +91,40 @@ export interface SeatShortage {
 
 /** Resource inputs (model contract: names, not GUIDs): the person and its direct licenses. */
 export interface EntraUserInputs extends Person {
+  /** The direct licenses users.yaml gives the user. */
   licenses: LicenseAssignment[];
+  /**
+   * The SKUs users.yaml manages (part numbers, sorted; the declared ones always count): the
+   * user's direct assignments of these follow `licenses`, any other direct license is never
+   * touched. Removal revokes the user's direct assignments of these.
+   */
+  managedLicenses: string[];
+  /**
+   * The Entra object id the program found for this person in its bulk read (or the last
+   * deployment); absent when no such user exists yet. A person is their object id: a different
+   * id under the same resource replaces it, a new UPN does not.
+   */
+  objectId?: string;
+  /**
+   * Who made the object `objectId` names: `created` when a run of d365-access created it and
+   * was interrupted before recording it (its create is still pending in the last deployment),
+   * so it is recorded as created, not adopted. Default `adopted`.
+   */
+  provenance?: Provenance;
 }
 
 /** Resource outputs: the inputs as last applied, plus what removal needs. */
 export interface EntraUserOutputs extends EntraUserInputs {
   objectId: string;
-  /** The user existed before this resource managed it. */
+  /** The user existed before this resource managed it (provenance: removal never deletes it). */
   adopted: boolean;
-  /** SKU part numbers this resource assigned directly: what removal revokes. */
-  managedLicenses: string[];
+  /**
+   * The user's direct licenses as last applied or read: every SKU, managed or not, so `diff`
+   * sees what a change of the managed set would remove.
+   */
+  licenses: LicenseAssignment[];
+  /** Synced from on-premises AD: the properties AD masters are not ours to change. */
+  onPremisesSync?: boolean;
   /** Only for users we created: the random initial password (a Pulumi secret). */
   initialPassword?: string;
 }
@@ -94,5 +132,5 @@ export interface EntraUserOutputs extends EntraUserInputs {
 /** What Entra reads of a declared user (users.yaml `users[]`, normalized). */
 export type EntraPerson = Pick<
   EntraUserInputs,
-  "upn" | "displayName" | "usageLocation" | "enabled" | "manage" | "onRemove" | "licenses"
+  "upn" | "displayName" | "usageLocation" | "enabled" | "manage" | "onRemove" | "licenses" | "managedLicenses"
 >;

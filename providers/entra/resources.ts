@@ -1,19 +1,23 @@
 /**
- * `entra:User`: one Entra user, adopted by UPN (default) or created, with its display name,
- * usage location, sign-in state and the exact set of its DIRECT licenses (issue 6 item 2).
+ * `entra:User`: one Entra user, adopted (default) or created, with its display name, usage
+ * location, sign-in state and its DIRECT assignments of the SKUs users.yaml manages (issue 11).
  *
  * This module is imported by the program (for {@link EntraUser}) and by the engine's provider
  * process (for {@link provider}, through the thin shim). Module scope is cheap and holds no
  * settings or secrets; clients come from the per-process runtime inside each method.
  *
- * Removal ("as found"): we revoke the direct licenses this resource granted (`managedLicenses`).
- * A user we created is then disabled, or deleted when `onRemove: delete`. A user we adopted is
- * otherwise left exactly as it is at removal time: not disabled, not deleted, its properties not
- * reverted (Graph cannot reset `usageLocation` to empty, and re-enabling someone could grant
- * access that was removed on purpose). An adopted account usually serves more than Dynamics
- * (mail, Teams), so removing it from users.yaml must not lock the person out; Dynamics access
- * itself goes with the licenses here and the Dataverse/F&O resources.
+ * Identity and provenance: the program's bulk read finds the person and passes its object id
+ * (`objectId`) and, for a user a crashed run created, `provenance: "created"`; `create` adopts
+ * that object. Without an object id it looks the UPN up and creates the user when missing (with
+ * `manage: create`). A create whose answer was lost, or which met its own earlier attempt, finds
+ * the user by UPN and records it as created by us.
+ *
+ * Removal follows the kit's rule (core/removal.ts, plan.ts `planRemoval`): every direct license
+ * of a managed SKU is revoked; a user we created is then disabled, or disabled and deleted with
+ * `onRemove: delete`; a user we adopted is otherwise left as found (not disabled, not deleted,
+ * its properties not reverted): its account usually serves more than Dynamics (mail, Teams).
  */
+
 import { randomInt } from "node:crypto";
 import type * as pulumi from "@pulumi/pulumi";
 import { isApiError } from "../core/errors.ts";
@@ -30,7 +34,7 @@ import {
   describeOperation,
   diff,
   type EntraOperation,
-  ownedLicenses,
+  type EntraUserPlan,
   planRemoval,
   planUser,
   sameUpn,
@@ -41,7 +45,7 @@ export type { EntraUserInputs, EntraUserOutputs } from "./model.ts";
 
 /** Arguments of {@link EntraUser}. */
 export interface EntraUserArgs {
-  /** User principal name; compared case-insensitively. Changing it replaces the resource. */
+  /** User principal name; compared case-insensitively. A new UPN (a rename) updates, never replaces. */
   readonly upn: pulumi.Input<string>;
   /** Display name. */
   readonly displayName: pulumi.Input<string>;
@@ -53,10 +57,16 @@ export interface EntraUserArgs {
   readonly manage?: pulumi.Input<"adopt" | "create">;
   /** For a user we created: "disable" (default) or "delete" on removal. Adopted users are left as found. */
   readonly onRemove?: pulumi.Input<"disable" | "delete">;
-  /** The exact set of direct licenses: SKU part numbers with disabled service plan names. */
+  /** The direct licenses users.yaml gives: SKU part numbers with disabled service plan names. */
   readonly licenses?: pulumi.Input<
     pulumi.Input<{ sku: pulumi.Input<string>; disabledPlans: pulumi.Input<string>[] }>[]
   >;
+  /** The SKUs users.yaml manages (default: the declared ones); other direct licenses are never touched. */
+  readonly managedLicenses?: pulumi.Input<pulumi.Input<string>[]>;
+  /** The object id the program found for this person; absent when none exists yet. */
+  readonly objectId?: pulumi.Input<string>;
+  /** `created` when that object was created by an interrupted run of d365-access. Default `adopted`. */
+  readonly provenance?: pulumi.Input<"adopted" | "created">;
 }
 
 /** One Entra user and its direct licenses. */
@@ -65,8 +75,6 @@ export class EntraUser extends ShimResource {
   declare readonly objectId: pulumi.Output<string>;
   /** Whether the user existed before this resource managed it. */
   declare readonly adopted: pulumi.Output<boolean>;
-  /** SKU part numbers this resource assigned. */
-  declare readonly managedLicenses: pulumi.Output<string[]>;
   /** Initial password of a created user (secret); undefined for adopted users. */
   declare readonly initialPassword: pulumi.Output<string | undefined>;
 
@@ -79,10 +87,10 @@ export class EntraUser extends ShimResource {
       {
         ...USER_DEFAULTS,
         licenses: [],
+        managedLicenses: [],
         ...args,
-        objectId: undefined,
+        objectId: args.objectId,
         adopted: undefined,
-        managedLicenses: undefined,
         initialPassword: undefined,
       },
       { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "initialPassword"] },
@@ -112,24 +120,65 @@ export function randomPassword(): string {
   return chars.join("");
 }
 
-function lowerSet(values: string[]): Set<string> {
-  return new Set(values.map((v) => v.toLowerCase()));
+// ---------------------------------------------------------------------------------------------
+// Carrying out a plan: the Graph call behind each operation, the named waits eventual
+// consistency needs, seats reserved before any write, and outputs recording what Entra holds.
+//
+// Two answers do not stop the user's other changes: Graph refusing to change the sign-in of a
+// user who holds a privileged directory role (the app then needs a higher-privileged directory
+// role of its own, https://learn.microsoft.com/graph/api/user-update#permissions): the rest is
+// applied, then the resource fails with one line naming what is needed; and the properties
+// on-premises AD masters, which are never planned for a synced user (plan.ts).
+// ---------------------------------------------------------------------------------------------
+
+/** How long Graph may take to show a write to the next call (its replicas catch up in seconds). */
+const REPLICATION_WAIT = { timeoutMs: 60_000, attempts: 8 } as const;
+
+/** The one line for a sign-in change Graph refused (403) while the rest of the user's changes apply. */
+function signInRefused(upn: string, enabled: boolean): string {
+  return (
+    `Graph refused to ${enabled ? "enable" : "disable"} sign-in of Entra user ${upn} (403): a user holding a ` +
+    "privileged directory role (e.g. Global Administrator) can only be changed by an app that itself holds a " +
+    "higher-privileged directory role such as Privileged Authentication Administrator " +
+    "(https://learn.microsoft.com/graph/api/user-update#permissions), or else the app lacks User.ReadWrite.All; " +
+    "assign the role to the app, or declare the user's sign-in as it is; the user's other changes were applied"
+  );
+}
+
+/** What happened to sign-in changes Graph refused (they do not stop the other operations). */
+interface Refusals {
+  lines: string[];
 }
 
 /**
- * The Graph call behind each operation. `justCreated` tolerates Graph's replication lag
- * (assignLicense may answer 404 right after a create:
- * https://learn.microsoft.com/graph/api/user-post-users).
+ * The Graph call behind each operation. After a create, and after a usage-location change, the
+ * next license call retries Graph's documented "not there yet" answers for a bounded, named
+ * while (terraform-provider-azuread retries assignLicense on 404 after a create,
+ * `internal/services/users/user_license_resource.go`; Microsoft's eventual-consistency guidance:
+ * https://devblogs.microsoft.com/identity/designing-for-eventual-consistency-for-microsoft-entra/).
  */
 function handlers(
   rt: Runtime,
   objectId: string,
   upn: string,
   justCreated: boolean,
+  refusals: Refusals,
 ): Handlers<EntraOperation> {
   const graph = client(rt);
+  let usageLocationChanged = false;
   return {
-    updateUser: (op) => graph.updateUser(objectId, op.changes),
+    async updateUser(op) {
+      await graph.updateUser(objectId, op.changes);
+      if (op.changes.usageLocation) usageLocationChanged = true;
+    },
+    async setSignIn(op) {
+      try {
+        await graph.updateUser(objectId, { accountEnabled: op.enabled });
+      } catch (e) {
+        if (!isApiError(e, "Forbidden")) throw e;
+        refusals.lines.push(signInRefused(upn, op.enabled));
+      }
+    },
     async assignLicenses(op) {
       const tenantSkus = await skus(rt);
       const body = {
@@ -137,17 +186,25 @@ function handlers(
         removeLicenses: skuIdsOf(op.remove, tenantSkus),
       };
       const assign = () => graph.assignLicense(objectId, body);
-      if (justCreated) {
+      if (justCreated)
         await waitFor(
           {
-            name: `Entra user ${upn} visible to assignLicense`,
-            timeoutMs: 60_000,
-            attempts: 8,
+            name: `new Entra user ${upn} visible to assignLicense`,
+            ...REPLICATION_WAIT,
             retryOn: ["NotFound"],
           },
           assign,
         );
-      } else await assign();
+      else if (usageLocationChanged && op.add.length > 0)
+        await waitFor(
+          {
+            name: `usage location of ${upn} visible to assignLicense`,
+            ...REPLICATION_WAIT,
+            retryOn: ["Stale"],
+          },
+          assign,
+        );
+      else await assign();
       await freeSeats(rt, op.remove);
     },
     async deleteUser() {
@@ -156,66 +213,59 @@ function handlers(
   };
 }
 
-/**
- * Applies the plan to an existing user: seats are checked and reserved before any write, then
- * the operations run in the plan's order. `release` hands over seats reserved before a create.
- */
-async function apply(
+/** Runs operations with {@link handlers}; returns the sign-in refusals. */
+async function run(
   rt: Runtime,
   objectId: string,
-  desired: EntraUserInputs,
-  actual: UserSnapshot,
-  context: { adopted: boolean; managedLicenses: string[]; created?: boolean },
-  release?: () => void,
+  upn: string,
+  operations: EntraOperation[],
+  justCreated = false,
 ): Promise<string[]> {
-  const plan = planUser(desired, actual, context);
-  const releaseSeats = release ?? (await reserveSeats(rt, plan.seats));
+  const refusals: Refusals = { lines: [] };
   try {
-    await execute(plan.operations, handlers(rt, objectId, desired.upn, context.created ?? false), {
+    await execute(operations, handlers(rt, objectId, upn, justCreated, refusals), {
       describe: describeOperation,
     });
-  } catch (e) {
-    releaseSeats();
-    throw e;
   } finally {
     rt.invalidate(USERS);
   }
-  return plan.managedLicenses;
+  return refusals.lines;
 }
 
+/** The outputs of a user whose plan ran: what Entra holds now, as far as the plan knows it. */
 function outputsOf(
   inputs: EntraUserInputs,
   objectId: string,
   adopted: boolean,
-  managedLicenses: string[],
+  actual: UserSnapshot,
+  plan: Pick<EntraUserPlan, "licensesAfter">,
   initialPassword?: string,
 ): EntraUserOutputs {
+  const { provenance: _, ...declared } = inputs;
+  const synced = actual.onPremisesSync === true;
   return {
-    upn: inputs.upn,
-    displayName: inputs.displayName,
-    usageLocation: inputs.usageLocation,
-    enabled: inputs.enabled,
-    manage: inputs.manage,
-    onRemove: inputs.onRemove,
-    licenses: inputs.licenses,
+    ...declared,
+    // On-premises AD masters these for a synced user: record what Entra has.
+    displayName: synced ? actual.displayName : inputs.displayName,
+    enabled: synced ? actual.enabled : inputs.enabled,
+    licenses: plan.licensesAfter,
     objectId,
     adopted,
-    managedLicenses,
+    ...(synced ? { onPremisesSync: true } : {}),
     ...(initialPassword ? { initialPassword } : {}),
   };
 }
 
 /**
- * Outputs recording what Entra really has after a failed step, so the next diff sees the
- * remaining work and `update` resumes it. Reads the user again; falls back to `before`.
+ * Outputs recording what Entra really has after a failed or refused step, so the next diff sees
+ * the remaining work and `update` resumes it. Reads the user again; falls back to `before`.
  */
-async function partialOutputs(
+async function reached(
   rt: Runtime,
   inputs: EntraUserInputs,
   objectId: string,
   adopted: boolean,
   before: UserSnapshot,
-  previouslyOwned: string[],
   password?: string,
 ): Promise<EntraUserOutputs> {
   let now = before;
@@ -225,48 +275,106 @@ async function partialOutputs(
   } catch {
     // keep the snapshot from before the failed step
   }
-  const present = lowerSet(now.directLicenses.map((l) => l.sku));
-  const owned = ownedLicenses(adopted, inputs.licenses, before.directLicenses, previouslyOwned).filter((s) =>
-    present.has(s.toLowerCase()),
-  );
+  const { provenance: _, ...declared } = inputs;
   return {
-    ...outputsOf(inputs, objectId, adopted, owned, password),
+    ...declared,
     displayName: now.displayName,
     usageLocation: now.usageLocation ?? "",
     enabled: now.enabled,
     licenses: now.directLicenses,
+    objectId,
+    adopted,
+    ...(now.onPremisesSync ? { onPremisesSync: true } : {}),
+    ...(password ? { initialPassword: password } : {}),
   };
 }
 
-/** Applies to an existing user; a failure becomes a partial failure recording what Entra has. */
+/**
+ * Plans and applies `inputs` to an existing user: seats are checked and reserved before any
+ * write (`release` hands over seats reserved before a create), then the operations run in the
+ * plan's order. A failure, or a refused sign-in change, becomes a partial failure recording
+ * what Entra has.
+ */
 async function applyOrRecord(
   rt: Runtime,
   inputs: EntraUserInputs,
   objectId: string,
   actual: UserSnapshot,
-  context: { adopted: boolean; managedLicenses: string[]; created?: boolean },
-  password?: string,
-  release?: () => void,
-): Promise<string[]> {
+  context: { adopted: boolean; created?: boolean; password?: string; release?: () => void },
+): Promise<EntraUserOutputs> {
+  const plan = planUser(inputs, actual, { created: context.created ?? false });
+  const release = context.release ?? (await reserveSeats(rt, plan.seats));
+  let refused: string[];
   try {
-    return await apply(rt, objectId, inputs, actual, context, release);
+    refused = await run(rt, objectId, inputs.upn, plan.operations, context.created ?? false);
   } catch (e) {
-    const outs = await partialOutputs(
-      rt,
-      inputs,
+    release();
+    throw new PartialFailure(
       objectId,
-      context.adopted,
-      actual,
-      context.managedLicenses,
-      password,
+      await reached(rt, inputs, objectId, context.adopted, actual, context.password),
+      e,
     );
-    throw new PartialFailure(objectId, outs, e);
   }
+  if (refused.length > 0) {
+    const outs = await reached(rt, inputs, objectId, context.adopted, actual, context.password);
+    throw new PartialFailure(objectId, outs, new Error(refused.join("; ")));
+  }
+  return outputsOf(inputs, objectId, context.adopted, actual, plan, context.password);
 }
 
 // ---------------------------------------------------------------------------------------------
 // The provider
 // ---------------------------------------------------------------------------------------------
+
+/**
+ * How far a replayed create's user may predate the create that met it: Graph's clock and ours
+ * differ, and a POST retried after a 429/503 that had in fact been applied meets its own user.
+ */
+const REPLAY_SKEW_MS = 5 * 60_000;
+
+/** A user found by object id, waiting a bounded while for one a moment old (eventual consistency). */
+async function userById(
+  rt: Runtime,
+  objectId: string,
+  upn: string,
+  fresh: boolean,
+): Promise<UserDto | undefined> {
+  const graph = client(rt);
+  if (!fresh) return graph.getUserById(objectId);
+  return waitFor(
+    {
+      name: `Entra user ${upn} (${objectId}) created by an earlier run`,
+      timeoutMs: 60_000,
+      attempts: 8,
+      retryOn: [],
+    },
+    () => graph.getUserById(objectId),
+  ).catch(() => undefined);
+}
+
+/** Adopts (or, for a resumed create, takes over) an existing user and applies the plan. */
+async function takeOver(
+  rt: Runtime,
+  inputs: EntraUserInputs,
+  user: UserDto,
+  adopted: boolean,
+): Promise<{ id: string; outs: EntraUserOutputs }> {
+  const actual = toUserSnapshot(user, await skus(rt));
+  return { id: user.id, outs: await applyOrRecord(rt, inputs, user.id, actual, { adopted }) };
+}
+
+/** After a create without a clear answer, the user with the UPN, once Graph shows it (bounded wait). */
+function lookUpAfterCreate(rt: Runtime, upn: string): Promise<UserDto | undefined> {
+  return waitFor(
+    {
+      name: `Entra user ${upn} after a create without a clear answer`,
+      timeoutMs: 60_000,
+      attempts: 6,
+      retryOn: [],
+    },
+    () => client(rt).getUserByUpn(upn),
+  ).catch(() => undefined);
+}
 
 async function createOrAdopt(
   rt: Runtime,
@@ -276,17 +384,23 @@ async function createOrAdopt(
   const tenantSkus = await skus(rt);
   fromLicenses(inputs.licenses, tenantSkus); // unknown SKU or plan: fail before any write
 
-  let user = await graph.getUserByUpn(inputs.upn);
-  if (!user && inputs.manage === "adopt") {
+  if (inputs.objectId) {
+    // The program found this person (or the user an interrupted run of ours created).
+    const created = inputs.provenance === "created";
+    const user = await userById(rt, inputs.objectId, inputs.upn, created);
+    if (!user)
+      throw new Error(
+        `Entra user ${inputs.upn} (object id ${inputs.objectId}) no longer exists: run preview again to plan without it`,
+      );
+    return takeOver(rt, inputs, user, !created);
+  }
+
+  const existing = await graph.getUserByUpn(inputs.upn);
+  if (existing) return takeOver(rt, inputs, existing, true);
+  if (inputs.manage === "adopt")
     throw new Error(
       `Entra user ${inputs.upn} does not exist: fix the UPN, or set manage: create to create it`,
     );
-  }
-  if (user) {
-    const actual = toUserSnapshot(user, tenantSkus);
-    const owned = await applyOrRecord(rt, inputs, user.id, actual, { adopted: true, managedLicenses: [] });
-    return { id: user.id, outs: outputsOf(inputs, user.id, true, owned) };
-  }
 
   // Create. Seats are checked before the user exists, so a shortage writes nothing.
   const empty: UserSnapshot = {
@@ -297,29 +411,39 @@ async function createOrAdopt(
     directLicenses: [],
     inheritedSkus: [],
   };
-  const context = { adopted: false, managedLicenses: [], created: true };
-  const release = await reserveSeats(rt, planUser(inputs, empty, context).seats);
+  const release = await reserveSeats(rt, planUser(inputs, empty, { created: true }).seats);
   const password = randomPassword();
+  const started = Date.now();
+  let user: UserDto | undefined;
   try {
     user = await graph.createUser(fromNewUser(inputs, password));
   } catch (e) {
-    // Ambiguous outcome (no answer) or a duplicate: look the UPN up before anything else
-    // (style.md principle 6); never POST again blindly.
-    if (isApiError(e, "Transient") || isApiError(e, "Conflict")) user = await graph.getUserByUpn(inputs.upn);
+    // No answer, or a conflict that may be our own earlier attempt: look the UPN up before
+    // anything else (style.md principle 6); never POST again blindly.
+    if (!isApiError(e, "Transient") && !isApiError(e, "Conflict")) {
+      release();
+      throw e;
+    }
+    user = await lookUpAfterCreate(rt, inputs.upn);
     if (!user) {
       release();
       throw e;
     }
-    if (isApiError(e, "Conflict")) {
-      // Someone else's user with this UPN appeared meanwhile: adopt it instead.
+    const made = Date.parse(user.createdDateTime ?? "");
+    if (isApiError(e, "Conflict") && !(made >= started - REPLAY_SKEW_MS)) {
+      // Someone else's user with this UPN, older than our create: adopt it, never claim it.
       release();
-      return createOrAdopt(rt, { ...inputs, manage: "adopt" });
+      return takeOver(rt, inputs, user, true);
     }
   }
-  const created = user as UserDto;
   rt.invalidate(USERS);
-  const owned = await applyOrRecord(rt, inputs, created.id, empty, context, password, release);
-  return { id: created.id, outs: outputsOf(inputs, created.id, false, owned, password) };
+  const outs = await applyOrRecord(rt, inputs, user.id, empty, {
+    adopted: false,
+    created: true,
+    password,
+    release,
+  });
+  return { id: user.id, outs };
 }
 
 /** `entra:User` as the kit runs it (core/provider.ts). */
@@ -337,18 +461,19 @@ export const spec: ResourceSpec<EntraUserInputs, EntraUserOutputs> = {
     const user = users.get(id.toLowerCase()) ?? (await client(rt).getUserById(id));
     if (!user) return undefined;
     const actual = toUserSnapshot(user, tenantSkus);
-    const direct = lowerSet(actual.directLicenses.map((l) => l.sku));
+    const { onPremisesSync: _, ...rest } = previous;
     return {
       id,
       props: {
-        ...previous,
+        ...rest,
+        // A rename in Entra is recorded (the program reports it against users.yaml).
         upn: sameUpn(previous.upn, actual.upn) ? previous.upn : actual.upn,
         displayName: actual.displayName,
         usageLocation: actual.usageLocation ?? "",
         enabled: actual.enabled,
         licenses: actual.directLicenses,
         objectId: user.id,
-        managedLicenses: (previous.managedLicenses ?? []).filter((s) => direct.has(s.toLowerCase())),
+        ...(actual.onPremisesSync ? { onPremisesSync: true } : {}),
       },
     };
   },
@@ -362,12 +487,9 @@ export const spec: ResourceSpec<EntraUserInputs, EntraUserOutputs> = {
     const tenantSkus = await skus(rt);
     fromLicenses(news.licenses, tenantSkus);
     const actual = toUserSnapshot(user, tenantSkus);
-    const context = { adopted: olds.adopted, managedLicenses: olds.managedLicenses ?? [] };
-    const owned = await applyOrRecord(rt, news, id, actual, context, olds.initialPassword);
-    return {
-      ...outputsOf(news, id, olds.adopted, owned),
-      ...(olds.initialPassword ? { initialPassword: olds.initialPassword } : {}),
-    };
+    const password = olds.initialPassword;
+    // A new UPN is a rename Entra already made: it is recorded, never written back.
+    return applyOrRecord(rt, news, id, actual, { adopted: olds.adopted, ...(password ? { password } : {}) });
   },
 
   async delete(id, props, rt) {
@@ -375,10 +497,8 @@ export const spec: ResourceSpec<EntraUserInputs, EntraUserOutputs> = {
       const user = await client(rt).getUserById(id);
       if (!user) return; // already gone: done
       const actual = toUserSnapshot(user, await skus(rt));
-      await execute(planRemoval(actual, props), handlers(rt, id, props.upn, false), {
-        describe: describeOperation,
-      });
-      rt.invalidate(USERS);
+      const refused = await run(rt, id, props.upn, planRemoval(actual, props));
+      if (refused.length > 0) throw new Error(refused.join("; "));
     } catch (e) {
       if (isApiError(e, "NotFound")) return;
       throw e;
@@ -399,6 +519,9 @@ export function declare(user: EntraPerson, context: DeclareContext): Declared {
     manage: user.manage,
     onRemove: user.onRemove,
     licenses: user.licenses,
+    managedLicenses: user.managedLicenses,
+    ...(typeof context.objectId === "string" ? { objectId: context.objectId } : {}),
+    ...(context.provenance === "created" ? { provenance: "created" as const } : {}),
   });
   return { resources: [resource], objectId: resource.objectId };
 }

@@ -31,6 +31,10 @@ export const graph: ServiceSpec = {
       // Seats exhausted: Graph gives only Request_BadRequest plus this text
       // (https://learn.microsoft.com/graph/api/user-assignlicense).
       if (/does not have any available licenses/i.test(message)) return "Unlicensed";
+      // Also answered for a while right after the usage location was set, until the replica
+      // assignLicense reaches has seen it (eventual consistency; the message is Graph's only
+      // signal: https://learn.microsoft.com/graph/api/user-assignlicense).
+      if (/invalid usage location/i.test(message)) return "Stale";
       const details = asObject(root?.error)?.details;
       if (Array.isArray(details) && details.some((d) => asObject(d)?.code === "ObjectConflict"))
         return "Conflict";
@@ -39,6 +43,8 @@ export const graph: ServiceSpec = {
       return undefined;
     },
     hint({ kind }) {
+      if (kind === "Stale")
+        return "set the user's usageLocation (users.yaml usageLocation or defaults.usageLocation): Graph assigns licenses only to users with one";
       return kind === "Forbidden"
         ? "grant the app the Microsoft Graph application permissions User.ReadWrite.All and LicenseAssignment.ReadWrite.All, with admin consent"
         : undefined;

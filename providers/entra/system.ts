@@ -1,7 +1,7 @@
 /**
  * The Entra registry entry (core/system.ts): the identity system. It declares one `entra:User`
  * per person, whose object id the other systems receive; its report column is the user's
- * direct licenses; its grants count as license changes for the guards, and removing its
+ * direct licenses of the managed SKUs; its grants count as license changes for the guards, and removing its
  * resource removes the user.
  */
 import type { System } from "../core/system.ts";
@@ -9,6 +9,7 @@ import { grantKeys } from "../core/system.ts";
 import { createEntraClient } from "./client.ts";
 import { toSku, toUserSnapshot } from "./dto.ts";
 import type { EntraPerson, LicenseAssignment } from "./model.ts";
+import { managedSkus } from "./plan.ts";
 import { graph } from "./service.ts";
 
 /** A license as the report and the guards write it. */
@@ -36,19 +37,25 @@ export const entra: System<EntraPerson, unknown> = {
   report: {
     title: () => "Entra licenses",
     cell: (user) => user.licenses.map(licenseEntry),
-    // Direct licenses of every declared user (group-inherited ones are not ours to declare).
+    // Direct licenses of the managed SKUs of every declared user (group-inherited ones and
+    // other SKUs are not ours to declare).
     async live(rt, context) {
       const client = createEntraClient(rt.client(graph));
       const [skuDtos, users] = await Promise.all([client.listSubscribedSkus(), client.listUsers()]);
       const skus = skuDtos.map(toSku);
-      const declared = new Set(context.users.map((u) => u.upn.toLowerCase()));
+      const declared = new Map(context.users.map((u) => [u.upn.toLowerCase(), u]));
       const cells = new Map<string, string[]>();
       for (const dto of users) {
         const upn = dto.userPrincipalName.toLowerCase();
-        if (!declared.has(upn)) continue;
+        const user = declared.get(upn);
+        if (!user) continue;
         const snapshot = toUserSnapshot(dto, skus);
+        const managed = new Set(managedSkus(user).map((s) => s.toLowerCase()));
         context.objectIds.set(snapshot.objectId.toLowerCase(), upn);
-        cells.set(upn, snapshot.directLicenses.map(licenseEntry));
+        cells.set(
+          upn,
+          snapshot.directLicenses.filter((l) => managed.has(l.sku.toLowerCase())).map(licenseEntry),
+        );
       }
       return cells;
     },

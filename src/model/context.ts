@@ -68,6 +68,7 @@ export interface RawFile {
   users?: RawUser[];
   rules?: { sod?: RawSod[] };
   guards?: Guards;
+  managedLicenses?: string[];
 }
 
 /** A value together with the file and path where it was written. */

@@ -64,6 +64,8 @@ export interface DesiredUser extends Person {
   personas: string[];
   /** Direct licenses, sorted by SKU. */
   licenses: DesiredLicense[];
+  /** The SKUs users.yaml manages ({@link DesiredState.managedLicenses}, the same list for every user). */
+  managedLicenses: string[];
   /** Dataverse access per environment, sorted by environment. */
   dataverse: DesiredDataverseAccess[];
   /** F&O access per environment, sorted by environment. */
@@ -107,6 +109,12 @@ export interface DesiredState {
   users: DesiredUser[];
   rules: { sod: SodRule[] };
   guards: Guards;
+  /**
+   * The SKUs d365-access reconciles, sorted: every SKU users.yaml names (users, personas,
+   * defaults) and those its `managedLicenses` lists. A user's direct assignment of one of them
+   * follows users.yaml; other direct licenses and group-based ones are never touched.
+   */
+  managedLicenses: string[];
   /** Non-fatal findings, with file:line:col. */
   warnings: Diagnostic[];
 }

@@ -36,12 +36,13 @@ export function normalize(sources: SourceFile[], diagnostics: Diagnostic[]): Omi
   const sod: SodRule[] = [];
   let guards: Placed<Guards> | undefined;
   let domains: Placed<string[]> | undefined;
+  let managedLicenses: Placed<string[]> | undefined;
 
   // 1. Merge the files: named things must be unique across files; singletons appear once.
   for (const source of sources) {
     const raw = (source.value ?? {}) as RawFile;
     const single = <T>(
-      key: "defaults" | "guards" | "domains",
+      key: "defaults" | "guards" | "domains" | "managedLicenses",
       current: Placed<T> | undefined,
     ): Placed<T> | undefined => {
       const value = raw[key] as T | undefined;
@@ -61,6 +62,7 @@ export function normalize(sources: SourceFile[], diagnostics: Diagnostic[]): Omi
     ctx.defaults = single("defaults", ctx.defaults);
     guards = single("guards", guards);
     domains = single("domains", domains);
+    managedLicenses = single("managedLicenses", managedLicenses);
     for (const [kind, map] of [
       ["environments", ctx.environments],
       ["personas", ctx.personas],
@@ -150,6 +152,8 @@ export function normalize(sources: SourceFile[], diagnostics: Diagnostic[]): Omi
     if (persona.value.licenses)
       checkLicenses(ctx, { source: persona.source, path: at(persona, "licenses") }, persona.value.licenses);
   }
+  if (managedLicenses)
+    checkLicenses(ctx, { source: managedLicenses.source, path: managedLicenses.path }, managedLicenses.value);
 
   // 3. Users.
   const byUpn = new Map<string, Placed<RawUser>>();
@@ -196,14 +200,35 @@ export function normalize(sources: SourceFile[], diagnostics: Diagnostic[]): Omi
   // 6. Segregation of duties.
   for (const { user, placed } of normalized) checkSod(ctx, user, placed, sod);
 
-  const sortedUsers = normalized.map((n) => n.user).sort((a, b) => compareLower(a.upn, b.upn));
+  const managed = managedSkus(ctx, managedLicenses?.value ?? [], users);
+  const sortedUsers = normalized
+    .map((n) => ({ ...n.user, managedLicenses: managed }))
+    .sort((a, b) => compareLower(a.upn, b.upn));
   return {
     files: sources.map((s) => s.file),
     environments,
     users: sortedUsers,
     rules: { sod },
     guards: guards ? { ...guards.value } : {},
+    managedLicenses: managed,
   };
+}
+
+/**
+ * The SKUs users.yaml manages: every SKU it names anywhere (users, personas, defaults), unused
+ * personas included, and the `managedLicenses` setting; case-insensitively unique, the first
+ * spelling kept, sorted.
+ */
+function managedSkus(ctx: Context, setting: string[], users: Placed<RawUser>[]): string[] {
+  const named = [
+    ...(ctx.defaults?.value.licenses ?? []),
+    ...[...ctx.personas.values()].flatMap((p) => p.value.licenses ?? []),
+    ...users.flatMap((u) => u.value.licenses ?? []),
+  ].map((l) => (typeof l === "string" ? l : l.sku));
+  const skus = new Map<string, string>();
+  for (const sku of [...named, ...setting])
+    if (!skus.has(sku.toLowerCase())) skus.set(sku.toLowerCase(), sku);
+  return [...skus.values()].sort(compareLower);
 }
 
 function checkUpn(ctx: Context, placed: Placed<RawUser>, domains: Map<string, string> | undefined): void {

@@ -1,8 +1,8 @@
 /**
  * The users.yaml schema is composed, not written in one piece: a core (schemas/users.core.json:
  * the file's frame, people, personas, environments, rules) plus each registered system's part
- * (`providers/<system>/users.schema.json`: its definitions and the keys it adds to users,
- * personas, defaults and environments), plus the UPN rule of providers/core/user.ts. Editors
+ * (`providers/<system>/users.schema.json`: its definitions and the keys it adds to the file's
+ * top level (`file`), users, personas, defaults and environments), plus the UPN rule of providers/core/user.ts. Editors
  * load the composed file (schemas/users.schema.json, through the
  * `# yaml-language-server: $schema=` header), so it stays one static JSON file, written by
  * `npm run schema` (scripts/schema.ts); a test checks it equals what this composes.
@@ -45,6 +45,16 @@ export function composeUsersSchema(): Json {
       add(name, def, system);
   for (const [name, def] of coreEntries.slice(firstComposite)) add(name, def, "core");
 
+  // Top-level keys (`file`): settings that hold for the whole users.yaml.
+  const top = { ...(core.properties as Record<string, Json>) };
+  for (const { system, part } of parts) {
+    const extra = ((part.properties ?? {}) as Record<string, Record<string, Json>>).file ?? {};
+    for (const [key, value] of Object.entries(extra)) {
+      if (key in top) throw new Error(`users.yaml schema: ${system} adds the top-level key ${key} again`);
+      top[key] = value;
+    }
+  }
+
   for (const target of EXTENSIBLE) {
     const properties = (defs[target] as { properties: Record<string, Json> }).properties;
     for (const { system, part } of parts) {
@@ -60,5 +70,5 @@ export function composeUsersSchema(): Json {
     pattern: UPN_PATTERN,
     "x-error": `is not a valid user principal name: ${UPN_SHAPE}`,
   });
-  return { ...core, $defs: defs };
+  return { ...core, properties: top, $defs: defs };
 }

@@ -103,7 +103,7 @@ export function normalizeUser(
   }
 
   // Deleting is for accounts this tool created: an adopted account (mail, Teams, other apps) is
-  // left as found on removal, apart from the access this tool granted (providers/entra).
+  // left as found on removal, apart from the access this tool owns (providers/core/removal.ts).
   const manage = u.manage ?? d.manage ?? USER_DEFAULTS.manage;
   const onRemove = u.onRemove ?? d.onRemove ?? USER_DEFAULTS.onRemove;
   const deleteIssue = deleteAdoptedProblem(manage, onRemove);
@@ -168,6 +168,7 @@ export function normalizeUser(
     onRemove,
     personas: personas.map((p) => p.name),
     licenses,
+    managedLicenses: [], // the whole file's, set once every user is read (normalize.ts)
     dataverse,
     fno,
     source: { file: source.file, line, col },

@@ -7,8 +7,14 @@
  *   fno:User          <upn>/<environment>    UserID, company, roles with legal entities
  *
  * It stops before any resource is declared (so before any API write) when users.yaml has
- * errors, when users.yaml names an environment the stack does not map, or when the whole
- * change needs more license seats than the tenant has free.
+ * errors, when users.yaml names an environment the stack does not map, when a declared person
+ * cannot be found as users.yaml says (people.ts), or when the whole change needs more license
+ * seats than the tenant has free.
+ *
+ * A person is their Entra object id (people.ts): a user renamed in Entra, with users.yaml
+ * following, is declared under the new name with the old one as alias, so every system
+ * updates it in place; the stack output `identities` records object id → resource name for the
+ * next run.
  */
 import path from "node:path";
 import process from "node:process";
@@ -18,6 +24,14 @@ import { SYSTEMS } from "../../providers/registry.ts";
 import { type DesiredState, formatDiagnostic, formatDiagnostics, loadDesiredState } from "../model/index.ts";
 import { accessByUser, desiredMatrix } from "../report/matrix.ts";
 import { appliedResources, declaredResources, guardViolations, summarizeChange } from "./guards.ts";
+import {
+  aliasRenames,
+  findPeople,
+  IDENTITIES_OUTPUT,
+  identitiesOfDeployment,
+  type Person,
+  readIdentities,
+} from "./people.ts";
 import { checkSeatsForChange, readTenant } from "./seats.ts";
 import { stackRuntime } from "./settings.ts";
 
@@ -47,25 +61,35 @@ export function userResourceName(upn: string): string {
  * Declares the resources of the desired state, system by system in registry order (the
  * identity system first); returns them per system name.
  *
- * @param objectIds Entra object ids of users that exist already (lower-cased UPN → id). The
- *   other systems' resources get these as plain values, so a preview that updates an Entra
- *   user (say, a license) does not show its Dataverse and F&O resources as changing too, which
- *   an output of an updating resource (unknown during preview) would. Users still to be created
- *   get the identity resource's output.
+ * @param people What the program found of each person (lower-cased UPN → object id and
+ *   provenance). The other systems' resources get a known object id as a plain value, so a
+ *   preview that updates an Entra user (say, a license) does not show its Dataverse and F&O
+ *   resources as changing too, which an output of an updating resource (unknown during preview)
+ *   would. Users still to be created get the identity resource's output.
  */
 export async function declareUsers(
   state: DesiredState,
-  objectIds: Map<string, string> = new Map(),
-): Promise<Record<string, pulumi.CustomResource[]>> {
+  people: ReadonlyMap<string, Person> = new Map(),
+): Promise<{
+  declared: Record<string, pulumi.CustomResource[]>;
+  objectIds: Map<string, pulumi.Input<string>>;
+}> {
   const systems = await Promise.all(
     SYSTEMS.map(async (system) => ({ name: system.name, declare: await system.declarer() })),
   );
   const declared: Record<string, pulumi.CustomResource[]> = Object.fromEntries(
     systems.map((s) => [s.name, []]),
   );
+  const objectIds = new Map<string, pulumi.Input<string>>();
   for (const user of state.users) {
-    const known = objectIds.get(user.upn.toLowerCase());
-    let context: DeclareContext = { name: userResourceName(user.upn), objectId: known, dependsOn: [] };
+    const person = people.get(user.upn.toLowerCase()) ?? {};
+    const known = person.objectId;
+    let context: DeclareContext = {
+      name: userResourceName(user.upn),
+      objectId: known,
+      ...(known && person.provenance ? { provenance: person.provenance } : {}),
+      dependsOn: [],
+    };
     for (const system of systems) {
       const result = system.declare(user, context);
       declared[system.name]?.push(...result.resources);
@@ -74,8 +98,9 @@ export async function declareUsers(
       if (result.objectId !== undefined)
         context = { ...context, objectId: known ?? result.objectId, dependsOn: result.resources };
     }
+    if (context.objectId !== undefined) objectIds.set(context.name, context.objectId);
   }
-  return declared;
+  return { declared, objectIds };
 }
 
 /** The previous deployment of the stack, handed over by `d365-access` before it runs the program. */
@@ -86,8 +111,8 @@ export function setAppliedDeployment(deployment: unknown): void {
   applied = { deployment };
 }
 
-/** Stops the program when the declared change exceeds a guard of users.yaml. */
-function enforceGuards(state: DesiredState): void {
+/** Stops the program when the declared change exceeds a guard of users.yaml (a rename is no removal). */
+function enforceGuards(state: DesiredState, renames: ReadonlyMap<string, string>): void {
   if (Object.keys(state.guards).length === 0) return;
   if (!applied) {
     pulumi.log.warn(
@@ -95,7 +120,11 @@ function enforceGuards(state: DesiredState): void {
     );
     return;
   }
-  const summary = summarizeChange(appliedResources(applied.deployment), declaredResources(state));
+  const before = appliedResources(applied.deployment).map((r) => ({
+    ...r,
+    upn: renames.get(r.upn) ?? r.upn,
+  }));
+  const summary = summarizeChange(before, declaredResources(state));
   const violations = guardViolations(summary, state.guards);
   if (violations.length) {
     throw new pulumi.RunError(
@@ -110,11 +139,19 @@ export async function program(): Promise<Record<string, unknown>> {
   const root = process.env.D365_ACCESS_ROOT ?? process.cwd();
   const config = new pulumi.Config("d365-access");
   const state = loadOrStop(usersFiles(config), root);
-  enforceGuards(state);
   const tenant = await readTenant(stackRuntime(config, state, pulumi.getStack()));
+  const last = applied ? identitiesOfDeployment(applied.deployment) : await readIdentities();
+  const people = findPeople(state, tenant.users, last, userResourceName);
+  if (people.problems.length > 0)
+    throw new pulumi.RunError(
+      `users.yaml does not match the people in Entra; nothing was changed:\n  ${people.problems.join("\n  ")}`,
+    );
+  for (const warning of people.warnings) pulumi.log.warn(warning);
+  enforceGuards(state, people.renames);
   checkSeatsForChange(state, tenant);
 
-  const declared = await declareUsers(state, new Map([...tenant.users].map(([upn, u]) => [upn, u.objectId])));
+  aliasRenames(people.renames);
+  const { declared, objectIds } = await declareUsers(state, people.byUpn);
   return {
     counts: {
       users: state.users.length,
@@ -123,6 +160,14 @@ export async function program(): Promise<Record<string, unknown>> {
       ),
     },
     usersFiles: state.files.map((f) => path.relative(root, path.resolve(root, f)) || f),
+    // Object id → resource name: how the next run recognizes a renamed person (people.ts).
+    // Marked secret only so that a preview prints one line for it, not the whole map, each
+    // time someone is added or renamed; object ids are no secret.
+    [IDENTITIES_OUTPUT]: pulumi.secret(
+      pulumi
+        .all([...objectIds].map(([name, id]) => pulumi.all([id, name])))
+        .apply((pairs) => Object.fromEntries(pairs.filter(([id]) => typeof id === "string" && id !== ""))),
+    ),
     // The access report, one output per user: a preview then lists only the users whose
     // access changes, each with the system columns of its row (`d365-access report` prints the
     // whole matrix).

@@ -16,16 +16,20 @@ export function desiredOf(project: E2EProject): DesiredState {
   return state;
 }
 
-/** Every declared user holds exactly the declared licenses and roles, in every system. */
+/**
+ * Every declared user holds exactly the declared licenses (of the SKUs users.yaml manages: the
+ * others are not ours) and roles, in every system.
+ */
 export async function assertSandboxMatches(project: E2EProject, state = desiredOf(project)): Promise<void> {
   for (const user of state.users) {
     const live = await project.live(user.upn);
     assert.ok(live.entra, `${user.upn} is not in Entra`);
     assert.equal(live.entra.accountEnabled, user.enabled, `${user.upn}: accountEnabled`);
+    const managed = new Set(state.managedLicenses.map((s) => s.toLowerCase()));
     assert.deepEqual(
-      live.entra.directLicenses,
+      live.entra.directLicenses.filter((sku) => managed.has(sku.toLowerCase())),
       user.licenses.map((l) => l.sku).sort(),
-      `${user.upn}: direct licenses`,
+      `${user.upn}: direct licenses of the managed SKUs`,
     );
     for (const access of user.dataverse) {
       assert.ok(live.dataverse, `${user.upn} is not in Dataverse ${access.environment}`);

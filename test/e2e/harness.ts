@@ -57,7 +57,10 @@ export function steps(output: string): string[] {
   return [...found].sort();
 }
 
-/** Copies the project's runnable parts into a temp dir and points its sandbox stack at `sandbox`. */
+/**
+ * Copies the project's runnable parts into a temp dir and points its sandbox stack at `sandbox`
+ * (seeded with `seed`, e.g. `"lived-in"`; default the sandbox's).
+ */
 export async function createProject(
   options: { faults?: FaultUpdate; seed?: StartSandboxOptions["seed"] } = {},
 ): Promise<E2EProject> {

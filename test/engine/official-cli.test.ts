@@ -133,4 +133,29 @@ test("pulumi preview and pulumi up with the language host work on a fresh copy, 
   );
   assert.equal(elsewhere.code, 0, elsewhere.output);
   assert.match(elsewhere.output, new RegExp(`${resources} unchanged`));
+
+  // A person renamed in Entra, users.yaml following: the program finds the old name in the
+  // stack's own `identities` output (a StackReference: nothing hands it the deployment here),
+  // so Entra and Dataverse update in place. (F&O's handling of a new UPN is its own change.)
+  const adele = desired.users.find((u) => u.upn.startsWith("adele."));
+  assert.ok(adele && adele.dataverse.length > 0, "the demo declares Adele in Dataverse");
+  const graph = project.sandbox.endpoints.graphUrl;
+  const token = await project.sandbox.token(`${graph}/.default`);
+  const found = await project.sandbox.call(`${graph}/v1.0/users/${adele.upn}`, { token });
+  const id = (found.body as { id: string }).id;
+  const renamed = "adele.king@contoso.example";
+  const patched = await project.sandbox.call(`${graph}/v1.0/users/${id}`, {
+    method: "PATCH",
+    token,
+    body: { userPrincipalName: renamed },
+  });
+  assert.equal(patched.status, 204, patched.text);
+  project.writeUsersYaml(project.usersYaml().replace(`upn: ${adele.upn}`, `upn: ${renamed}`));
+  const rename = await pulumi(["preview", "--stack", "sandbox"]);
+  assert.equal(rename.code, 0, rename.output);
+  assert.deepEqual(
+    steps(rename.output).filter((s) => !s.includes(" fno:")),
+    [`update dataverse:${renamed}/${adele.dataverse[0]?.environment}`, `update entra:${renamed}`],
+    rename.output,
+  );
 });

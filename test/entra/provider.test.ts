@@ -32,6 +32,8 @@ const inputs = (over: Partial<EntraUserInputs>): EntraUserInputs & Record<string
   licenses: [],
   __provider: "shim",
   ...over,
+  // What check() makes of it: the declared SKUs are always managed.
+  managedLicenses: [...(over.managedLicenses ?? []), ...(over.licenses ?? []).map((l) => l.sku)],
 });
 
 function graphUser(upn: string) {
@@ -64,7 +66,7 @@ describe("entra:User provider against the sandbox", () => {
     );
     const outs = first.outs as EntraUserOutputs;
     assert.equal(outs.adopted, false);
-    assert.deepEqual(outs.managedLicenses, [FIN]);
+    assert.deepEqual(outs.licenses, [{ sku: FIN, disabledPlans: [] }]);
     assert.ok(outs.initialPassword && outs.initialPassword.length >= 16);
     const u = graphUser(upn);
     assert.equal(u?.id, first.id);
@@ -87,7 +89,7 @@ describe("entra:User provider against the sandbox", () => {
     assert.equal(writes(), 0, JSON.stringify(requestCounter.snapshot().byOperation));
   });
 
-  it("adopts an existing user by UPN (case-insensitive), fixes its properties and owns only what it added", async () => {
+  it("adopts an existing user by UPN (case-insensitive), fixes its properties, and removal revokes its managed SKUs", async () => {
     const chloe = graphUser(`chloe.martin@${DEMO_DOMAIN}`);
     assert.ok(chloe);
     const res = await provider.create(
@@ -101,22 +103,30 @@ describe("entra:User provider against the sandbox", () => {
     assert.equal(res.id, chloe.id);
     assert.equal(outs.adopted, true);
     assert.deepEqual(outs.managedLicenses, [FIN]);
+    assert.deepEqual(outs.licenses, [{ sku: FIN, disabledPlans: ["FLOW_DYN_APPS"] }]);
     assert.equal(outs.initialPassword, undefined);
     assert.equal(graphUser(`chloe.martin@${DEMO_DOMAIN}`)?.displayName, "Chloé Martin-Durand");
     assert.equal(graphUser(`chloe.martin@${DEMO_DOMAIN}`)?.assignedLicenses[0]?.disabledPlans.length, 1);
 
-    // Removal revokes what we granted and leaves the adopted user enabled (as found).
+    // Removal revokes the managed SKUs it holds and leaves the adopted user enabled (as found).
     await provider.delete(res.id, outs);
     const after = graphUser(`chloe.martin@${DEMO_DOMAIN}`);
     assert.deepEqual(after?.assignedLicenses, []);
     assert.equal(after?.accountEnabled, true);
   });
 
-  it("never touches group-inherited licenses, nor licenses the user had before adoption", async () => {
+  it("never touches group-inherited licenses; removal revokes a managed SKU held before adoption too", async () => {
     const bruno = await provider.create(
-      inputs({ upn: `bruno.keller@${DEMO_DOMAIN}`, displayName: "Bruno Keller", usageLocation: "DE" }),
+      inputs({
+        upn: `bruno.keller@${DEMO_DOMAIN}`,
+        displayName: "Bruno Keller",
+        usageLocation: "DE",
+        managedLicenses: ["DYN365_ENTERPRISE_TEAM_MEMBERS"],
+      }),
     );
-    assert.deepEqual((bruno.outs as EntraUserOutputs).managedLicenses, []);
+    requestCounter.reset();
+    await provider.delete(bruno.id, bruno.outs as EntraUserOutputs);
+    assert.equal(writes(), 0, "a managed SKU held only through a group is not revoked");
     const read = await provider.read(bruno.id, bruno.outs as EntraUserOutputs);
     assert.deepEqual(read.props?.licenses, []); // the inherited Team Members license is not "direct"
     assert.deepEqual(graphUser(`bruno.keller@${DEMO_DOMAIN}`)?.memberOf.length, 1);
@@ -130,11 +140,16 @@ describe("entra:User provider against the sandbox", () => {
       }),
     );
     const outs = adele.outs as EntraUserOutputs;
-    assert.deepEqual(outs.managedLicenses, []);
-    requestCounter.reset();
+    assert.deepEqual(outs.managedLicenses, [FIN]);
+    assert.equal(
+      graphUser(`adele.vance@${DEMO_DOMAIN}`)?.assignedLicenses.length,
+      1,
+      "held before: no write",
+    );
+    // An exported user declares what it held; removing it must still take it away.
     await provider.delete(adele.id, outs);
-    assert.equal(writes(), 0);
-    assert.equal(graphUser(`adele.vance@${DEMO_DOMAIN}`)?.assignedLicenses.length, 1);
+    assert.deepEqual(graphUser(`adele.vance@${DEMO_DOMAIN}`)?.assignedLicenses, []);
+    assert.equal(graphUser(`adele.vance@${DEMO_DOMAIN}`)?.accountEnabled, true, "adopted: left enabled");
   });
 
   it("updates to the exact direct license set, and removal of a created user revokes and disables", async () => {
@@ -148,14 +163,21 @@ describe("entra:User provider against the sandbox", () => {
       }),
     );
     const olds = created.outs as EntraUserOutputs;
-    const news = inputs({ upn, displayName: "R1 Updated", manage: "create", enabled: false, licenses: [] });
+    const news = inputs({
+      upn,
+      displayName: "R1 Updated",
+      manage: "create",
+      enabled: false,
+      licenses: [],
+      managedLicenses: [FIN],
+    });
     assert.deepEqual(await provider.diff(created.id, olds, news), {
       changes: true,
       replaces: [],
       deleteBeforeReplace: false,
     });
     const updated = (await provider.update(created.id, olds, news)).outs as EntraUserOutputs;
-    assert.deepEqual(updated.managedLicenses, []);
+    assert.deepEqual(updated.licenses, []);
     assert.equal(updated.initialPassword, olds.initialPassword);
     const u = graphUser(upn);
     assert.equal(u?.displayName, "R1 Updated");
@@ -313,6 +335,7 @@ describe("entra:User check and diff", () => {
         { sku: "X", disabledPlans: ["p1", "p2"] },
         { sku: "Y", disabledPlans: [] },
       ],
+      managedLicenses: ["X", "Y"],
     });
     const bad = await provider.check(
       {} as EntraUserInputs,
@@ -330,10 +353,10 @@ describe("entra:User check and diff", () => {
       "usageLocation",
     ]);
   });
-  it("replaces only when the UPN really changes", async () => {
+  it("a new UPN updates (a rename), another object id replaces", async () => {
     const olds = {
       ...inputs({ upn: "a@b.example" }),
-      objectId: "x",
+      objectId: "7a3e0c11-2b4d-4e6f-8a1b-3c5d7e9f0a01",
       adopted: true,
       managedLicenses: [],
     } as EntraUserOutputs;
@@ -344,8 +367,16 @@ describe("entra:User check and diff", () => {
     });
     assert.deepEqual(await provider.diff("x", olds, inputs({ upn: "c@b.example" })), {
       changes: true,
-      replaces: ["upn"],
+      replaces: [],
       deleteBeforeReplace: false,
     });
+    assert.deepEqual(
+      await provider.diff(
+        "x",
+        olds,
+        inputs({ upn: "a@b.example", objectId: "7a3e0c11-2b4d-4e6f-8a1b-3c5d7e9f0a09" }),
+      ),
+      { changes: true, replaces: ["objectId"], deleteBeforeReplace: false },
+    );
   });
 });

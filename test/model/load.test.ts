@@ -110,6 +110,38 @@ describe("loadDesiredState", () => {
     assert.deepEqual(adam?.dataverse, [], "no Dataverse entry without Dataverse roles");
   });
 
+  test("manages every SKU users.yaml names anywhere plus managedLicenses, checked where written", () => {
+    const { state, diagnostics } = load({
+      "users.yaml": `${base}  unused:
+    licenses: [DYN365_SCM]
+managedLicenses: [SPE_E5, dyn365_finance, DYN365_FINANCE_ATACH]
+users:
+  - upn: a@contoso.example
+    displayName: A
+    personas: [ap_clerk]
+  - upn: b@contoso.example
+    displayName: B
+    licenses: [Dyn365_Operations_Activity]
+`,
+    });
+    assert.ok(state, formatDiagnostics(diagnostics, "text"));
+    // Named by a persona (used or not), a user or the setting; the first spelling kept.
+    assert.deepEqual(state.managedLicenses, [
+      "DYN365_FINANCE",
+      "DYN365_FINANCE_ATACH",
+      "Dyn365_Operations_Activity",
+      "DYN365_SCM",
+      "SPE_E5",
+    ]);
+    for (const user of state.users) assert.deepEqual(user.managedLicenses, state.managedLicenses);
+    assert.deepEqual(
+      diagnostics
+        .filter((d) => d.path.startsWith("managedLicenses"))
+        .map((d) => `${d.line}:${d.col} ${d.code}`),
+      ["25:27 sku-case", "25:43 unknown-sku"],
+    );
+  });
+
   test("derives F&O user ids deterministically and warns about collisions naming both users", () => {
     assert.equal(deriveFnoUserId("Averyveryverylongname.person@contoso.example"), "averyveryverylongnam");
     assert.equal(deriveFnoUserId("jane_fabrikam.com#EXT#@contoso.onmicrosoft.com"), "jane_fabrikam.com");

@@ -37,9 +37,11 @@ describe("schemas/users.schema.json", () => {
       };
       for (const name of Object.keys(part.$defs ?? {}))
         assert.ok(name in defs, `${system.name}: $defs.${name}`);
-      for (const [target, keys] of Object.entries(part.properties ?? {}))
-        for (const key of Object.keys(keys))
-          assert.ok(key in (defs[target]?.properties ?? {}), `${target}.${key}`);
+      for (const [target, keys] of Object.entries(part.properties ?? {})) {
+        const into =
+          target === "file" ? (composed.properties as Record<string, unknown>) : defs[target]?.properties;
+        for (const key of Object.keys(keys)) assert.ok(key in (into ?? {}), `${target}.${key}`);
+      }
     }
   });
 });

@@ -18,6 +18,7 @@ function user(upn: string, over: Partial<DesiredUser> = {}): DesiredUser {
     onRemove: "disable",
     personas: [],
     licenses: [{ sku: "DYN365_FINANCE", disabledPlans: [] }],
+    managedLicenses: ["DYN365_FINANCE"],
     dataverse: [{ environment: "prod", roles: ["Basic User"] }],
     fno: [
       {
@@ -33,7 +34,15 @@ function user(upn: string, over: Partial<DesiredUser> = {}): DesiredUser {
 }
 
 function state(users: DesiredUser[]): DesiredState {
-  return { files: ["users.yaml"], environments: [], users, rules: { sod: [] }, guards: {}, warnings: [] };
+  return {
+    files: ["users.yaml"],
+    environments: [],
+    users,
+    rules: { sod: [] },
+    guards: {},
+    managedLicenses: ["DYN365_FINANCE"],
+    warnings: [],
+  };
 }
 
 /** The previous deployment as exportStack() shows it: inputs as the program declared them. */
