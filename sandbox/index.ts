@@ -65,7 +65,7 @@ export interface StartSandboxOptions {
    */
   ports?: PortChoice;
   /**
-   * Which tenant to seed: `"demo"` (today's clean demo tenant, the default), `"lived-in"`, or
+   * Which tenant to seed: `"lived-in"` (a tenant in daily use, the default), `"demo"` (the clean one), or
    * `{ name: "lived-in", generatedUsers: N, seedNumber }` for a large tenant of the same variety.
    * An existing state file seeded otherwise is reseeded; without this option it is kept as is.
    */

@@ -85,13 +85,18 @@ export const fno: System<FnoPerson, { fno: boolean }> = {
         if (!desired) continue;
         const written: DeclaredRole[] = accessIn(desired, environment)?.roles ?? [];
         // Name each live role the way users.yaml wrote it (identifier or label), so they compare.
-        const entries = (assignmentsByUser.get(user.userId.toLowerCase()) ?? []).map((a) => {
+        const entries: string[] = [];
+        for (const a of assignmentsByUser.get(user.userId.toLowerCase()) ?? []) {
           const role = roleById.get(a.roleId.toLowerCase());
           const spellings = [a.roleId, role?.name ?? a.roleName].map((x) => x.toLowerCase());
-          const name =
-            written.find((r) => spellings.includes(r.role.toLowerCase()))?.role ?? role?.name ?? a.roleId;
-          return roleEntry(name, [...(entitiesByUserRole.get(userRole(user.userId, a.roleId)) ?? [])].sort());
-        });
+          const declaredAs = written.find((r) => spellings.includes(r.role.toLowerCase()))?.role;
+          // A rule-based row users.yaml does not declare is the environment's rule's, not drift.
+          if (!declaredAs && a.mode === "Automatic") continue;
+          const name = declaredAs ?? role?.name ?? a.roleId;
+          entries.push(
+            roleEntry(name, [...(entitiesByUserRole.get(userRole(user.userId, a.roleId)) ?? [])].sort()),
+          );
+        }
         cells.set(upn, [
           account(user.userId, user.company.toUpperCase(), user.enabled),
           ...entries.sort((a, b) => a.localeCompare(b)),

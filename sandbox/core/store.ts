@@ -19,7 +19,9 @@ interface StateFile {
 }
 
 /** The seed used when neither the caller nor the state file names one. */
-export const DEFAULT_SEED: SeedOptions = { name: "demo" };
+export const DEFAULT_SEED: SeedOptions = { name: "lived-in" };
+/** What a state file written before seeds had names was built from. */
+const LEGACY_SEED: SeedOptions = { name: "demo" };
 
 function sameSeed(a: SeedOptions, b: SeedOptions): boolean {
   return (
@@ -55,7 +57,7 @@ export interface StoreOptions {
   seed: (options: SeedOptions) => SandboxState;
   /**
    * The seed the caller asks for. A state file built from another seed is reseeded; absent, the
-   * file's own seed is kept (or `DEFAULT_SEED` for a new state).
+   * file's own seed is kept (or `DEFAULT_SEED` for a new state; a file without one is `demo`).
    */
   requested?: SeedOptions;
   /** Debounce of writes in ms (default 50). */
@@ -111,7 +113,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
       const file = JSON.parse(await readFile(options.path, "utf8")) as StateFile;
       if (file.version !== 1 || typeof file.state !== "object" || file.state === null)
         throw new Error("unknown format");
-      const fileSeed = file.seed ?? DEFAULT_SEED;
+      const fileSeed = file.seed ?? LEGACY_SEED;
       if (options.requested && !sameSeed(options.requested, fileSeed)) {
         options.warn?.(
           `sandbox: ${options.path} holds the '${fileSeed.name}' seed; reseeding with '${options.requested.name}'`,

@@ -41,7 +41,7 @@ const HELP = [
   "      --jitter <ms>        random extra latency 0..MS",
   "      --faults <spec>      rates of injected 429 (with Retry-After) and 503, e.g. 429=0.2,503=0.05",
   "      --sync-delay <s>     seconds before a licensed Entra user appears in Dataverse",
-  "      --seed <name>        demo | lived-in: which tenant to seed (default: the state's own, else demo)",
+  "      --seed <name>        demo | lived-in: which tenant to seed (default: the state's own, else lived-in)",
   "      --foreground         run in this process (Ctrl-C stops it)",
 ];
 

@@ -414,8 +414,10 @@ describe("dataverse:User provider", () => {
 
   it("gives up after a bounded wait, naming what is still missing", async () => {
     const bruno = entraUser("bruno.keller");
-    const saved = bruno.memberOf;
-    bruno.memberOf = []; // loses his group license: not eligible, addUser answers userNotLicensed
+    const saved = { memberOf: bruno.memberOf, assignedLicenses: bruno.assignedLicenses };
+    // Loses his group license and his direct ones: not eligible, addUser answers userNotLicensed.
+    bruno.memberOf = [];
+    bruno.assignedLicenses = [];
     sb.sandbox.store.changed();
     const row = dv().systemUsers.findIndex((u) => u.azureactivedirectoryobjectid === bruno.id);
     const removed = row >= 0 ? dv().systemUsers.splice(row, 1) : [];
@@ -434,7 +436,7 @@ describe("dataverse:User provider", () => {
       });
     } finally {
       presenceWait.attempts = attempts;
-      bruno.memberOf = saved;
+      Object.assign(bruno, saved);
       dv().systemUsers.push(...removed);
       sb.sandbox.store.changed();
     }

@@ -45,7 +45,15 @@ export interface E2EProject {
 export interface LiveUser {
   entra?: { id: string; accountEnabled: boolean; directLicenses: string[] };
   dataverse?: { isdisabled: boolean; businessUnit: string; roles: string[] };
-  fno?: { userId: string; enabled: boolean; roles: string[]; legalEntities: Record<string, string[]> };
+  fno?: {
+    userId: string;
+    enabled: boolean;
+    /** Every role an Enabled row gives, Manual or rule-based. */
+    roles: string[];
+    /** The roles an Enabled rule-based (Automatic) row gives: the rules', not ours. */
+    ruleRoles: string[];
+    legalEntities: Record<string, string[]>;
+  };
 }
 
 /** Resource steps a preview printed, sorted, as `<op> <system>:<name>` (e.g. `update fno:bob@x/env`). */
@@ -177,6 +185,7 @@ export async function createProject(
           ?.value ?? []) as {
           SecurityRoleIdentifier: string;
           AssignmentStatus: string;
+          AssignmentMode?: string;
         }[];
         const orgs = ((
           await get(`${env.fnoUrl}/data/SecurityUserRoleOrganizations?$filter=UserId eq ${id}`, fnoScope)
@@ -188,11 +197,13 @@ export async function createProject(
           legalEntities[o.SecurityRoleIdentifier] = list;
         }
         for (const list of Object.values(legalEntities)) list.sort();
+        const enabled = roles.filter((r) => r.AssignmentStatus.endsWith("Enabled"));
         result.fno = {
           userId: fnoUser.UserID,
           enabled: fnoUser.Enabled,
-          roles: roles
-            .filter((r) => r.AssignmentStatus.endsWith("Enabled"))
+          roles: enabled.map((r) => r.SecurityRoleIdentifier).sort(),
+          ruleRoles: enabled
+            .filter((r) => r.AssignmentMode === "Automatic")
             .map((r) => r.SecurityRoleIdentifier)
             .sort(),
           legalEntities,

@@ -103,15 +103,24 @@ describe("entra:User provider against the sandbox", () => {
     assert.equal(res.id, chloe.id);
     assert.equal(outs.adopted, true);
     assert.deepEqual(outs.managedLicenses, [FIN]);
-    assert.deepEqual(outs.licenses, [{ sku: FIN, disabledPlans: ["FLOW_DYN_APPS"] }]);
+    // The lived-in tenant gave Chloé Office 365 E3 directly: it is not managed, so it stays.
+    assert.deepEqual(outs.licenses, [
+      { sku: FIN, disabledPlans: ["FLOW_DYN_APPS"] },
+      { sku: "ENTERPRISEPACK", disabledPlans: [] },
+    ]);
     assert.equal(outs.initialPassword, undefined);
     assert.equal(graphUser(`chloe.martin@${DEMO_DOMAIN}`)?.displayName, "Chloé Martin-Durand");
-    assert.equal(graphUser(`chloe.martin@${DEMO_DOMAIN}`)?.assignedLicenses[0]?.disabledPlans.length, 1);
+    const finance = (upn: string) => graphUser(upn)?.assignedLicenses.find((l) => l.skuId === skuId(FIN));
+    assert.equal(finance(`chloe.martin@${DEMO_DOMAIN}`)?.disabledPlans.length, 1);
 
-    // Removal revokes the managed SKUs it holds and leaves the adopted user enabled (as found).
+    // Removal revokes the managed SKUs it holds and leaves the adopted user enabled (as found),
+    // with the licence users.yaml never managed.
     await provider.delete(res.id, outs);
     const after = graphUser(`chloe.martin@${DEMO_DOMAIN}`);
-    assert.deepEqual(after?.assignedLicenses, []);
+    assert.deepEqual(
+      after?.assignedLicenses.map((l) => l.skuId),
+      [skuId("ENTERPRISEPACK")],
+    );
     assert.equal(after?.accountEnabled, true);
   });
 
@@ -128,7 +137,8 @@ describe("entra:User provider against the sandbox", () => {
     await provider.delete(bruno.id, bruno.outs as EntraUserOutputs);
     assert.equal(writes(), 0, "a managed SKU held only through a group is not revoked");
     const read = await provider.read(bruno.id, bruno.outs as EntraUserOutputs);
-    assert.deepEqual(read.props?.licenses, []); // the inherited Team Members license is not "direct"
+    // The inherited Team Members license is not "direct"; the E3 the tenant gave Bruno is.
+    assert.deepEqual(read.props?.licenses, [{ sku: "ENTERPRISEPACK", disabledPlans: [] }]);
     assert.deepEqual(graphUser(`bruno.keller@${DEMO_DOMAIN}`)?.memberOf.length, 1);
 
     const adele = await provider.create(
@@ -141,14 +151,11 @@ describe("entra:User provider against the sandbox", () => {
     );
     const outs = adele.outs as EntraUserOutputs;
     assert.deepEqual(outs.managedLicenses, [FIN]);
-    assert.equal(
-      graphUser(`adele.vance@${DEMO_DOMAIN}`)?.assignedLicenses.length,
-      1,
-      "held before: no write",
-    );
-    // An exported user declares what it held; removing it must still take it away.
+    const adeleSkus = () => graphUser(`adele.vance@${DEMO_DOMAIN}`)?.assignedLicenses.map((l) => l.skuId);
+    assert.deepEqual(adeleSkus(), [skuId(FIN), skuId("SPE_E5")], "held before: no write");
+    // An exported user declares what it held; removing it must still take it away, and only it.
     await provider.delete(adele.id, outs);
-    assert.deepEqual(graphUser(`adele.vance@${DEMO_DOMAIN}`)?.assignedLicenses, []);
+    assert.deepEqual(adeleSkus(), [skuId("SPE_E5")]);
     assert.equal(graphUser(`adele.vance@${DEMO_DOMAIN}`)?.accountEnabled, true, "adopted: left enabled");
   });
 

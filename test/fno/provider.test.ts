@@ -156,7 +156,17 @@ describe("fno:User against the sandbox", () => {
     assert.equal(adopted.id, "adele.vance");
     assert.equal(adopted.outs.adopted, true);
     assert.equal(userOf("avance"), undefined, "no second user was created");
-    assert.deepEqual(rolesOf("adele.vance"), ["LEDGERACCOUNTINGMANAGER:Enabled", "SYSTEMUSER:Enabled"]);
+    // HCMEMPLOYEE is the lived-in USMF rule's row: not ours, so it stays.
+    assert.deepEqual(rolesOf("adele.vance"), [
+      "HCMEMPLOYEE:Enabled",
+      "LEDGERACCOUNTINGMANAGER:Enabled",
+      "SYSTEMUSER:Enabled",
+    ]);
+    assert.equal(
+      fno().userRoles.find((r) => r.UserId === "adele.vance" && r.SecurityRoleIdentifier === "HCMEMPLOYEE")
+        ?.AssignmentMode,
+      "Automatic",
+    );
     assert.deepEqual(orgsOf("adele.vance"), ["LEDGERACCOUNTINGMANAGER@USMF"]);
     assert.deepEqual(rolesOf("Admin"), adminRoles, "users we do not own are untouched");
   });

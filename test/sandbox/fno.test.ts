@@ -4,6 +4,8 @@
  * and at least one error case, authorization (audience, SysAADClients, 403), and faults.
  * Behaviour per the sources named in sandbox/fno/ and sandbox/fno/README.md.
  */
+// The contract of these routes is asserted on the small demo seed, whose numbers it names (seats,
+// counts, the app's registration); the lived-in tenant's behaviours have their own *-lived-in tests.
 
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -23,7 +25,7 @@ async function odata(path: string, options: CallOptions = {}): Promise<CallResul
 }
 
 before(async () => {
-  sb = await startTestSandbox();
+  sb = await startTestSandbox({ seed: "demo" });
   const env = sb.endpoints.environments.find((e) => e.name === "contoso-demo");
   assert.ok(env, "the demo environment exists");
   fno = env.fnoUrl;

@@ -1,3 +1,5 @@
+// The contract of these routes is asserted on the small demo seed, whose numbers it names (seats,
+// counts, the app's registration); the lived-in tenant's behaviours have their own *-lived-in tests.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import {
@@ -26,7 +28,7 @@ describe("sandbox Graph v1.0", () => {
     t.call(`${g}/v1.0${path}`, { method, token, body });
 
   before(async () => {
-    t = await startTestSandbox();
+    t = await startTestSandbox({ seed: "demo" });
     g = t.endpoints.graphUrl;
     token = await t.token(`${g}/.default`);
   });

@@ -7,6 +7,8 @@
  * right after the Graph change, before moving the clock.
  * Rules per https://learn.microsoft.com/power-platform/admin/create-users (see sandbox/dataverse/sync.ts).
  */
+// The contract of these routes is asserted on the small demo seed, whose numbers it names (seats,
+// counts, the app's registration); the lived-in tenant's behaviours have their own *-lived-in tests.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { startTestSandbox, type TestSandbox } from "./helpers.ts";
@@ -42,7 +44,11 @@ describe("Entra → Dataverse background sync (contract)", () => {
   };
 
   before(async () => {
-    sb = await startTestSandbox({ clock: () => now, faults: { syncDelaySeconds: DELAY_SECONDS } });
+    sb = await startTestSandbox({
+      seed: "demo",
+      clock: () => now,
+      faults: { syncDelaySeconds: DELAY_SECONDS },
+    });
     const env = sb.endpoints.environments[0];
     assert.ok(env);
     api = `${env.dataverseUrl}/api/data/v9.2`;
