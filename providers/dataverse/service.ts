@@ -88,9 +88,12 @@ export const powerPlatform: ServiceSpec = {
         code: common.code || (asString(first?.Code) ?? asString(first?.code) ?? asString(root?.code) ?? ""),
       };
     },
-    classify({ code }) {
-      // `addUser` answers userNotLicensed while a newly assigned license propagates.
-      return /userNotLicensed/i.test(code) ? "Unlicensed" : undefined;
+    classify({ code, message }) {
+      // `addUser` answers userNotLicensed while a newly assigned license propagates, as the code or
+      // only inside the message (a JSON string, as Microsoft's Add-AdminPowerAppsSyncUser surfaces
+      // it); the Terraform provider matches it anywhere in the body
+      // (terraform-provider-power-platform, internal/services/authorization/api_user.go).
+      return /userNotLicensed/i.test(`${code} ${message}`) ? "Unlicensed" : undefined;
     },
     hint({ kind }) {
       return kind === "Forbidden" ? "register the app as a Power Platform management application" : undefined;

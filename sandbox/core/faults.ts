@@ -33,7 +33,7 @@ export function defaultFaults(): FaultSettings {
     graphPropertyDelaySeconds: 0,
     dataverseLimits: { ...DATAVERSE_DOCUMENTED_LIMITS },
     servicing: [],
-    fidelity: { expandNextLinks: false, notLicensedInMessage: false },
+    fidelity: { expandNextLinks: true, notLicensedInMessage: true },
     services: {},
   };
 }

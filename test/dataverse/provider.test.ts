@@ -171,13 +171,12 @@ describe("dataverse:User provider", () => {
   });
 
   it("refresh serves every user from one bulk request and reports drift", async () => {
-    // As Dataverse answers: a paging-free nextLink beside every complete expanded role list, which
-    // is not truncation (no per-user re-read).
-    sb.sandbox.setFaults({ fidelity: { expandNextLinks: true } });
+    // As Dataverse answers (the sandbox's default): a paging-free nextLink beside every complete
+    // expanded role list, which is not truncation (no per-user re-read).
     const [a, e] = await Promise.all([
       provider.read(adele.systemUserId, { ...adele, __provider: SHIM } as DataverseUserOutputs),
       provider.read(eva.systemUserId, { ...eva, __provider: SHIM } as DataverseUserOutputs),
-    ]).finally(() => sb.sandbox.setFaults({ fidelity: { expandNextLinks: false } }));
+    ]);
     assert.equal(requestCounter.total, 1, JSON.stringify(requestCounter.snapshot()));
     assert.deepEqual(a.props, adele);
     assert.deepEqual(e.props, eva);

@@ -33,6 +33,14 @@ describe("Dataverse and Power Platform admin errors", () => {
       parseErrorBody(powerPlatform, 400, { error: { code: "userNotLicensed", message: "x" } }).kind,
       "Unlicensed",
     );
+    const nested = JSON.stringify({ errors: [{ code: "userNotLicensed", description: "no licence" }] });
+    assert.equal(
+      parseErrorBody(powerPlatform, 400, {
+        error: { code: "BadRequest", message: `${nested} The tracking Id is t.` },
+      }).kind,
+      "Unlicensed",
+      "the condition inside the message, as the service also sends it",
+    );
     assert.equal(
       parseErrorBody(powerPlatform, 400, { errors: [{ Code: "Bad", Description: "why" }] }).message,
       "why",

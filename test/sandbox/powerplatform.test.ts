@@ -93,7 +93,9 @@ describe("Power Platform admin API (contract)", () => {
       });
     const refused = await addUser();
     assert.equal(refused.status, 400);
-    assert.equal(refused.body.error.code, "userNotLicensed");
+    // Inside the message, as Microsoft's cmdlet surfaces it (docs/fidelity.md, notLicensedInMessage).
+    assert.equal(refused.body.error.code, "BadRequest");
+    assert.match(refused.body.error.message, /userNotLicensed/);
 
     const graph = await sb.token(`${sb.endpoints.graphUrl}/.default`);
     const loc = await sb.call(`${sb.endpoints.graphUrl}/v1.0/users/${EVA}`, {
