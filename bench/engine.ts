@@ -9,8 +9,10 @@
  *
  * plus the peak RSS of the largest process in the CLI's tree (GNU time's %M: the maximum
  * ru_maxrss over the CLI and the pulumi, language-host and provider processes it waited for),
- * and the state file's size in bytes and bytes per resource. Compare with the bare engine's
- * figures (no-op resources, no HTTP) in /work/shared/reference/pulumi.md §3.4.
+ * and the state file's size in bytes and bytes per resource. Compare with the bare engine
+ * (no-op resources, no HTTP, file backend), observed against Pulumi v3.274 on 2 cores: 1,000
+ * resources take 74 s for a first `up` (12 s without checkpoints) and 9 s for a no-change
+ * `preview`, peak RSS 0.3 GB, 2.6 KB of state each.
  *
  * Loopback only; bounded by a time budget (default 20 minutes, then it stops the running CLI
  * and says so); the project copy and the sandbox are removed on exit. Exit code 1 when an

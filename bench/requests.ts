@@ -6,7 +6,8 @@
  * Starts one sandbox, then runs each system's scenarios in order. Requests are counted by the
  * HTTP core's `requestCounter` (every request put on the wire, retries included; token requests
  * excluded). State bytes = what the engine stores for one resource: inputs and outputs, each
- * with the serialized provider shim (reference/pulumi.md §1.2).
+ * with the serialized provider shim (`resultIncludingProvider` in
+ * https://github.com/pulumi/pulumi/blob/v3.259.0/sdk/nodejs/cmd/dynamic-provider/index.ts).
  *
  * To add a system: write a `<system>Scenarios(ctx)` function returning `Scenario[]` in
  * `bench/_requests-<system>.ts` and add it to SYSTEMS.

@@ -1,8 +1,8 @@
 /**
- * The registry of systems (style.md principle 15): every system d365-access manages, in the
- * order a user's resources are declared (the identity system first). The program, the report,
- * the guards and the CLI loop over this list; adding a system is its two folders
- * (`providers/<system>/`, `sandbox/<system>/`) and a line here.
+ * The registry of systems: every system d365-access manages, in the order a user's resources are
+ * declared (the identity system first). The program, the report, the guards and the CLI loop over
+ * this list; adding a system is its two folders (`providers/<system>/`, `sandbox/<system>/`) and
+ * a line here.
  */
 import { dataverse } from "./dataverse/system.ts";
 import { entra } from "./entra/system.ts";

@@ -1,12 +1,13 @@
 /**
- * Credentials through `@azure/identity` only (design.md principle 7): client secret,
- * certificate, workload identity (a federated token file, e.g. GitHub OIDC written by a
- * workflow step) and Azure CLI. Built at run time inside the provider process from settings or
- * the environment; nothing here is captured in serialized provider code.
+ * Credentials through `@azure/identity` only: client secret, certificate, workload identity (a
+ * federated token file, e.g. GitHub OIDC written by a workflow step) and Azure CLI. Built at run
+ * time inside the provider process from settings or the environment; nothing here is captured in
+ * serialized provider code.
  *
  * Sovereign clouds and the sandbox pass `authorityHost`; the sandbox also needs
  * `disableInstanceDiscovery` (MSAL would otherwise ask login.microsoftonline.com whether the
- * authority is known) and its CA (reference/graph.md §6).
+ * authority is known: https://learn.microsoft.com/javascript/api/@azure/identity/authorityvalidationoptions)
+ * and its CA.
  */
 import {
   AzureCliCredential,
@@ -126,7 +127,8 @@ export function createCredential(
       });
     case "githubOidc": {
       // @azure/identity has no GitHub credential: fetch the job's OIDC token for the Entra
-      // audience on demand (reference/graph.md §6; the workflow needs `permissions: id-token: write`).
+      // audience on demand, as https://github.com/Azure/login does (the workflow needs
+      // `permissions: id-token: write`).
       const url = need(env.ACTIONS_ID_TOKEN_REQUEST_URL, "ACTIONS_ID_TOKEN_REQUEST_URL", kind);
       const bearer = need(env.ACTIONS_ID_TOKEN_REQUEST_TOKEN, "ACTIONS_ID_TOKEN_REQUEST_TOKEN", kind);
       return new ClientAssertionCredential(

@@ -1,5 +1,5 @@
 /**
- * One error type for every API the providers call (design.md principle 6, style.md principle 8).
+ * One error type for every API the providers call.
  *
  * Code branches on {@link ApiError.kind}, never on message text. The only places that look at
  * message text are the services' error dialects (service.ts), and only where a service gives no

@@ -1,6 +1,6 @@
 /**
  * The HTTP core every system client uses: a `@azure/core-rest-pipeline` pipeline of small named
- * policies (style.md principle 5):
+ * policies:
  *
  *   concurrency limit → client request id → user agent → retry (retry.ts) → bearer token (per
  *   scope) → request counter → TLS (extra CA) → transport
@@ -72,7 +72,7 @@ export interface RequestOptions {
   /**
    * Whether replaying after an ambiguous failure is harmless. Default: true for every method
    * except POST. Set it on set-like POSTs (a license assignment, an OData `$ref` association) —
-   * never on a POST that creates (style.md principle 6).
+   * never on a POST that creates.
    */
   idempotent?: boolean;
   /** Hint for a 403, e.g. which permission this operation needs. */

@@ -34,8 +34,10 @@ export function odataGuid(value: string): string {
 }
 
 /**
- * An OData enum literal: `Microsoft.Dynamics.DataEntities.NoYes'Yes'`. F&O rejects plain ints or
- * strings for enum properties (reference/fno-odata.md §2.8).
+ * An OData enum literal: `Microsoft.Dynamics.DataEntities.NoYes'Yes'`, the qualified form F&O
+ * documents (https://learn.microsoft.com/dynamics365/fin-ops-core/dev-itpro/data-entities/odata).
+ * F&O rejects plain ints or strings for enum properties (a community report; Microsoft documents
+ * no other form).
  */
 export function odataEnum(namespace: string, type: string, value: string): string {
   if (!QUALIFIED.test(namespace)) throw new TypeError(`odataEnum: invalid namespace "${namespace}"`);
@@ -121,9 +123,15 @@ export const filter = {
   and: (...clauses: FilterExpression[]): FilterExpression => combine("and", clauses),
   /** Any clause holds. */
   or: (...clauses: FilterExpression[]): FilterExpression => combine("or", clauses),
-  /** Negation (Graph needs advanced-query headers for it: reference/graph.md §1.4). */
+  /**
+   * Negation (Graph needs advanced-query headers for it:
+   * https://learn.microsoft.com/graph/aad-advanced-queries).
+   */
   not: (clause: FilterExpression): FilterExpression => new FilterExpression(`not (${clause.text})`, true),
-  /** `name eq v1 or name eq v2 …`, for services without `in` (F&O, reference/fno-odata.md §2.8). */
+  /**
+   * `name eq v1 or name eq v2 …`, for services without `in`
+   * (F&O: https://learn.microsoft.com/dynamics365/fin-ops-core/dev-itpro/data-entities/odata).
+   */
   anyOf: (name: string, values: ODataValue[]): FilterExpression =>
     combine(
       "or",

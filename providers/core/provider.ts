@@ -1,9 +1,8 @@
 /**
- * The provider kit: the one way a system defines its dynamic provider (design.md principle 1,
- * style.md principle 9). A system writes its resource as a {@link ResourceSpec} of plain
- * functions over its own inputs and outputs; {@link defineProvider} turns it into the seven
- * methods the engine's provider host calls (reference: `@pulumi/pulumi` `cmd/dynamic-provider`),
- * and does, the same way for every system:
+ * The provider kit: the one way a system defines its dynamic provider. A system writes its
+ * resource as a {@link ResourceSpec} of plain functions over its own inputs and outputs;
+ * {@link defineProvider} turns it into the seven methods the engine's provider host calls
+ * (reference: `@pulumi/pulumi` `cmd/dynamic-provider`), and does, the same way for every system:
  *  - `configure`: the per-process runtime from the stack config (runtime.ts);
  *  - the serialized provider (`__provider`) is stripped before the spec sees a record, and put
  *    back into a partial failure's properties (the engine adds it only to successful results,

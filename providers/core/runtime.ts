@@ -1,9 +1,11 @@
 /**
  * Per-process run state of the provider process: settings, one credential, one client per
  * service (so concurrency is bounded per service across all resources), and run-wide caches of
- * bulk reads (design.md principle 5). The engine's provider process serves every dynamic
- * resource of a deployment (reference/pulumi.md §1.2), and calls may arrive before `configure`
- * finished, so `runtime()` awaits the configuration.
+ * bulk reads. The engine's provider process serves every dynamic resource of a deployment (all
+ * share the default `pulumi-nodejs` provider; strictly one process is UNCONFIRMED), and calls may
+ * arrive before `configure` finished (the provider is cached before `configure` resolves:
+ * https://github.com/pulumi/pulumi/blob/v3.259.0/sdk/nodejs/cmd/dynamic-provider/index.ts), so
+ * `runtime()` awaits the configuration.
  *
  * Created lazily inside provider methods: nothing here runs at import time, nothing is
  * serialized into state.
@@ -136,7 +138,8 @@ export function resetRuntime(): void {
 
 /**
  * The configured runtime; waits up to `timeoutMs` for `configure` (it may race with other
- * calls, reference/pulumi.md §1.2).
+ * calls: `getProvider` in
+ * https://github.com/pulumi/pulumi/blob/v3.259.0/sdk/nodejs/cmd/dynamic-provider/index.ts).
  */
 export function runtime(timeoutMs = 30_000): Promise<Runtime> {
   if (current) return Promise.resolve(current.runtime);
@@ -194,9 +197,9 @@ export class WaitTimeoutError extends Error {
 }
 
 /**
- * Eventual consistency as a named, bounded wait (style.md principle 7): calls `attempt` until
- * it returns a value other than undefined; an ApiError whose kind is in `retryOn` (or an
- * undefined result) means "not yet". Throws {@link WaitTimeoutError} naming what is still missing.
+ * Eventual consistency as a named, bounded wait: calls `attempt` until it returns a value other
+ * than undefined; an ApiError whose kind is in `retryOn` (or an undefined result) means "not
+ * yet". Throws {@link WaitTimeoutError} naming what is still missing.
  */
 export async function waitFor<T>(options: WaitForOptions, attempt: () => Promise<T | undefined>): Promise<T> {
   const clock = options.clock ?? systemClock;

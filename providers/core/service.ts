@@ -2,7 +2,7 @@
  * What the HTTP core knows about one API is what the API's system folder declares here: its
  * name, where its origin and token scope come from, how its error bodies read and which hints
  * help, and how many requests it takes at once. The core itself names no system; it reads
- * these declarations (style.md principle 15: a registry of systems, the core loops over it).
+ * these declarations (a registry of systems; the core loops over it).
  */
 import type { ApiErrorKind } from "./errors.ts";
 

@@ -1,8 +1,10 @@
 /**
- * The thin serialized provider (../shared/design.md, principle 1).
+ * The thin serialized provider.
  *
- * Pulumi stores a dynamic provider's code in the state, twice per resource (inputs and outputs,
- * reference/pulumi.md §1.2), and `refresh`/`destroy` run that stored copy. Letting the SDK
+ * Pulumi stores a dynamic provider's code in the state, twice per resource (inputs and outputs:
+ * `resultIncludingProvider` in
+ * https://github.com/pulumi/pulumi/blob/v3.259.0/sdk/nodejs/cmd/dynamic-provider/index.ts), and
+ * `refresh`/`destroy` run that stored copy (https://github.com/pulumi/pulumi/issues/6490). Letting the SDK
  * serialize a real provider would store its whole closure (hundreds of lines per resource, with
  * whatever paths or values it captured). So our resources carry a hand-written loader of a few
  * hundred bytes instead: one line that names the implementation module and asks
@@ -11,7 +13,8 @@
  *  - state small (about 130 bytes per copy; see test/engine/canary.test.ts);
  *  - no absolute path or credential in state: the project root is found at run time, from
  *    `D365_ACCESS_ROOT` (set by scripts/with-node) or the working directory, which the engine
- *    sets to the program directory (reference/pulumi.md §1.2);
+ *    sets to the program directory (`getPwdMain` in
+ *    https://github.com/pulumi/pulumi/blob/v3.259.0/pkg/engine/project.go);
  *  - a fixed bug effective at once for refresh and destroy, and a state written in one checkout
  *    usable from another.
  *

@@ -1,8 +1,8 @@
 /**
- * What a system declares once for the rest of the project (style.md principle 15): a registry
- * entry. Each system folder exports one `System` from its `system.ts`; `providers/registry.ts`
- * lists them; the program, the report, the guards and the CLI loop over that list and name no
- * system. The core defines the shape only.
+ * What a system declares once for the rest of the project: a registry entry. Each system folder
+ * exports one `System` from its `system.ts`; `providers/registry.ts` lists them; the program, the
+ * report, the guards and the CLI loop over that list and name no system. The core defines the
+ * shape only.
  *
  * `U` is the declared user as the model normalizes it (a system reads its own part of it, e.g.
  * `user.fno`), `E` a declared environment.

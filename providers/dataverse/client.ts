@@ -1,8 +1,8 @@
 /**
  * The Dataverse Web API and Power Platform admin (BAP) calls of the Dataverse user resource: the
- * only place with their URLs, query options and API versions (style.md §1, §3). One method per
- * remote operation, named by intent; the accepted statuses are stated; "not found" is returned
- * as `undefined`; paging is hidden inside. Wire shapes and conversions live in dto.ts.
+ * only place with their URLs, query options and API versions. One method per remote operation,
+ * named by intent; the accepted statuses are stated; "not found" is returned as `undefined`;
+ * paging is hidden inside. Wire shapes and conversions live in dto.ts.
  *
  * Web API conventions: https://learn.microsoft.com/power-apps/developer/data-platform/webapi/compose-http-requests-handle-errors
  * Associations: https://learn.microsoft.com/power-apps/developer/data-platform/webapi/associate-disassociate-entities-using-web-api
@@ -28,17 +28,27 @@ import {
 import type { BusinessUnit, Role, SystemUser, TeamRole } from "./model.ts";
 import { dataverse, NOT_MEMBER_OF_ORGANIZATION, powerPlatform } from "./service.ts";
 
-/** The Web API root below the environment's origin (reference/dataverse.md §1). */
+/**
+ * The Web API root below the environment's origin:
+ * https://learn.microsoft.com/power-apps/developer/data-platform/webapi/compose-http-requests-handle-errors
+ */
 export const WEB_API_PATH = "api/data/v9.2";
-/** The BAP api-version the Terraform provider uses for `addUser` (reference §8.2). */
+/**
+ * The BAP api-version the Terraform provider uses for `addUser` (`BAP_API_VERSION` in
+ * `internal/constants/constants.go` of https://github.com/microsoft/terraform-provider-power-platform).
+ */
 export const BAP_API_VERSION = "2023-06-01";
-/** Dataverse's default and largest page size (reference §4). */
+/**
+ * Dataverse's default and largest page size
+ * (https://learn.microsoft.com/power-apps/developer/data-platform/webapi/query/page-results).
+ */
 export const MAX_PAGE_SIZE = 5000;
 
 const ODATA_HEADERS = { "OData-MaxVersion": "4.0", "OData-Version": "4.0" };
 // Without `If-None-Match: null`, a query expanding a collection-valued navigation property
 // (`systemuserroles_association`) may answer from a stale cache right after our own writes
-// (reference §1; https://learn.microsoft.com/power-apps/developer/data-platform/webapi/query/join-tables).
+// (https://learn.microsoft.com/power-apps/developer/data-platform/webapi/compose-http-requests-handle-errors,
+// https://learn.microsoft.com/power-apps/developer/data-platform/webapi/query/join-tables).
 const FRESH = { "If-None-Match": "null" };
 const USER_SELECT =
   "systemuserid,azureactivedirectoryobjectid,domainname,isdisabled,_businessunitid_value,deletedstate";
@@ -114,14 +124,17 @@ export interface DataverseClient {
    */
   disassociateRole(systemUserId: string, roleId: string): Promise<void>;
   /**
-   * `PATCH systemusers(<id>)` with `businessunitid@odata.bind` → 204 (reference §3). Dataverse
-   * removes the user's roles on a move unless `DoNotRemoveRolesOnChangeBusinessUnit` is set
+   * `PATCH systemusers(<id>)` with `businessunitid@odata.bind` → 204 (Microsoft Learn, "Update
+   * and delete table rows using the Web API"). Dataverse removes the user's roles on a move
+   * unless `DoNotRemoveRolesOnChangeBusinessUnit` is set
    * (https://learn.microsoft.com/power-platform/admin/create-edit-business-units).
    */
   setBusinessUnit(systemUserId: string, businessUnitId: string): Promise<void>;
   /**
    * Power Platform admin `POST …/environments/{id}/addUser?api-version=2023-06-01` `{objectId}`
-   * → 200/202/204: asks Dataverse to sync one Entra user now (the row appears later; reference §8.2).
+   * → 200/202/204: asks Dataverse to sync one Entra user now (the row appears later: the
+   * Terraform provider polls for it, `internal/services/authorization/api_user.go` of
+   * https://github.com/microsoft/terraform-provider-power-platform).
    * Throws an `Unlicensed` ApiError (`userNotLicensed`) while a new license propagates.
    */
   forceUserSync(objectId: string): Promise<void>;

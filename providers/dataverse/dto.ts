@@ -1,9 +1,11 @@
 /**
  * Wire shapes of the Dataverse Web API and the Power Platform admin (BAP) API, in the APIs' own
- * casing, and the only conversions between them and our camelCase vocabulary (style.md §2).
+ * casing, and the only conversions between them and our camelCase vocabulary.
  *
- * Shapes follow reference/dataverse.md §2 (systemusers, roles, businessunits) and §8.2 (BAP
- * `addUser`); real rows carry many more columns, which we never `$select`.
+ * Shapes follow Microsoft's table reference (systemusers, roles, businessunits) and the Terraform
+ * provider's calls and fixtures, the BAP `addUser` body included (`internal/services/authorization/`
+ * of https://github.com/microsoft/terraform-provider-power-platform); real rows carry many more
+ * columns, which we never `$select`.
  * https://learn.microsoft.com/power-apps/developer/data-platform/reference/entities/systemuser
  */
 import type { BusinessUnit, Role, SystemUser } from "./model.ts";
@@ -26,9 +28,16 @@ export interface SystemUserDto {
   domainname?: string | null;
   isdisabled?: boolean;
   _businessunitid_value: string;
-  /** Non-zero on soft-deleted users; the Terraform provider treats them as absent (reference §2.1). */
+  /**
+   * Non-zero on soft-deleted users; the Terraform provider treats them as absent
+   * (`internal/services/application/api_application.go` of
+   * https://github.com/microsoft/terraform-provider-power-platform).
+   */
   deletedstate?: number | null;
-  /** Direct roles only: team (group) roles never appear in this association (reference §2.4). */
+  /**
+   * Direct roles only: team (group) roles never appear in this association
+   * (https://learn.microsoft.com/power-apps/developer/data-platform/user-team-entities).
+   */
   systemuserroles_association?: RoleDto[];
   /**
    * Dataverse adds a paging-free link beside every complete single-level expanded collection
@@ -52,7 +61,11 @@ export interface TeamDto {
 export interface BusinessUnitDto {
   businessunitid: string;
   name: string;
-  /** Null on the root business unit (reference §2.3). */
+  /**
+   * Null on the root business unit (the Terraform provider finds the root with
+   * `parentbusinessunitid eq null`: `internal/services/application/api_application.go` of
+   * https://github.com/microsoft/terraform-provider-power-platform).
+   */
   _parentbusinessunitid_value: string | null;
 }
 
@@ -63,12 +76,19 @@ export interface WhoAmIDto {
   OrganizationId: string;
 }
 
-/** Body of BAP `POST …/environments/{id}/addUser` (reference §8.2; TF sends `objectId`). */
+/**
+ * Body of BAP `POST …/environments/{id}/addUser` (the Terraform provider sends `objectId`:
+ * `internal/services/authorization/api_user.go` of
+ * https://github.com/microsoft/terraform-provider-power-platform).
+ */
 export interface AddUserRequestDto {
   objectId: string;
 }
 
-/** Body of an association `POST …/$ref` (reference §3). */
+/**
+ * Body of an association `POST …/$ref` (Microsoft Learn, "Associate and disassociate table rows
+ * using the Web API", cited in client.ts).
+ */
 export interface ODataRefDto {
   "@odata.id": string;
 }
@@ -124,7 +144,10 @@ export function toSystemUser(dto: SystemUserDto): SystemUser {
   };
 }
 
-/** True when a row is a soft-deleted user, which counts as absent (reference §8.5). */
+/**
+ * True when a row is a soft-deleted user, which counts as absent
+ * (https://learn.microsoft.com/power-apps/developer/data-platform/user-team-entities).
+ */
 export function isSoftDeleted(dto: SystemUserDto): boolean {
   return typeof dto.deletedstate === "number" && dto.deletedstate !== 0;
 }

@@ -1,7 +1,6 @@
 /**
- * Our Dataverse vocabulary (style.md principle 2): the resource's inputs and outputs, and the
- * users, roles and business units the planner reasons about. Wire shapes and their conversions
- * live in dto.ts.
+ * Our Dataverse vocabulary: the resource's inputs and outputs, and the users, roles and business
+ * units the planner reasons about. Wire shapes and their conversions live in dto.ts.
  */
 
 /** A role in our vocabulary. */

@@ -1,10 +1,10 @@
 /**
- * The pure Dataverse planner (design.md principle 2): given the declared access of one user in
- * one environment, the environment's catalog (business units, roles) and the user's actual state,
- * it decides what to do. No I/O, deterministic, sorted. `diff`, `create`, `update`, `delete` and
- * the access report all answer from here.
+ * The pure Dataverse planner: given the declared access of one user in one environment, the
+ * environment's catalog (business units, roles) and the user's actual state, it decides what to
+ * do. No I/O, deterministic, sorted. `diff`, `create`, `update`, `delete` and the access report
+ * all answer from here.
  *
- * ## Ownership rules (design.md principle 4)
+ * ## Ownership rules
  * - **The owned scope** is the user's DIRECT roles in its own business unit
  *   (`systemuserroles_association`) that the caller may assign ({@link mayAssign}).
  * - **Team and Entra-group roles are never touched.** They reach a user through team membership
@@ -27,7 +27,9 @@
  *
  * Names are compared case-insensitively (Dataverse compares names with a case-insensitive
  * collation) after trimming; roles resolve BY NAME within the user's business unit, because
- * every business unit holds its own copy of each role (reference/dataverse.md §2.2).
+ * every business unit holds its own copy of each role (the Terraform provider resolves names the
+ * same way: `ResolveSecurityRoleNames` in `internal/services/application/api_application.go` of
+ * https://github.com/microsoft/terraform-provider-power-platform).
  */
 import { compact, PlanError } from "../core/provider.ts";
 import { decideRemoval } from "../core/removal.ts";

@@ -140,8 +140,10 @@ export interface PresenceWaitOptions {
 
 /**
  * Defaults: about 10 minutes, polls backing off from 2 s to 20 s. Microsoft's Terraform provider
- * polls up to 30 times with 10–20 s pauses (reference/dataverse.md §8.2); F&O-licensed users may
- * take up to an hour to sync on their own, which is why we ask for the sync instead of waiting.
+ * polls up to 30 times with 10–20 s pauses (`GetDataverseUserByAadObjectId` in
+ * `internal/services/authorization/api_user.go` of
+ * https://github.com/microsoft/terraform-provider-power-platform); F&O-licensed users may take up
+ * to an hour to sync on their own, which is why we ask for the sync instead of waiting.
  */
 export const presenceWait: PresenceWaitOptions = {
   timeoutMs: 10 * 60_000,
@@ -215,7 +217,8 @@ async function awaitSync(
         const found = await client.getSystemUserByObjectId(inputs.objectId);
         if (found && ready(found)) return found;
         // One accepted sync request is enough; ask again only while `userNotLicensed` says the
-        // license is still propagating (the Terraform provider retries that for 9 minutes, §8.2).
+        // license is still propagating (the Terraform provider's `CreateDataverseUser` retries
+        // that for 9 minutes).
         if (lastSync === "sync requested") return undefined;
         try {
           await client.forceUserSync(inputs.objectId);

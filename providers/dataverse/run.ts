@@ -1,7 +1,7 @@
 /**
  * The run-wide state of `dataverse:User` in the provider process: one client per environment
  * (with the Power Platform admin client for on-demand syncs), and the bulk reads shared by every
- * resource: the catalog (business units and roles) and the users (design.md principle 5).
+ * resource: the catalog (business units and roles) and the users.
  */
 import { isApiError } from "../core/errors.ts";
 import { warning } from "../core/provider.ts";

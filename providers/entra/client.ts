@@ -1,6 +1,6 @@
 /**
  * Microsoft Graph v1.0 calls for Entra users and licenses: the only file with Graph paths,
- * query options and the API version (style.md principles 1 and 3). "Not found" is `undefined`.
+ * query options and the API version. "Not found" is `undefined`.
  * Sources: https://learn.microsoft.com/graph/api/resources/user,
  * https://learn.microsoft.com/graph/api/user-assignlicense,
  * https://learn.microsoft.com/graph/api/subscribedsku-list.
@@ -43,7 +43,7 @@ export interface EntraClient {
   listUsers(): Promise<UserDto[]>;
   /** The tenant's SKUs with seats and service plans. */
   listSubscribedSkus(): Promise<SubscribedSkuDto[]>;
-  /** Creates a user (201). Not idempotent: callers look the UPN up before retrying (style.md principle 6). */
+  /** Creates a user (201). Not idempotent: callers look the UPN up before retrying. */
   createUser(body: CreateUserDto): Promise<UserDto>;
   /** Patches properties (204). */
   updateUser(objectId: string, patch: UpdateUserDto): Promise<void>;

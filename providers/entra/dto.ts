@@ -1,6 +1,6 @@
 /**
  * Microsoft Graph wire shapes (Graph's own casing) and the conversions to and from our
- * vocabulary (style.md principle 2). Sources:
+ * vocabulary. Sources:
  * https://learn.microsoft.com/graph/api/resources/user,
  * https://learn.microsoft.com/graph/api/resources/subscribedsku,
  * https://learn.microsoft.com/graph/api/resources/licenseassignmentstate.

@@ -1,7 +1,7 @@
 /**
- * Our Entra vocabulary (style.md principle 2): licenses by SKU part number and service plan
- * name, the user as the planner sees it, tenant SKUs and seats, and the resource's inputs and
- * outputs. Wire shapes (Graph's casing) and their conversions live in dto.ts.
+ * Our Entra vocabulary: licenses by SKU part number and service plan name, the user as the
+ * planner sees it, tenant SKUs and seats, and the resource's inputs and outputs. Wire shapes
+ * (Graph's casing) and their conversions live in dto.ts.
  */
 import type { Provenance } from "../core/removal.ts";
 import type { Person } from "../core/user.ts";

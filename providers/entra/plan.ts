@@ -1,8 +1,7 @@
 /**
- * Pure planning for Entra users (design.md principle 2): given the declared user and what Entra
- * has (or what we last applied), decide the operations (property patch, sign-in, license
- * changes, removal), the seats the change takes, and what `diff` answers. No I/O;
- * deterministic, sorted output.
+ * Pure planning for Entra users: given the declared user and what Entra has (or what we last
+ * applied), decide the operations (property patch, sign-in, license changes, removal), the seats
+ * the change takes, and what `diff` answers. No I/O; deterministic, sorted output.
  *
  * Rules (issue 11 item 1, https://learn.microsoft.com/graph/api/resources/licenseassignmentstate):
  * - UPNs, SKU part numbers and service plan names compare case-insensitively.

@@ -419,7 +419,7 @@ async function createOrAdopt(
     user = await graph.createUser(fromNewUser(inputs, password));
   } catch (e) {
     // No answer, or a conflict that may be our own earlier attempt: look the UPN up before
-    // anything else (style.md principle 6); never POST again blindly.
+    // anything else; never POST again blindly.
     if (!isApiError(e, "Transient") && !isApiError(e, "Conflict")) {
       release();
       throw e;

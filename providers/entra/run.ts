@@ -1,7 +1,7 @@
 /**
  * The run-wide state of `entra:User` in the provider process, through the runtime's caches:
  * the tenant's SKUs and users read once per run, and the seats this process reserved, so
- * concurrent creates cannot both take the last seat (design.md principle 5).
+ * concurrent creates cannot both take the last seat.
  */
 import type { Runtime } from "../core/runtime.ts";
 import { createEntraClient, type EntraClient } from "./client.ts";

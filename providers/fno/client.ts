@@ -1,16 +1,18 @@
 /**
- * The F&O OData calls of the F&O user resource: the only place with their URLs and query options
- * (style.md principles 1 and 3). One method per remote operation, named by intent; accepted
- * statuses stated; "not found" returned as `undefined` (or `false` for removals); paging hidden
- * inside. Every key and `$filter` goes through the core's OData helpers, never string
- * concatenation. Wire shapes and conversions live in dto.ts.
+ * The F&O OData calls of the F&O user resource: the only place with their URLs and query options.
+ * One method per remote operation, named by intent; accepted statuses stated; "not found"
+ * returned as `undefined` (or `false` for removals); paging hidden inside. Every key and
+ * `$filter` goes through the core's OData helpers, never string concatenation. Wire shapes and
+ * conversions live in dto.ts.
  *
- * Service facts (../../shared/reference/fno-odata.md; https://learn.microsoft.com/dynamics365/fin-ops-core/dev-itpro/data-entities/odata):
- *  - root `/data/`; pages of at most 10,000 rows continued by `@odata.nextLink` (§2.8);
+ * Service facts (unless noted,
+ * https://learn.microsoft.com/dynamics365/fin-ops-core/dev-itpro/data-entities/odata):
+ *  - root `/data/`; pages of at most 10,000 rows continued by `@odata.nextLink`;
  *  - the security entities are shared (no company): `cross-company=true` changes nothing, but is
  *    sent on bulk reads so a version that scopes them to the caller's company cannot hand us a
- *    partial list (§1);
- *  - no `in`/`contains()`: several values become `eq … or eq …` (§2.8); a `*` inside an `eq`
+ *    partial list
+ *    (https://learn.microsoft.com/dynamics365/fin-ops-core/dev-itpro/data-entities/cross-company-behavior);
+ *  - no `in`/`contains()`: several values become `eq … or eq …`; a `*` inside an `eq`
  *    literal is a wildcard, so every lookup result is re-checked exactly by the planner;
  *  - enum literals in keys and filters are qualified: `Microsoft.Dynamics.DataEntities.<Enum>'<Member>'`;
  *  - "absent" is only a 404 whose body is an OData error: while an environment is serviced or
@@ -54,8 +56,9 @@ export const DATA_PATH = "data";
 /** Namespace of F&O's enum types in `$metadata`. */
 export const ENUM_NAMESPACE = "Microsoft.Dynamics.DataEntities";
 /**
- * F&O's largest page (reference §2.8). Paging is server-driven: we never send `$top` (it would cap
- * the whole result, not the page) and follow `@odata.nextLink` until it is absent.
+ * F&O's largest page (see the service facts above). Paging is server-driven: we never send
+ * `$top` (it would cap the whole result, not the page) and follow `@odata.nextLink` until it is
+ * absent.
  */
 export const MAX_PAGE_SIZE = 10_000;
 
@@ -106,8 +109,8 @@ export interface FnoClient {
   /** Every role-organization row, or one user's → 200 per page. */
   listUserRoleOrganizations(userId?: string): Promise<FnoRoleOrganization[]>;
   /**
-   * `POST SystemUsers` → 201. Never replayed blindly (style.md principle 6): after an ambiguous
-   * failure the user is looked up by UserID first; it is sent once more only when absent.
+   * `POST SystemUsers` → 201. Never replayed blindly: after an ambiguous failure the user is
+   * looked up by UserID first; it is sent once more only when absent.
    */
   createUser(user: NewFnoUser): Promise<void>;
   /** `PATCH SystemUsers(UserID='…')` with only the changed fields → 204 (or 200). */
@@ -143,7 +146,8 @@ export function createFnoClient(options: FnoClientOptions): FnoClient {
   const explain = (e: unknown): unknown => {
     if (!isApiError(e)) return e;
     if (e.kind === "Unauthorized") {
-      // An app missing from SysAADClients gets 401 on every call even with a valid token (reference §4).
+      // An app missing from SysAADClients gets 401 on every call even with a valid token (a community
+      // report, https://github.com/microsoft/Dynamics-AX-Integration/issues/8; not stated by Microsoft).
       const app = appId ? `app ${appId}` : "the app";
       return e.withHint(
         `F&O environment "${environment}" refused the token: register ${app} under System administration > Setup > Microsoft Entra applications (SysAADClients) with a dedicated F&O user holding the Security administrator role, and check the environment URL is the token audience`,

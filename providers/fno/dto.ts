@@ -1,11 +1,12 @@
 /**
  * F&O OData wire shapes, in the API's own casing, and the only conversions between them and our
- * vocabulary (style.md principle 2). Shapes from ../../shared/reference/fno-odata.md §2 ([META]:
- * a client generated from a real F&O `$metadata`).
+ * vocabulary. Shapes from a client the SAP Cloud SDK generated from a real F&O `$metadata`
+ * (`asset/client/src/` of https://github.com/ntrtd/d365-agent).
  * https://learn.microsoft.com/dynamics365/fin-ops-core/dev-itpro/data-entities/odata
  *
- * F&O returns unset strings as `""` rather than null (reference §2.8); the conversions still
- * accept null/undefined so a partial `$select` or another version's nulls cannot crash us.
+ * F&O returns unset strings as `""` rather than null (a community observation, not documented by
+ * Microsoft); the conversions still accept null/undefined so a partial `$select` or another
+ * version's nulls cannot crash us.
  */
 import type {
   FnoRole,
@@ -97,7 +98,8 @@ export function toFnoUser(dto: SystemUserDto): FnoUserRecord {
 
 /**
  * A new user → the POST body. Every field is explicit: `Enabled` defaults to false when omitted
- * and the language fields are mandatory (reference §2.1, §8 item 9).
+ * and the language fields are mandatory (`notebooks/Manage-Users.ipynb` of
+ * https://github.com/d365collaborative/d365fo.integrations).
  */
 export function fromNewFnoUser(user: NewFnoUser): SystemUserDto {
   return {
@@ -143,9 +145,10 @@ export function toFnoRoleAssignment(dto: SecurityUserRoleDto): FnoRoleAssignment
 
 /**
  * A manual assignment (enabled unless told otherwise) → the POST body. `SecurityRoleName` is always sent: some versions
- * reject a role POST without it ("Security role '' with identifier value '…' is not valid",
- * reference §2.3, UNCONFIRMED on every version). `UserLicenseType` is left to F&O (the role
- * determines it).
+ * reject a role POST without it ("Security role '' with identifier value '…' is not valid", a
+ * community report, UNCONFIRMED on every version; `Add-FscmUser` of
+ * https://github.com/d365collaborative/d365bap.tools sends it too). `UserLicenseType` is left to
+ * F&O (the role determines it).
  */
 export function fromRoleAssignment(
   userId: string,
@@ -181,8 +184,9 @@ export function toFnoRoleOrganization(dto: SecurityUserRoleOrganizationDto): Fno
 }
 
 /**
- * A legal-entity restriction → the POST body, as a public importer sends it (reference §2.5:
- * `OrganizationType: "LegalEntity"`, `OperatingUnitType: "None"`). `HierarchyType` is not sent:
+ * A legal-entity restriction → the POST body, as a public community importer sends it
+ * (`OrganizationType: "LegalEntity"`, `OperatingUnitType: "None"`, members of F&O's enums in the
+ * client generated from `$metadata`, https://github.com/ntrtd/d365-agent). `HierarchyType` is not sent:
  * whether it is required is UNCONFIRMED and it has no meaning for a legal entity.
  */
 export function fromLegalEntityRestriction(

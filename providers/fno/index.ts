@@ -1,7 +1,6 @@
 /**
- * The F&O system folder's public face (style.md principle 11): the `fno:User` resource and its
- * provider, the OData client, our vocabulary and the pure planner. Imports only `core/`
- * (design.md principle 9).
+ * The F&O system folder's public face: the `fno:User` resource and its provider, the OData
+ * client, our vocabulary and the pure planner. Imports only `core/`.
  */
 export { checkInputs, resolveRoles } from "./check.ts";
 export { createFnoClient, type FnoClient, type FnoClientOptions } from "./client.ts";

@@ -1,7 +1,7 @@
 /**
- * Our F&O vocabulary (style.md principle 2): the records the planner reasons about, the
- * resource's inputs and outputs, and the facts of the service the rules rely on. Wire shapes and
- * their conversions live in dto.ts.
+ * Our F&O vocabulary: the records the planner reasons about, the resource's inputs and outputs,
+ * and the facts of the service the rules rely on. Wire shapes and their conversions live in
+ * dto.ts.
  *
  * Facts (https://learn.microsoft.com/dynamics365/fin-ops-core/dev-itpro/sysadmin/tasks/create-new-users,
  * https://learn.microsoft.com/dynamics365/fin-ops-core/dev-itpro/data-entities/odata):

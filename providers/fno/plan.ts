@@ -1,5 +1,5 @@
 /**
- * The F&O planner: pure, deterministic, I/O-free (design.md principle 2, style.md principle 4).
+ * The F&O planner: pure, deterministic, I/O-free.
  *
  * Given the declared access of one user in one F&O environment and what the environment holds,
  * it decides which OData operations bring the environment to the declared state, and `diff`
@@ -139,8 +139,9 @@ export interface PlanOptions extends Protected {
  *     last row first would briefly make the role unrestricted);
  *  4. assign new roles (or enable rows that are not Enabled, once restricted). A new role
  *     restricted to legal entities is assigned disabled, restricted, then enabled: organization
- *     rows need the assignment row (reference §2.5), and an enabled row without them would apply
- *     in every company meanwhile;
+ *     rows need the assignment row (F&O assigns organizations to one of a user's roles:
+ *     https://learn.microsoft.com/dynamics365/fin-ops-core/dev-itpro/sysadmin/tasks/create-new-users),
+ *     and an enabled row without them would apply in every company meanwhile;
  *  5. enable the user.
  */
 export function planUser(
@@ -273,7 +274,8 @@ function revokeRole(userId: string, roleId: string, rows: readonly FnoRoleOrgani
  * the UPN), and Email with it when it held the old UPN; an Email that is another address (F&O's
  * Email may be the user's mail address, which need not equal the UPN) is kept, an empty one
  * filled. NetworkDomain and AccountType of an adopted user are left as found (a guest's provider
- * differs legitimately, reference §3.1).
+ * differs legitimately:
+ * https://learn.microsoft.com/dynamics365/fin-ops-core/dev-itpro/sysadmin/tasks/create-new-users).
  */
 export function userChanges(desired: DesiredFnoUser, record: FnoUserRecord): FnoUserChanges {
   const changes: FnoUserChanges = {};

@@ -2,7 +2,7 @@
  * The run-wide state of `fno:User` in the provider process: one client per environment, the
  * bulk reads shared by every resource (role catalog, users, a snapshot of users and their rows,
  * the F&O user our app acts as), the users written in this process, and a user's rows read
- * fresh (design.md principle 5).
+ * fresh.
  */
 
 import { isApiError } from "../core/errors.ts";

@@ -137,7 +137,10 @@ function project(
   return { values, recId: record.RecId, recVersion: record.RecVersion };
 }
 
-/** The UserID column of UserInfo holds 20 characters ([FOT] import-d365aaduser.ps1). */
+/**
+ * The UserID column of UserInfo holds 20 characters (`functions/import-d365aaduser.ps1` of
+ * https://github.com/d365collaborative/d365fo.tools).
+ */
 export const USER_ID_MAX_LENGTH = 20;
 
 const systemUserProps: FnoPropertyDef[] = [

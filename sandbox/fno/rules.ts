@@ -67,7 +67,7 @@ export function checkRole(
 ): { ok: true; identifier: string } | { ok: false; message: string } {
   const role = env.roles.find((r) => same(r.SecurityRoleIdentifier, identifier));
   const given = typeof name === "string" ? name : "";
-  // [NOTES]: a POST without SecurityRoleName fails with
+  // A community report: a POST without SecurityRoleName fails with
   // "Security role '' with identifier value '...' is not valid"; clients must always send it.
   if (!role || !same(role.SecurityRoleName, given)) {
     return {

@@ -76,8 +76,9 @@ const BUILT_IN_USERS: { id: string; name: string; enabled: boolean; roles: strin
 
 /**
  * People of the demo tenant's Entra ID (sandbox/entra/seed.ts) who already exist in F&O, with
- * UserID = the mail local part (the convention of [BAP] `Add-FscmUser`). Their roles differ in
- * places from users.yaml, so the demo shows real changes; Chloé and Eva are not imported yet.
+ * UserID = the mail local part (the convention of `Add-FscmUser` in
+ * https://github.com/d365collaborative/d365bap.tools). Their roles differ in places from
+ * users.yaml, so the demo shows real changes; Chloé and Eva are not imported yet.
  */
 const DEMO_PEOPLE: { id: string; name: string; enabled: boolean; company: string; roles: string[] }[] = [
   {

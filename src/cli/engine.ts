@@ -104,7 +104,7 @@ async function operate(operation: Operation, values: Values, root: string): Prom
       root,
       stack: values.stack,
       program: mod.program,
-      // reference/pulumi.md §3.4: the file backend rewrites the whole state after every step.
+      // The file backend rewrites the whole state after every step (observed against Pulumi v3.274).
       ...(values["skip-checkpoints"] ? { env: { PULUMI_SKIP_CHECKPOINTS: "true" } } : {}),
     });
     // The program compares the declared change with what was applied (users.yaml guards).

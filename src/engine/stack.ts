@@ -2,11 +2,12 @@
  * Runs the project's Pulumi program through the Automation API as an *inline program*.
  *
  * Why inline: the Node.js language host (`pulumi-language-nodejs`) cannot be had on our machines
- * (reference/pulumi.md §3.3), and an inline program needs only the `pulumi` binary: the
- * Automation API serves the language runtime from this Node process. `workDir` is the project
- * root, so the engine reads `Pulumi.yaml` (backend, `stackConfigDir: stacks`) and
- * `stacks/Pulumi.<stack>.yaml` exactly as the official CLI does, and the dynamic-provider
- * process runs there and resolves `@pulumi/pulumi` and our providers from it (§3.3, item 2).
+ * (the Go module proxy refuses its module; observed with Pulumi v3.274), and an inline program
+ * needs only the `pulumi` binary: the Automation API serves the language runtime from this Node
+ * process. `workDir` is the project root, so the engine reads `Pulumi.yaml` (backend,
+ * `stackConfigDir: stacks`) and `stacks/Pulumi.<stack>.yaml` exactly as the official CLI does,
+ * and the dynamic-provider process runs there and resolves `@pulumi/pulumi` and our providers
+ * from it (observed against Pulumi v3.274; cf. https://github.com/pulumi/pulumi/issues/5578).
  */
 import { existsSync, mkdirSync, realpathSync } from "node:fs";
 import path from "node:path";

@@ -1,9 +1,10 @@
 /**
  * F&O UserID derivation. F&O stores UserID in 20 characters (UserInfo.ID); the common import
- * convention is the alias (local part) of the e-mail/UPN, truncated to 20
- * (reference/fno-odata.md §2.1, §3.1). Which characters F&O accepts in a UserID is not
- * documented (UNCONFIRMED), so the derivation keeps only lower-case letters, digits, '.', '_'
- * and '-', which every tool in the reference produces.
+ * convention is the alias (local part) of the e-mail/UPN, truncated to 20 (`Import-D365AadUser`
+ * of https://github.com/d365collaborative/d365fo.tools, `Add-FscmUser` of
+ * https://github.com/d365collaborative/d365bap.tools). Which characters F&O accepts in a UserID
+ * is not documented (UNCONFIRMED), so the derivation keeps only lower-case letters, digits, '.',
+ * '_' and '-', which both tools produce.
  */
 import { createHash } from "node:crypto";
 

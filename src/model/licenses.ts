@@ -2,9 +2,8 @@
  * What the model knows about license SKUs, offline: which part numbers exist for Dynamics 365
  * finance and operations and which of them let a user into F&O. Source: Microsoft's
  * "Product names and service plan identifiers for licensing" table,
- * https://learn.microsoft.com/entra/identity/users/licensing-service-plan-reference
- * (as summarized in reference/graph.md §4). Tenants hold many other SKUs; unknown part numbers
- * are accepted as written.
+ * https://learn.microsoft.com/entra/identity/users/licensing-service-plan-reference.
+ * Tenants hold many other SKUs; unknown part numbers are accepted as written.
  */
 
 /**
@@ -34,7 +33,7 @@ export const KNOWN_SKUS: readonly string[] = [
   "Dynamics_365_for_Operations_Sandbox_Tier4_SKU",
 ];
 
-/** Service plan names per SKU, where the reference lists them completely. */
+/** Service plan names per SKU, for the SKUs whose complete plan list we carry from that table. */
 export const SKU_SERVICE_PLANS: Readonly<Record<string, readonly string[]>> = {
   DYN365_FINANCE: [
     "DYN365_CDS_FINANCE",

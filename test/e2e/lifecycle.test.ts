@@ -24,7 +24,10 @@ const CHLOE = "chloe.martin@contoso.example";
 const BRUNO = "bruno.keller@contoso.example";
 const FARAH = "farah.khan@contoso.example";
 const NESTOR = "nestor.wilke@contoso.example";
-/** Roles the Dataverse user sync itself assigns (reference/dataverse.md); not granted by us. */
+/**
+ * Roles the Dataverse user sync itself assigns (Microsoft's page cited at FNO_VIRTUAL_TABLE_ROLE in
+ * src/model/licenses.ts); not granted by us.
+ */
 const SYNC_ROLES = ["Environment Maker", "Finance and Operations Basic User"];
 
 /** After removal, a user holds at most what it held before we managed it (the seed). */

@@ -1,8 +1,8 @@
 /**
- * Every system folder has the same shape (style.md principles 1, 9 and 15), so a reader who
- * knows one knows them all and a new system is mechanical: this test lists `providers/*`
- * (except `core`) and checks the files, their main exports, the registry entry, and the import
- * rules (a system imports only core; a plan imports no client; the core names no system).
+ * Every system folder has the same shape, so a reader who knows one knows them all and a new
+ * system is mechanical: this test lists `providers/*` (except `core`) and checks the files, their
+ * main exports, the registry entry, and the import rules (a system imports only core; a plan
+ * imports no client; the core names no system).
  */
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync, statSync } from "node:fs";
