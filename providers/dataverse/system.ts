@@ -24,6 +24,7 @@ export const dataverse: System<DataversePerson, { dataverse: boolean }> = {
   environments: (user) => user.dataverse.map((d) => d.environment),
 
   declarer: async () => (await import("./resources.ts")).declare,
+  describer: async () => (await import("./run.ts")).describeChanges,
 
   environmentWarnings: (environment) =>
     environment.values.powerPlatformEnvironmentId

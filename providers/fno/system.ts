@@ -42,6 +42,7 @@ export const fno: System<FnoPerson, { fno: boolean }> = {
   environments: (user) => user.fno.map((f) => f.environment),
 
   declarer: async () => (await import("./resources.ts")).declare,
+  describer: async () => (await import("./run.ts")).describeChanges,
 
   report: {
     title: (environment) => `${environment} · F&O`,
