@@ -132,6 +132,16 @@ export interface System<U, E> {
     cell(user: U, environment?: string): string[];
     /** What the system holds now for the declared users, in the same words: upn (lower case) → entries. */
     live?(rt: Runtime, context: LiveContext<U>, environment?: string): Promise<Map<string, string[]>>;
+    /**
+     * People users.yaml does not declare who hold a privileged role (the system's own, and any
+     * of `extra`, by name), one line each: `<who> holds privileged role <role>` (issue 12 item 3).
+     * Run after the identity system's `live` filled `context.objectIds`.
+     */
+    privileged?(
+      rt: Runtime,
+      context: LiveContext<U> & { extra: readonly string[] },
+      environment?: string,
+    ): Promise<string[]>;
   };
   /** The guards' summary of its resources. */
   readonly guard: {

@@ -22,7 +22,8 @@ import * as pulumi from "@pulumi/pulumi";
 import type { DeclareContext } from "../../providers/core/system.ts";
 import { SYSTEMS } from "../../providers/registry.ts";
 import { type DesiredState, formatDiagnostic, formatDiagnostics, loadDesiredState } from "../model/index.ts";
-import { accessByUser, desiredMatrix } from "../report/matrix.ts";
+import { accessByUser, desiredMatrix, privilegedWarning } from "../report/matrix.ts";
+import { readPrivilegedOutsiders } from "../report/privileged.ts";
 import { sayChanges } from "./changes.ts";
 import { appliedResources, declaredResources, guardViolations, summarizeChange } from "./guards.ts";
 import {
@@ -170,6 +171,7 @@ export async function program(): Promise<Record<string, unknown>> {
     },
     userResourceName,
   );
+  for (const line of await readPrivilegedOutsiders(rt, state)) pulumi.log.warn(privilegedWarning(line));
   return {
     counts: {
       users: state.users.length,
