@@ -7,6 +7,8 @@
  * undone by `up --refresh`.
  */
 import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import path from "node:path";
 import { after, before, test } from "node:test";
 import { createProject, type E2EProject } from "./harness.ts";
 
@@ -49,6 +51,45 @@ function edit(from: string | RegExp, to: string): void {
   assert.notEqual(next, text, `users.yaml edit did not apply: ${from}`);
   project.writeUsersYaml(next);
 }
+
+test("people outside users.yaml with privileged roles are warnings in report --live, the preview and its PR comment", async () => {
+  const original = project.usersYaml();
+  edit(/\nguards:\n/, "\nprivilegedRoles: [System Customizer]\n\nguards:\n");
+  const report = await project.cli(["report", "--live"]);
+  assert.equal(report.code, 0, report.output);
+  for (const line of [
+    "Dataverse user admin@contoso.example holds privileged role System Administrator",
+    "Dataverse user patti.fernandez@contoso.example holds privileged role System Administrator",
+    // The configurable list: Megan Bowen was given System Customizer by hand.
+    "Dataverse user megan.bowen@contoso.example holds privileged role System Customizer",
+    "F&O user Admin (admin@contoso.example) holds privileged role -SYSADMIN- (System administrator)",
+  ]) {
+    assert.ok(
+      report.stderr.includes(`warning: ${line}, and users.yaml does not declare them`),
+      `${line}\n${report.stderr}`,
+    );
+    assert.ok(report.stdout.includes(`- ⚠ ${line}`), report.stdout);
+  }
+  // A declared person is no outsider, whatever they hold.
+  assert.doesNotMatch(report.output, /adele\.vance\S* holds privileged/);
+
+  const preview = await project.cli(["preview"]);
+  assert.equal(preview.code, 0, preview.output);
+  assert.match(
+    preview.stdout,
+    /warning: Dataverse user megan\.bowen@contoso\.example holds privileged role System Customizer/,
+  );
+  writeFileSync(path.join(project.dir, "preview.txt"), preview.stdout);
+  const comment = await project.cli(["preview-comment", "--preview", "preview.txt"]);
+  assert.equal(comment.code, 0, comment.output);
+  const head = comment.stdout.slice(0, comment.stdout.indexOf("<details>"));
+  assert.match(head, /\*\*Privileged access outside users\.yaml\*\*/);
+  assert.match(
+    head,
+    /- ⚠ Dataverse user megan\.bowen@contoso\.example holds privileged role System Customizer/,
+  );
+  project.writeUsersYaml(original);
+});
 
 test("a first preview on the lived-in tenant lists every change up makes on the people it adopts", async () => {
   const preview = await project.cli(["preview"]);
