@@ -75,6 +75,15 @@ export interface DescribeRequest<U> {
   refresh: boolean;
 }
 
+/** The environments a per-environment system's request concerns, sorted. */
+export function environmentsOf(request: DescribeRequest<unknown>): string[] {
+  const all = [
+    ...request.declared.map((d) => d.environment ?? ""),
+    ...request.removed.map((r) => String(r.outputs.environment ?? "")),
+  ];
+  return [...new Set(all)].filter((e) => e !== "").sort();
+}
+
 /**
  * Reads what the system holds for the request's users (bulk reads) and says, per resource name,
  * what `up` will do there: the system's pure plans, described (its describe.ts). A resource the

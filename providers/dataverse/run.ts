@@ -9,7 +9,7 @@ import { isApiError } from "../core/errors.ts";
 import { warning } from "../core/provider.ts";
 import { type Runtime, settled } from "../core/runtime.ts";
 import { findEnvironment } from "../core/settings.ts";
-import type { DescribeRequest } from "../core/system.ts";
+import { type DescribeRequest, environmentsOf } from "../core/system.ts";
 import { createDataverseClient, type DataverseClient } from "./client.ts";
 import { checkedInputs, describeRemoval, describeUser } from "./describe.ts";
 import {
@@ -121,11 +121,7 @@ export async function describeChanges(
   request: DescribeRequest<DataversePerson>,
 ): Promise<Map<string, Change>> {
   const out = new Map<string, Change>();
-  const environments = new Set([
-    ...request.declared.map((d) => d.environment ?? ""),
-    ...request.removed.map((r) => String(r.outputs.environment ?? "")),
-  ]);
-  for (const environment of [...environments].filter((e) => e !== "").sort()) {
+  for (const environment of environmentsOf(request)) {
     const client = clientFor(rt, environment);
     const [catalog, users, caller] = await settled([
       loadCatalog(rt, client),

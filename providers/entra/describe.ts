@@ -39,6 +39,18 @@ export function checkedInputs(user: EntraPerson, objectId: string | undefined): 
 
 const object = (upn: string) => `Entra user ${upn}`;
 
+/** A user as Entra holds it right after `create` made it from the inputs. */
+export function newUser(inputs: EntraUserInputs): UserSnapshot {
+  return {
+    upn: inputs.upn,
+    displayName: inputs.displayName,
+    usageLocation: inputs.usageLocation || undefined,
+    enabled: inputs.enabled,
+    directLicenses: [],
+    inheritedSkus: [],
+  };
+}
+
 /**
  * What `create` or `update` changes on `actual` (undefined: the user does not exist and is
  * created). `verb` says which: an adoption, a create, or an update.
@@ -49,15 +61,7 @@ export function describeUser(
   verb: "adopts" | "updates",
 ): Change {
   if (!actual) {
-    const empty: UserSnapshot = {
-      upn: inputs.upn,
-      displayName: inputs.displayName,
-      usageLocation: inputs.usageLocation || undefined,
-      enabled: inputs.enabled,
-      directLicenses: [],
-      inheritedSkus: [],
-    };
-    const plan = planUser(inputs, empty, { created: true });
+    const plan = planUser(inputs, newUser(inputs), { created: true });
     return {
       verb: "creates",
       object: object(inputs.upn),

@@ -28,7 +28,7 @@ import { ShimResource } from "../core/shim.ts";
 import type { DeclareContext, Declared } from "../core/system.ts";
 import { USER_DEFAULTS } from "../core/user.ts";
 import { checkInputs } from "./check.ts";
-import { inputsOf } from "./describe.ts";
+import { inputsOf, newUser } from "./describe.ts";
 import { fromLicenses, fromNewUser, skuIdsOf, toUserSnapshot, type UserDto } from "./dto.ts";
 import type { EntraPerson, EntraUserInputs, EntraUserOutputs, UserSnapshot } from "./model.ts";
 import {
@@ -404,14 +404,7 @@ async function createOrAdopt(
     );
 
   // Create. Seats are checked before the user exists, so a shortage writes nothing.
-  const empty: UserSnapshot = {
-    upn: inputs.upn,
-    displayName: inputs.displayName,
-    usageLocation: inputs.usageLocation || undefined,
-    enabled: inputs.enabled,
-    directLicenses: [],
-    inheritedSkus: [],
-  };
+  const empty = newUser(inputs);
   const release = await reserveSeats(rt, planUser(inputs, empty, { created: true }).seats);
   const password = randomPassword();
   const started = Date.now();

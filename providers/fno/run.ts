@@ -11,7 +11,7 @@ import { warning } from "../core/provider.ts";
 import { provenanceOf } from "../core/removal.ts";
 import type { Runtime } from "../core/runtime.ts";
 import { settled } from "../core/runtime.ts";
-import type { DescribeRequest } from "../core/system.ts";
+import { type DescribeRequest, environmentsOf } from "../core/system.ts";
 import { USER_DEFAULTS } from "../core/user.ts";
 import { matchUser } from "./check.ts";
 import { createFnoClient, type FnoClient } from "./client.ts";
@@ -154,11 +154,7 @@ export async function describeChanges(
   request: DescribeRequest<FnoPerson>,
 ): Promise<Map<string, Change>> {
   const out = new Map<string, Change>();
-  const environments = new Set([
-    ...request.declared.map((d) => d.environment ?? ""),
-    ...request.removed.map((x) => String(x.outputs.environment ?? "")),
-  ]);
-  for (const environment of [...environments].filter((e) => e !== "").sort()) {
+  for (const environment of environmentsOf(request)) {
     const client = clientFor(r, environment);
     const [catalog, users, snapshot, appUserId] = await settled([
       loadRoles(r, client),
