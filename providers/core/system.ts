@@ -8,6 +8,7 @@
  * `user.fno`), `E` a declared environment.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import type { Change } from "./describe.ts";
 import type { Provenance } from "./removal.ts";
 import type { Runtime } from "./runtime.ts";
 import type { ServiceSpec } from "./service.ts";
@@ -47,6 +48,49 @@ export interface GuardFacts {
   settings: string;
 }
 
+/** One declared resource, as {@link Describer} sees it. */
+export interface DescribeDeclared<U> {
+  /** The resource name (`<upn>` or `<upn>/<environment>`). */
+  name: string;
+  user: U;
+  /** The environment of a per-environment system. */
+  environment?: string;
+  /** The Entra object id the program found; undefined for a person still to be created. */
+  objectId?: string;
+  /** The outputs the last deployment recorded under this name (after renames); undefined: a create. */
+  last?: Record<string, unknown>;
+  /** The resource id the last deployment recorded (with `last`). */
+  lastId?: string;
+}
+
+/** What the program asks a system to describe at preview. */
+export interface DescribeRequest<U> {
+  declared: DescribeDeclared<U>[];
+  /** Resources of the last deployment that users.yaml no longer declares: name and outputs. */
+  removed: { name: string; id: string; outputs: Record<string, unknown> }[];
+  /**
+   * Whether the run refreshes first: the engine then compares the live state with users.yaml,
+   * so drift alone updates; without it, only a declared change does.
+   */
+  refresh: boolean;
+}
+
+/** The environments a per-environment system's request concerns, sorted. */
+export function environmentsOf(request: DescribeRequest<unknown>): string[] {
+  const all = [
+    ...request.declared.map((d) => d.environment ?? ""),
+    ...request.removed.map((r) => String(r.outputs.environment ?? "")),
+  ];
+  return [...new Set(all)].filter((e) => e !== "").sort();
+}
+
+/**
+ * Reads what the system holds for the request's users (bulk reads) and says, per resource name,
+ * what `up` will do there: the system's pure plans, described (its describe.ts). A resource the
+ * engine will not create, update or delete has no entry.
+ */
+export type Describer<U> = (rt: Runtime, request: DescribeRequest<U>) => Promise<Map<string, Change>>;
+
 /** What `report --live` learns while reading, shared between systems. */
 export interface LiveContext<U> {
   /** The declared users. */
@@ -82,6 +126,8 @@ export interface System<U, E> {
    * SDK behind them, not `validate` or `report`.
    */
   declarer(): Promise<Declarer<U>>;
+  /** Loads the function that describes, at preview, what `up` will change (describe.ts). */
+  describer(): Promise<Describer<U>>;
   /**
    * Warnings about the stack's mapping of an environment the users use, e.g. an optional id
    * missing (a missing URL of a per-environment service is an error the program reports).
@@ -95,6 +141,16 @@ export interface System<U, E> {
     cell(user: U, environment?: string): string[];
     /** What the system holds now for the declared users, in the same words: upn (lower case) → entries. */
     live?(rt: Runtime, context: LiveContext<U>, environment?: string): Promise<Map<string, string[]>>;
+    /**
+     * People users.yaml does not declare who hold a privileged role (the system's own, and any
+     * of `extra`, by name), one line each: `<who> holds privileged role <role>` (issue 12 item 3).
+     * Run after the identity system's `live` filled `context.objectIds`.
+     */
+    privileged?(
+      rt: Runtime,
+      context: LiveContext<U> & { extra: readonly string[] },
+      environment?: string,
+    ): Promise<string[]>;
   };
   /** The guards' summary of its resources. */
   readonly guard: {

@@ -52,8 +52,8 @@ import { ShimResource } from "../core/shim.ts";
 import type { DeclareContext, Declared } from "../core/system.ts";
 import { checkInputs } from "./check.ts";
 import type { DataverseClient } from "./client.ts";
+import { inputsOf } from "./describe.ts";
 import type {
-  ActualUser,
   Caller,
   DataversePerson,
   DataverseUserInputs,
@@ -79,7 +79,15 @@ import {
   resolveRoles,
   sameNames,
 } from "./plan.ts";
-import { clientFor, forgetUsers, loadCaller, loadCatalog, loadTeamRoles, loadUsers } from "./run.ts";
+import {
+  clientFor,
+  forgetUsers,
+  loadCaller,
+  loadCatalog,
+  loadTeamRoles,
+  loadUsers,
+  toActual,
+} from "./run.ts";
 import { isElevationRefusal } from "./service.ts";
 
 export type { DataverseUserInputs, DataverseUserOutputs } from "./model.ts";
@@ -155,16 +163,6 @@ export const presenceWait: PresenceWaitOptions = {
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
-
-function toActual(user: SystemUser, teamRoles?: readonly TeamRole[]): ActualUser {
-  return {
-    systemUserId: user.systemUserId,
-    businessUnitId: user.businessUnitId,
-    disabled: user.disabled,
-    roles: user.roles ?? [],
-    ...(teamRoles ? { teamRoles: [...teamRoles] } : {}),
-  };
-}
 
 const TYPE = "dataverse:User";
 const subjectOf = (r: Pick<DataverseUserInputs, "upn" | "environment">): Subject => ({
@@ -492,18 +490,9 @@ export const provider = defineProvider(spec);
 export function declare(user: DataversePerson, context: DeclareContext): Declared {
   const resources = user.dataverse.map(
     (access) =>
-      new DataverseUser(
-        `${context.name}/${access.environment}`,
-        {
-          upn: user.upn,
-          objectId: context.objectId ?? "",
-          environment: access.environment,
-          ...(access.businessUnit ? { businessUnit: access.businessUnit } : {}),
-          roles: access.roles,
-          enabled: user.enabled,
-        },
-        { dependsOn: context.dependsOn },
-      ),
+      new DataverseUser(`${context.name}/${access.environment}`, inputsOf(user, access, context), {
+        dependsOn: context.dependsOn,
+      }),
   );
   return { resources };
 }

@@ -3,18 +3,26 @@
  * (with the Power Platform admin client for on-demand syncs), and the bulk reads shared by every
  * resource: the catalog (business units and roles) and the users.
  */
+
+import type { Change } from "../core/describe.ts";
 import { isApiError } from "../core/errors.ts";
 import { warning } from "../core/provider.ts";
 import { type Runtime, settled } from "../core/runtime.ts";
 import { findEnvironment } from "../core/settings.ts";
+import { type DescribeRequest, environmentsOf } from "../core/system.ts";
 import { createDataverseClient, type DataverseClient } from "./client.ts";
+import { checkedInputs, describeRemoval, describeUser } from "./describe.ts";
 import {
+  type ActualUser,
   type Caller,
   type Catalog,
+  type DataversePerson,
+  type DataverseUserOutputs,
   SYSTEM_ADMINISTRATOR_TEMPLATE,
   type SystemUser,
   type TeamRole,
 } from "./model.ts";
+import { diff } from "./plan.ts";
 import { dataverse, powerPlatform } from "./service.ts";
 
 /** The client of one environment. */
@@ -87,4 +95,65 @@ export function loadTeamRoles(rt: Runtime, client: DataverseClient): Promise<Map
       return new Map();
     }
   });
+}
+
+/** The planner's view of a Dataverse user. */
+export function toActual(user: SystemUser, teamRoles?: readonly TeamRole[]): ActualUser {
+  return {
+    systemUserId: user.systemUserId,
+    businessUnitId: user.businessUnitId,
+    disabled: user.disabled,
+    roles: user.roles ?? [],
+    ...(teamRoles ? { teamRoles: [...teamRoles] } : {}),
+  };
+}
+
+/**
+ * What `up` will do to each Dataverse user of the request (core/system.ts `Describer`): per
+ * environment the bulk reads the run shares (catalog, users, caller), then the pure descriptions
+ * of describe.ts. A declared user with a last deployment changes when the engine will update it:
+ * after a refresh whenever the plan against the live user changes something; without, when
+ * users.yaml changed it. A declaration with names the environment does not have is left to the
+ * provider's check, which reports it.
+ */
+export async function describeChanges(
+  rt: Runtime,
+  request: DescribeRequest<DataversePerson>,
+): Promise<Map<string, Change>> {
+  const out = new Map<string, Change>();
+  for (const environment of environmentsOf(request)) {
+    const client = clientFor(rt, environment);
+    const [catalog, users, caller] = await settled([
+      loadCatalog(rt, client),
+      loadUsers(rt, client),
+      loadCaller(rt, client),
+    ]);
+    const actualOf = (objectId: unknown) => {
+      const user = typeof objectId === "string" ? users.get(objectId.toLowerCase()) : undefined;
+      return user ? toActual(user) : undefined;
+    };
+    for (const item of request.declared.filter((d) => d.environment === environment)) {
+      const inputs = checkedInputs(item.user, environment, item.objectId);
+      if (!inputs) continue;
+      const last = item.last as DataverseUserOutputs | undefined;
+      const actual = item.objectId ? actualOf(item.objectId) : undefined;
+      let change: Change;
+      try {
+        change = describeUser(inputs, catalog, actual, {
+          verb: last ? "updates" : "adopts",
+          managedRoles: last?.managedRoles ?? [],
+          caller,
+        });
+      } catch {
+        continue; // unknown names: the provider's check reports them, with their property
+      }
+      if (last && !(diff(last, inputs).changes || (request.refresh && change.changes.length > 0))) continue;
+      out.set(item.name, change);
+    }
+    for (const item of request.removed.filter((r) => r.outputs.environment === environment)) {
+      const outputs = item.outputs as unknown as DataverseUserOutputs;
+      out.set(item.name, describeRemoval(outputs, actualOf(outputs.objectId), caller));
+    }
+  }
+  return out;
 }

@@ -6,7 +6,7 @@
 import type { System } from "../core/system.ts";
 import { grantKeys } from "../core/system.ts";
 import { createDataverseClient } from "./client.ts";
-import type { DataversePerson } from "./model.ts";
+import { type DataversePerson, SYSTEM_ADMINISTRATOR_TEMPLATE } from "./model.ts";
 import { dataverse as dataverseService } from "./service.ts";
 
 const accessIn = (user: DataversePerson, environment?: string) =>
@@ -24,6 +24,7 @@ export const dataverse: System<DataversePerson, { dataverse: boolean }> = {
   environments: (user) => user.dataverse.map((d) => d.environment),
 
   declarer: async () => (await import("./resources.ts")).declare,
+  describer: async () => (await import("./run.ts")).describeChanges,
 
   environmentWarnings: (environment) =>
     environment.values.powerPlatformEnvironmentId
@@ -56,6 +57,32 @@ export const dataverse: System<DataversePerson, { dataverse: boolean }> = {
         cells.set(upn, [...unit, ...(su.roles ?? []).map((r) => r.name).sort((a, b) => a.localeCompare(b))]);
       }
       return cells;
+    },
+    // System Administrator by its template (every business unit's copy), and `extra` by name;
+    // enabled human users only (application users are the services').
+    async privileged(rt, context, environment) {
+      if (!environment || !rt.has(dataverseService, environment)) return [];
+      const client = createDataverseClient({
+        environment,
+        dataverse: rt.client(dataverseService, environment),
+      });
+      const [roles, systemUsers] = await Promise.all([client.listRoles(), client.listSystemUsers()]);
+      const templates = new Map(roles.map((r) => [r.roleId, r.templateId]));
+      const extra = new Set(context.extra.map((r) => r.trim().toLowerCase()));
+      const lines: string[] = [];
+      for (const su of systemUsers) {
+        if (su.disabled || (su.objectId && context.objectIds.has(su.objectId.toLowerCase()))) continue;
+        const held = (su.roles ?? []).filter(
+          (r) =>
+            (r.templateId ?? templates.get(r.roleId)) === SYSTEM_ADMINISTRATOR_TEMPLATE ||
+            extra.has(r.name.toLowerCase()),
+        );
+        for (const name of [...new Set(held.map((r) => r.name))].sort())
+          lines.push(
+            `Dataverse user ${su.domainName ?? su.objectId ?? su.systemUserId} holds privileged role ${name}`,
+          );
+      }
+      return lines.sort();
     },
   },
 

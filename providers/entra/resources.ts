@@ -28,6 +28,7 @@ import { ShimResource } from "../core/shim.ts";
 import type { DeclareContext, Declared } from "../core/system.ts";
 import { USER_DEFAULTS } from "../core/user.ts";
 import { checkInputs } from "./check.ts";
+import { inputsOf, newUser } from "./describe.ts";
 import { fromLicenses, fromNewUser, skuIdsOf, toUserSnapshot, type UserDto } from "./dto.ts";
 import type { EntraPerson, EntraUserInputs, EntraUserOutputs, UserSnapshot } from "./model.ts";
 import {
@@ -403,14 +404,7 @@ async function createOrAdopt(
     );
 
   // Create. Seats are checked before the user exists, so a shortage writes nothing.
-  const empty: UserSnapshot = {
-    upn: inputs.upn,
-    displayName: inputs.displayName,
-    usageLocation: inputs.usageLocation || undefined,
-    enabled: inputs.enabled,
-    directLicenses: [],
-    inheritedSkus: [],
-  };
+  const empty = newUser(inputs);
   const release = await reserveSeats(rt, planUser(inputs, empty, { created: true }).seats);
   const password = randomPassword();
   const started = Date.now();
@@ -511,17 +505,6 @@ export const provider = defineProvider(spec);
 
 /** Declares the user's resources (its registry entry's declarer). */
 export function declare(user: EntraPerson, context: DeclareContext): Declared {
-  const resource = new EntraUser(context.name, {
-    upn: user.upn,
-    displayName: user.displayName,
-    usageLocation: user.usageLocation,
-    enabled: user.enabled,
-    manage: user.manage,
-    onRemove: user.onRemove,
-    licenses: user.licenses,
-    managedLicenses: user.managedLicenses,
-    ...(typeof context.objectId === "string" ? { objectId: context.objectId } : {}),
-    ...(context.provenance === "created" ? { provenance: "created" as const } : {}),
-  });
+  const resource = new EntraUser(context.name, inputsOf(user, context));
   return { resources: [resource], objectId: resource.objectId };
 }

@@ -3,11 +3,14 @@
  * the tenant's SKUs and users read once per run, and the seats this process reserved, so
  * concurrent creates cannot both take the last seat.
  */
+import type { Change } from "../core/describe.ts";
 import type { Runtime } from "../core/runtime.ts";
+import type { DescribeRequest } from "../core/system.ts";
 import { createEntraClient, type EntraClient } from "./client.ts";
-import { toSku, type UserDto } from "./dto.ts";
-import type { Sku } from "./model.ts";
-import { checkSeats } from "./plan.ts";
+import { checkedInputs, describeRemoval, describeUser } from "./describe.ts";
+import { toSku, toUserSnapshot, type UserDto } from "./dto.ts";
+import type { EntraPerson, EntraUserOutputs, Sku } from "./model.ts";
+import { checkSeats, diff } from "./plan.ts";
 import { graph } from "./service.ts";
 
 const SKUS = "entra:skus";
@@ -66,4 +69,39 @@ export async function reserveSeats(rt: Runtime, demand: Record<string, number>):
 export async function freeSeats(rt: Runtime, partNumbers: string[]): Promise<void> {
   const reserved = await reservations(rt);
   for (const p of partNumbers) reserved.set(p, (reserved.get(p) ?? 0) - 1);
+}
+
+/**
+ * What `up` will do to each Entra user of the request (core/system.ts `Describer`): one bulk
+ * read of the users (shared with the run), then the pure descriptions of describe.ts. A declared
+ * user with a last deployment changes when the engine will update it: after a refresh, whenever
+ * the plan against the live user changes something; without, when users.yaml changed it.
+ */
+export async function describeChanges(
+  rt: Runtime,
+  request: DescribeRequest<EntraPerson>,
+): Promise<Map<string, Change>> {
+  const [users, tenantSkus] = await Promise.all([usersById(rt), skus(rt)]);
+  const snapshot = (objectId: unknown) => {
+    const dto = typeof objectId === "string" ? users.get(objectId.toLowerCase()) : undefined;
+    return dto ? toUserSnapshot(dto, tenantSkus) : undefined;
+  };
+  const out = new Map<string, Change>();
+  for (const item of request.declared) {
+    const inputs = checkedInputs(item.user, item.objectId);
+    const actual = snapshot(item.objectId);
+    if (!item.last) {
+      out.set(item.name, describeUser(inputs, actual, "adopts"));
+      continue;
+    }
+    if (!actual) continue; // gone: the provider says so, with what to do
+    const change = describeUser(inputs, actual, "updates");
+    const declared = diff(item.last as unknown as EntraUserOutputs, inputs).changes;
+    if (declared || (request.refresh && change.changes.length > 0)) out.set(item.name, change);
+  }
+  for (const item of request.removed) {
+    const outputs = item.outputs as unknown as EntraUserOutputs;
+    out.set(item.name, describeRemoval(outputs, snapshot(outputs.objectId)));
+  }
+  return out;
 }

@@ -33,6 +33,7 @@ export const entra: System<EntraPerson, unknown> = {
   environments: () => [],
 
   declarer: async () => (await import("./resources.ts")).declare,
+  describer: async () => (await import("./run.ts")).describeChanges,
 
   report: {
     title: () => "Entra licenses",

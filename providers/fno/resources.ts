@@ -41,6 +41,7 @@ import type { DeclareContext, Declared } from "../core/system.ts";
 import { USER_DEFAULTS } from "../core/user.ts";
 import { checkInputs, protectedIdentityProblems, resolveRoles } from "./check.ts";
 import type { FnoClient } from "./client.ts";
+import { inputsOf } from "./describe.ts";
 import type {
   FnoLiveState,
   FnoPerson,
@@ -301,21 +302,9 @@ export const provider = defineProvider(spec);
 export function declare(user: FnoPerson, context: DeclareContext): Declared {
   const resources = user.fno.map(
     (access) =>
-      new FnoUser(
-        `${context.name}/${access.environment}`,
-        {
-          upn: user.upn,
-          ...(context.objectId === undefined ? {} : { objectId: context.objectId }),
-          environment: access.environment,
-          userId: access.userId,
-          userName: user.displayName,
-          company: access.company,
-          enabled: user.enabled,
-          roles: access.roles,
-          onRemove: user.onRemove,
-        },
-        { dependsOn: context.dependsOn },
-      ),
+      new FnoUser(`${context.name}/${access.environment}`, inputsOf(user, access, context), {
+        dependsOn: context.dependsOn,
+      }),
   );
   return { resources };
 }

@@ -5,13 +5,19 @@
  * fresh.
  */
 
+import type { Change } from "../core/describe.ts";
 import { isApiError } from "../core/errors.ts";
 import { warning } from "../core/provider.ts";
+import { provenanceOf } from "../core/removal.ts";
 import type { Runtime } from "../core/runtime.ts";
 import { settled } from "../core/runtime.ts";
+import { type DescribeRequest, environmentsOf } from "../core/system.ts";
+import { USER_DEFAULTS } from "../core/user.ts";
 import { matchUser } from "./check.ts";
 import { createFnoClient, type FnoClient } from "./client.ts";
-import type { FnoLiveState, FnoRole, FnoUserRecord } from "./model.ts";
+import { checkedInputs, describeRemoval, describeUser } from "./describe.ts";
+import type { FnoLiveState, FnoPerson, FnoRole, FnoUserOutputs, FnoUserRecord } from "./model.ts";
+import { diff } from "./plan.ts";
 import { fno } from "./service.ts";
 
 export function clientFor(r: Runtime, environment: string): FnoClient {
@@ -112,4 +118,80 @@ export async function readUser(
     client.listUserRoleOrganizations(record.userId),
   ]);
   return { users, assignments, organizations };
+}
+
+/**
+ * The rows of the records with these UserIDs and of the records holding this Alias, from the
+ * snapshot: what planUser needs to match and plan one declaration.
+ */
+function liveOf(
+  snapshot: Map<string, FnoLiveState>,
+  users: readonly FnoUserRecord[],
+  alias: string,
+  ids: string[],
+) {
+  const wanted = new Set(ids.filter((id) => id !== "").map((id) => id.toLowerCase()));
+  for (const u of users)
+    if (u.alias.toLowerCase() === alias.toLowerCase()) wanted.add(u.userId.toLowerCase());
+  const rows = [...wanted].map((id) => snapshot.get(id)).filter((r): r is FnoLiveState => r !== undefined);
+  return {
+    users: rows.flatMap((r) => r.users),
+    assignments: rows.flatMap((r) => r.assignments),
+    organizations: rows.flatMap((r) => r.organizations),
+  };
+}
+
+/**
+ * What `up` will do to each F&O user of the request (core/system.ts `Describer`): per
+ * environment the bulk reads the run shares (roles, users and their rows, the app's user), then
+ * the pure descriptions of describe.ts. A declared user with a last deployment changes when the
+ * engine will update it: after a refresh whenever the plan against the live rows changes
+ * something; without, when users.yaml changed it. A declaration the plan refuses (an unknown
+ * role, a protected account) is left to the provider's check, which reports it.
+ */
+export async function describeChanges(
+  r: Runtime,
+  request: DescribeRequest<FnoPerson>,
+): Promise<Map<string, Change>> {
+  const out = new Map<string, Change>();
+  for (const environment of environmentsOf(request)) {
+    const client = clientFor(r, environment);
+    const [catalog, users, snapshot, appUserId] = await settled([
+      loadRoles(r, client),
+      loadUsers(r, client),
+      loadSnapshot(r, client),
+      loadAppUser(r, client),
+    ]);
+    for (const item of request.declared.filter((d) => d.environment === environment)) {
+      const inputs = checkedInputs(item.user, environment, item.objectId);
+      if (!inputs) continue;
+      const last = item.last as FnoUserOutputs | undefined;
+      const live = liveOf(snapshot, users, inputs.upn, [inputs.userId, item.lastId ?? ""]);
+      let change: Change;
+      try {
+        change = describeUser(inputs, live, catalog, {
+          verb: last ? "updates" : "adopts",
+          options: { appUserId, managed: item.lastId },
+        });
+      } catch {
+        continue;
+      }
+      if (last && !(diff(last, inputs).changes || (request.refresh && change.changes.length > 0))) continue;
+      out.set(item.name, change);
+    }
+    for (const item of request.removed.filter((x) => x.outputs.environment === environment)) {
+      const outputs = item.outputs as unknown as FnoUserOutputs;
+      const removal = {
+        provenance: provenanceOf(outputs.adopted),
+        onRemove: outputs.onRemove ?? USER_DEFAULTS.onRemove,
+      };
+      const live = liveOf(snapshot, [], "", [item.id]);
+      try {
+        out.set(item.name, describeRemoval(item.id, outputs, live, catalog, removal, { appUserId }));
+      } catch {
+        // a protected account: the provider's delete refuses it, with the reason
+      }
+    }
+  }
+  return out;
 }

@@ -13,6 +13,10 @@ import {
   LEGAL_ENTITY_ORGANIZATION_TYPE,
   SYSTEM_USER_ROLE,
 } from "./model.ts";
+
+/** The F&O role that grants everything (AOT name). */
+const SYSTEM_ADMINISTRATOR_ROLE = "-SYSADMIN-";
+
 import { fno as fnoService } from "./service.ts";
 
 const accessIn = (user: FnoPerson, environment?: string) =>
@@ -42,6 +46,7 @@ export const fno: System<FnoPerson, { fno: boolean }> = {
   environments: (user) => user.fno.map((f) => f.environment),
 
   declarer: async () => (await import("./resources.ts")).declare,
+  describer: async () => (await import("./run.ts")).describeChanges,
 
   report: {
     title: (environment) => `${environment} · F&O`,
@@ -103,6 +108,36 @@ export const fno: System<FnoPerson, { fno: boolean }> = {
         ]);
       }
       return cells;
+    },
+    // -SYSADMIN- always, and `extra` by identifier or label; Enabled rows of enabled users whose
+    // Alias users.yaml does not declare.
+    async privileged(rt, context, environment) {
+      if (!environment || !rt.has(fnoService, environment)) return [];
+      const client = createFnoClient({ environment, fno: rt.client(fnoService, environment) });
+      const [users, roles, assignments] = await Promise.all([
+        client.listUsers(),
+        client.listRoles(),
+        client.listUserRoles(),
+      ]);
+      const declared = new Set(context.users.map((u) => u.upn.toLowerCase()));
+      const extra = new Set(context.extra.map((r) => r.trim().toLowerCase()));
+      const label = new Map(roles.map((r) => [r.identifier.toLowerCase(), r.name]));
+      const privileged = (roleId: string) =>
+        roleId.toUpperCase() === SYSTEM_ADMINISTRATOR_ROLE ||
+        extra.has(roleId.toLowerCase()) ||
+        extra.has((label.get(roleId.toLowerCase()) ?? "").toLowerCase());
+      const byId = new Map(users.map((u) => [u.userId.toLowerCase(), u]));
+      const lines: string[] = [];
+      for (const a of assignments) {
+        const user = byId.get(a.userId.toLowerCase());
+        if (!user?.enabled || declared.has(user.alias.toLowerCase())) continue;
+        if (a.status !== "Enabled" || !privileged(a.roleId)) continue;
+        const name = label.get(a.roleId.toLowerCase());
+        lines.push(
+          `F&O user ${user.userId}${user.alias ? ` (${user.alias})` : ""} holds privileged role ${a.roleId}${name ? ` (${name})` : ""}`,
+        );
+      }
+      return lines.sort();
     },
   },
 

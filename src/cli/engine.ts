@@ -59,7 +59,7 @@ async function confirm(question: string): Promise<boolean> {
 /** A program module: `program`, and optionally the hook that receives the previous deployment. */
 interface ProgramModule {
   program: PulumiFn;
-  setAppliedDeployment?: (deployment: unknown) => void;
+  setAppliedDeployment?: (deployment: unknown, options?: { refresh?: boolean }) => void;
 }
 
 /** Loads the program module. */
@@ -109,7 +109,7 @@ async function operate(operation: Operation, values: Values, root: string): Prom
     });
     // The program compares the declared change with what was applied (users.yaml guards).
     if (mod.setAppliedDeployment && (operation === "preview" || operation === "up")) {
-      mod.setAppliedDeployment((await stack.exportStack()).deployment);
+      mod.setAppliedDeployment((await stack.exportStack()).deployment, { refresh: values.refresh });
     }
     const onOutput = (out: string) => {
       streamed += out;

@@ -5,7 +5,7 @@
 import { writeFileSync } from "node:fs";
 import process from "node:process";
 import { formatDiagnostics, loadDesiredState } from "../model/index.ts";
-import { desiredMatrix, withDrift } from "../report/matrix.ts";
+import { desiredMatrix, privilegedSection, privilegedWarning, withDrift } from "../report/matrix.ts";
 import { renderHtml, renderMarkdown } from "../report/render.ts";
 import { defineCommand, oneOf } from "./command.ts";
 
@@ -25,7 +25,8 @@ export const run = defineCommand({
     "      --format <f>         markdown (default) or html",
     "      --out <file>         write to FILE instead of standard output",
     "      --live               also read the systems of the stack and mark the differences:",
-    "                           + declared but not held, − held but not declared",
+    "                           + declared but not held, − held but not declared; and warn about",
+    "                           people outside users.yaml who hold a privileged role",
     "      --stack <name>       the stack --live reads (default: sandbox)",
   ],
   async run({ values, positionals }) {
@@ -36,11 +37,17 @@ export const run = defineCommand({
       return 1;
     }
     let matrix = desiredMatrix(state);
+    let outsiders: string[] = [];
     if (values.live) {
-      const { readLiveAccess } = await import("../report/live.ts");
-      matrix = withDrift(matrix, await readLiveAccess(state, values.stack));
+      const { readLiveAccess, stackRuntime } = await import("../report/live.ts");
+      const { readPrivilegedOutsiders } = await import("../report/privileged.ts");
+      const rt = await stackRuntime(values.stack);
+      matrix = withDrift(matrix, await readLiveAccess(state, values.stack, rt));
+      outsiders = await readPrivilegedOutsiders(rt, state);
+      for (const line of outsiders) process.stderr.write(`warning: ${privilegedWarning(line)}\n`);
     }
-    const text = format === "html" ? renderHtml(matrix) : renderMarkdown(matrix);
+    let text = format === "html" ? renderHtml(matrix) : renderMarkdown(matrix);
+    if (outsiders.length && format === "markdown") text += privilegedSection(outsiders);
     if (values.out) writeFileSync(values.out, text);
     else process.stdout.write(text);
     return 0;

@@ -69,6 +69,7 @@ export interface RawFile {
   rules?: { sod?: RawSod[] };
   guards?: Guards;
   managedLicenses?: string[];
+  privilegedRoles?: string[];
 }
 
 /** A value together with the file and path where it was written. */

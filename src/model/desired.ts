@@ -115,6 +115,11 @@ export interface DesiredState {
    * follows users.yaml; other direct licenses and group-based ones are never touched.
    */
   managedLicenses: string[];
+  /**
+   * Roles reported when someone users.yaml does not declare holds them (`privilegedRoles`),
+   * besides each system's own (System Administrator, -SYSADMIN-); as written.
+   */
+  privilegedRoles?: string[];
   /** Non-fatal findings, with file:line:col. */
   warnings: Diagnostic[];
 }

@@ -37,12 +37,13 @@ export function normalize(sources: SourceFile[], diagnostics: Diagnostic[]): Omi
   let guards: Placed<Guards> | undefined;
   let domains: Placed<string[]> | undefined;
   let managedLicenses: Placed<string[]> | undefined;
+  let privilegedRoles: Placed<string[]> | undefined;
 
   // 1. Merge the files: named things must be unique across files; singletons appear once.
   for (const source of sources) {
     const raw = (source.value ?? {}) as RawFile;
     const single = <T>(
-      key: "defaults" | "guards" | "domains" | "managedLicenses",
+      key: "defaults" | "guards" | "domains" | "managedLicenses" | "privilegedRoles",
       current: Placed<T> | undefined,
     ): Placed<T> | undefined => {
       const value = raw[key] as T | undefined;
@@ -63,6 +64,7 @@ export function normalize(sources: SourceFile[], diagnostics: Diagnostic[]): Omi
     guards = single("guards", guards);
     domains = single("domains", domains);
     managedLicenses = single("managedLicenses", managedLicenses);
+    privilegedRoles = single("privilegedRoles", privilegedRoles);
     for (const [kind, map] of [
       ["environments", ctx.environments],
       ["personas", ctx.personas],
@@ -211,6 +213,7 @@ export function normalize(sources: SourceFile[], diagnostics: Diagnostic[]): Omi
     rules: { sod },
     guards: guards ? { ...guards.value } : {},
     managedLicenses: managed,
+    privilegedRoles: [...(privilegedRoles?.value ?? [])].map((r) => r.trim()),
   };
 }
 

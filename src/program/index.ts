@@ -22,7 +22,9 @@ import * as pulumi from "@pulumi/pulumi";
 import type { DeclareContext } from "../../providers/core/system.ts";
 import { SYSTEMS } from "../../providers/registry.ts";
 import { type DesiredState, formatDiagnostic, formatDiagnostics, loadDesiredState } from "../model/index.ts";
-import { accessByUser, desiredMatrix } from "../report/matrix.ts";
+import { accessByUser, desiredMatrix, privilegedWarning } from "../report/matrix.ts";
+import { readPrivilegedOutsiders } from "../report/privileged.ts";
+import { sayChanges } from "./changes.ts";
 import { appliedResources, declaredResources, guardViolations, summarizeChange } from "./guards.ts";
 import {
   aliasRenames,
@@ -104,11 +106,14 @@ export async function declareUsers(
 }
 
 /** The previous deployment of the stack, handed over by `d365-access` before it runs the program. */
-let applied: { deployment: unknown } | undefined;
+let applied: { deployment: unknown; refresh: boolean } | undefined;
 
-/** Called by the d365-access CLI with `stack.exportStack().deployment`, so guards can be checked. */
-export function setAppliedDeployment(deployment: unknown): void {
-  applied = { deployment };
+/**
+ * Called by the d365-access CLI with `stack.exportStack().deployment`, so guards can be checked
+ * and the preview says what `up` will change (changes.ts); `refresh`: the run refreshes first.
+ */
+export function setAppliedDeployment(deployment: unknown, options: { refresh?: boolean } = {}): void {
+  applied = { deployment, refresh: options.refresh === true };
 }
 
 /** Stops the program when the declared change exceeds a guard of users.yaml (a rename is no removal). */
@@ -139,7 +144,8 @@ export async function program(): Promise<Record<string, unknown>> {
   const root = process.env.D365_ACCESS_ROOT ?? process.cwd();
   const config = new pulumi.Config("d365-access");
   const state = loadOrStop(usersFiles(config), root);
-  const tenant = await readTenant(stackRuntime(config, state, pulumi.getStack()));
+  const rt = stackRuntime(config, state, pulumi.getStack());
+  const tenant = await readTenant(rt);
   const last = applied ? identitiesOfDeployment(applied.deployment) : await readIdentities();
   const people = findPeople(state, tenant.users, last, userResourceName);
   if (people.problems.length > 0)
@@ -152,6 +158,20 @@ export async function program(): Promise<Record<string, unknown>> {
 
   aliasRenames(people.renames);
   const { declared, objectIds } = await declareUsers(state, people.byUpn);
+  await sayChanges(
+    rt,
+    state,
+    declared,
+    new Map([...people.byUpn].map(([upn, p]) => [upn, p.objectId])),
+    {
+      ...(applied ? { deployment: applied.deployment } : {}),
+      managed: new Set(last.names.values()),
+      renames: people.renames,
+      refresh: applied?.refresh ?? false,
+    },
+    userResourceName,
+  );
+  for (const line of await readPrivilegedOutsiders(rt, state)) pulumi.log.warn(privilegedWarning(line));
   return {
     counts: {
       users: state.users.length,

@@ -12,6 +12,9 @@ export function commentMarker(stack: string): string {
   return `<!-- d365-access preview-comment stack=${stack} -->`;
 }
 
+/** The words of a privileged-outsider warning (matrix.ts `privilegedWarning`), found in the preview. */
+const PRIVILEGED = " holds privileged role ";
+
 /** GitHub refuses comment bodies over 65,536 characters; the rest of the preview stays in the log. */
 export const MAX_COMMENT_LENGTH = 65_536;
 
@@ -222,6 +225,21 @@ export function renderPreviewComment(input: PreviewCommentInput): string {
   } else if (input.changes) {
     head.push(...changesTable(input.changes), "");
   }
+  const privileged = [
+    ...new Set(
+      output
+        .split("\n")
+        .filter((l) => l.includes(PRIVILEGED))
+        .map((l) => l.trim()),
+    ),
+  ];
+  if (privileged.length)
+    head.push(
+      `**Privileged access outside users.yaml** (${privileged.length}):`,
+      "",
+      ...privileged.map((l) => `- ⚠ ${cell(l.replace(/^warning:\s*/, ""))}`),
+      "",
+    );
   const footer = input.runUrl ? `\n[Full log of this run](${input.runUrl})\n` : "\n";
   if (preview.outcome === "skipped" || !output) return `${head.join("\n")}${footer}`;
 

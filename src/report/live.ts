@@ -5,7 +5,7 @@
  * per user.
  */
 
-import { configureRuntime } from "../../providers/core/runtime.ts";
+import { configureRuntime, type Runtime } from "../../providers/core/runtime.ts";
 import type { LiveContext } from "../../providers/core/system.ts";
 import { openStack, projectRoot } from "../engine/stack.ts";
 import type { DesiredState, DesiredUser } from "../model/index.ts";
@@ -18,12 +18,18 @@ async function stackConfig(stackName: string): Promise<{ get(key: string): strin
   return { get: (key) => all[key.includes(":") ? key : `d365-access:${key}`]?.value };
 }
 
+/** The runtime of a stack, from its config. */
+export async function stackRuntime(stackName: string): Promise<Runtime> {
+  return configureRuntime(await stackConfig(stackName));
+}
+
 /** upn (lower case) → column key → entries, for the declared users. */
 export async function readLiveAccess(
   state: DesiredState,
   stackName: string,
+  runtime?: Runtime,
 ): Promise<Map<string, Record<string, MatrixCell>>> {
-  const rt = configureRuntime(await stackConfig(stackName));
+  const rt = runtime ?? (await stackRuntime(stackName));
   const live = new Map<string, Record<string, MatrixCell>>();
   const context: LiveContext<DesiredUser> = { users: state.users, objectIds: new Map() };
   // Column by column in matrix order: the identity system's column (first) fills the object ids

@@ -118,3 +118,13 @@ export function accessByUser(matrix: AccessMatrix): Record<string, Record<string
     ]),
   );
 }
+
+/** The warning for one privileged outsider (`report --live`, preview, PR comment). */
+export function privilegedWarning(line: string): string {
+  return `${line}, and users.yaml does not declare them: review this access (declare them, or revoke it)`;
+}
+
+/** The Markdown section listing privileged outsiders, after the matrix. */
+export function privilegedSection(lines: readonly string[]): string {
+  return `\n**Privileged access outside users.yaml** (${lines.length}):\n\n${lines.map((l) => `- ⚠ ${l}`).join("\n")}\n`;
+}

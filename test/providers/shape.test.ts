@@ -23,6 +23,8 @@ const SHAPE: Record<string, string[]> = {
   "client.ts": [], // the only place with URLs, query options, API versions
   "run.ts": [], // run-wide state in the provider process: clients, bulk reads cached per run
   "plan.ts": ["planUser", "planRemoval", "diff", "describeOperation"],
+  // what `up` will change, in a reviewer's words: the plans described (pure; run.ts reads)
+  "describe.ts": ["inputsOf", "describeUser", "describeRemoval"],
   "check.ts": ["checkInputs"],
   "resources.ts": ["spec", "provider", "declare"],
   "system.ts": [], // the registry entry, named after the folder
@@ -72,7 +74,7 @@ describe("system folders", () => {
           assert.ok(top === system || top === "core", `${system}/${file} imports ${target}`);
         }
       }
-      for (const file of ["plan.ts", "check.ts", "model.ts"]) {
+      for (const file of ["plan.ts", "check.ts", "model.ts", "describe.ts"]) {
         const relative = imports(source(system, file)).filter((t) => t.startsWith("./"));
         for (const forbidden of ["./client.ts", "./resources.ts", "./dto.ts"])
           assert.ok(!relative.includes(forbidden), `${system}/${file} imports ${forbidden}`);
