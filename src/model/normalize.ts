@@ -18,6 +18,7 @@ import type {
 import { didYouMean, type PathSegment, quote } from "./diagnostics.ts";
 import { checkLicenses } from "./entra.ts";
 import { assignFnoUserIds, checkLegalEntity } from "./fno.ts";
+import { writtenNames } from "./positions.ts";
 import { checkSod } from "./sod.ts";
 import { diagnosticAt, locate, type SourceFile } from "./source.ts";
 import { normalizeUser } from "./user.ts";
@@ -211,6 +212,7 @@ export function normalize(sources: SourceFile[], diagnostics: Diagnostic[]): Omi
     rules: { sod },
     guards: guards ? { ...guards.value } : {},
     managedLicenses: managed,
+    names: writtenNames(sources),
   };
 }
 
