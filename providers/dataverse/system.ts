@@ -25,6 +25,9 @@ export const dataverse: System<DataversePerson, { dataverse: boolean }> = {
 
   declarer: async () => (await import("./resources.ts")).declare,
 
+  preflight: async (rt, input, environment) =>
+    (await import("./run.ts")).preflight(rt, input, environment ?? ""),
+
   environmentWarnings: (environment) =>
     environment.values.powerPlatformEnvironmentId
       ? []

@@ -86,6 +86,8 @@ export interface SodRule {
   severity: "error" | "warning";
   description?: string;
   source: SourceLocation;
+  /** Where each of `roles` is written (same order). */
+  roleSources?: SourceLocation[];
 }
 
 /** Limits for the blast-radius guard; absent = the default (src/program/guards.ts), else no limit. */

@@ -94,6 +94,10 @@ export function normalize(sources: SourceFile[], diagnostics: Diagnostic[]): Omi
         system: rule.system ?? "fno",
         roles: rule.roles,
         severity: rule.severity ?? "error",
+        roleSources: rule.roles.map((_, j) => ({
+          file: source.file,
+          ...locate(source, ["rules", "sod", index, "roles", j]),
+        })),
         ...(rule.description === undefined ? {} : { description: rule.description }),
         source: { file: source.file, line, col },
       });

@@ -37,15 +37,22 @@ export function writtenNames(sources: readonly SourceFile[]): NameIndex {
     const add = (kind: NameKind, name: unknown, path: PathSegment[], environment?: string) => {
       if (typeof name !== "string") return;
       const { line, col } = locate(source, path);
-      names.push({ kind, name, ...(environment ? { environment } : {}), at: { file: source.file, line, col } });
+      names.push({
+        kind,
+        name,
+        ...(environment ? { environment } : {}),
+        at: { file: source.file, line, col },
+      });
     };
     const fnoRoles = (roles: RawFnoRole[] | undefined, path: PathSegment[], environment?: string) =>
       (roles ?? []).forEach((r, i) => {
-        if (typeof r === "string") return add("fno-role", r, [...path, i], environment);
+        if (typeof r === "string") {
+          add("fno-role", r, [...path, i], environment);
+          return;
+        }
         add("fno-role", r.role, [...path, i, "role"], environment);
-        (r.legalEntities ?? []).forEach((e, j) =>
-          add("legal-entity", e, [...path, i, "legalEntities", j], environment),
-        );
+        for (const [j, e] of (r.legalEntities ?? []).entries())
+          add("legal-entity", e, [...path, i, "legalEntities", j], environment);
       });
     add("business-unit", raw.defaults?.dataverse?.businessUnit, ["defaults", "dataverse", "businessUnit"]);
     add("legal-entity", raw.defaults?.fno?.company, ["defaults", "fno", "company"]);
@@ -53,7 +60,8 @@ export function writtenNames(sources: readonly SourceFile[]): NameIndex {
       add("legal-entity", env.defaultCompany, ["environments", name, "defaultCompany"], name);
     for (const [name, p] of Object.entries(raw.personas ?? {})) {
       const base: PathSegment[] = ["personas", name];
-      (p.dataverse?.roles ?? []).forEach((r, i) => add("dataverse-role", r, [...base, "dataverse", "roles", i]));
+      for (const [i, r] of (p.dataverse?.roles ?? []).entries())
+        add("dataverse-role", r, [...base, "dataverse", "roles", i]);
       add("business-unit", p.dataverse?.businessUnit, [...base, "dataverse", "businessUnit"]);
       fnoRoles(p.fno?.roles, [...base, "fno", "roles"]);
       add("legal-entity", p.fno?.company, [...base, "fno", "company"]);
@@ -61,7 +69,7 @@ export function writtenNames(sources: readonly SourceFile[]): NameIndex {
     (raw.users ?? []).forEach((u, i) => {
       for (const [env, dv] of Object.entries(u.dataverse ?? {})) {
         const base: PathSegment[] = ["users", i, "dataverse", env];
-        (dv.roles ?? []).forEach((r, j) => add("dataverse-role", r, [...base, "roles", j], env));
+        for (const [j, r] of (dv.roles ?? []).entries()) add("dataverse-role", r, [...base, "roles", j], env);
         add("business-unit", dv.businessUnit, [...base, "businessUnit"], env);
       }
       for (const [env, f] of Object.entries(u.fno ?? {})) {

@@ -42,7 +42,8 @@ import {
   lastOfDeployment,
 } from "./last.ts";
 import { aliasRenames, findPeople, IDENTITIES_OUTPUT, type Person } from "./people.ts";
-import { checkSeatsForChange, readTenant } from "./seats.ts";
+import { preflight } from "./preflight.ts";
+import { readTenant } from "./seats.ts";
 import { stackRuntime } from "./settings.ts";
 
 /** The files the program reads: config `d365-access:usersFiles` (a list) or `users.yaml`. */
@@ -159,16 +160,17 @@ export async function program(): Promise<Record<string, unknown>> {
   const config = new pulumi.Config("d365-access");
   const state = loadOrStop(usersFiles(config), root);
   const last = await lastDeployment();
-  const tenant = await readTenant(stackRuntime(config, state, pulumi.getStack()));
-  const people = findPeople(state, tenant.users, last.identities, userResourceName);
-  if (people.problems.length > 0)
-    throw new pulumi.RunError(
-      `users.yaml does not match the people in Entra; nothing was changed:\n  ${people.problems.join("\n  ")}`,
-    );
-  for (const warning of people.warnings) pulumi.log.warn(warning);
+  const rt = stackRuntime(config, state, pulumi.getStack());
+  const read = await readTenant(rt);
+  const people = read.tenant
+    ? findPeople(state, read.tenant.users, last.identities, userResourceName)
+    : undefined;
+  for (const warning of people?.warnings ?? []) pulumi.log.warn(warning);
   const declaredFacts = declaredResources(state);
-  enforceGuards(state, declaredFacts, last, people.renames);
-  checkSeatsForChange(state, tenant);
+  if (people) enforceGuards(state, declaredFacts, last, people.renames);
+  // Every system the change writes to, checked for the whole change before any write.
+  await preflight(rt, state, read, people);
+  if (!people) throw new pulumi.RunError("Entra ID could not be read; nothing was changed");
 
   aliasRenames(people.renames);
   const { declared, objectIds } = await declareUsers(state, people.byUpn);
