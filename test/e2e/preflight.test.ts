@@ -86,7 +86,7 @@ test("every unknown name and unacceptable UPN is reported at once, with its posi
   await refusedBoth(
     yaml,
     [
-      new RegExp(`${at(yaml, "ghost.user@")}: Entra user ghost\\.user@contoso\\.example does not exist`),
+      new RegExp(`${at(yaml, "upn: ghost.user@")}: Entra user ghost\\.user@contoso\\.example does not exist`),
       new RegExp(
         `${at(yaml, "Contoso Finanse Reader")}: Dataverse environment "contoso-demo".*role "Contoso Finanse Reader" does not exist`,
       ),
