@@ -140,14 +140,16 @@ export async function preflight(
     loadRoles(r, client),
     loadUsers(r, client),
     loadLegalEntities(r, client),
-    loadAppUser(r, client),
   ]);
   const failed = reads.find((x) => x.status === "rejected");
   // One line per environment: a refused token or a missing role fails every read alike.
   if (failed) return { problems: [{ message: `${label}: ${errorLine(failed.reason)}` }] };
-  const [catalog, users, entities, appUserId] = reads.map(
-    (x) => (x as PromiseFulfilledResult<unknown>).value,
-  ) as [FnoRole[], FnoUserRecord[], Set<string>, string | undefined];
+  const [catalog, users, entities] = reads.map((x) => (x as PromiseFulfilledResult<unknown>).value) as [
+    FnoRole[],
+    FnoUserRecord[],
+    Set<string>,
+  ];
+  const appUserId = await loadAppUser(r, client);
   const problems: PreflightProblem[] = [];
   const seen = new Set<string>();
   const once = (key: string, problem: PreflightProblem) => {
