@@ -404,7 +404,7 @@ async function main(): Promise<number> {
     line("refresh --yes", refresh, summary(refresh.output).text);
     stateLine("after refresh");
 
-    const destroy = await cli(project, ["destroy", "--yes"]);
+    const destroy = await cli(project, ["destroy", "--yes", "--override-guards"]);
     check("destroy", destroy, true, "");
     line("destroy --yes", destroy, summary(destroy.output).text);
     stateLine("after destroy");

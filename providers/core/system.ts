@@ -91,6 +91,42 @@ export function environmentsOf(request: DescribeRequest<unknown>): string[] {
  */
 export type Describer<U> = (rt: Runtime, request: DescribeRequest<U>) => Promise<Map<string, Change>>;
 
+/** A place in users.yaml. */
+export interface Position {
+  file: string;
+  line: number;
+  col: number;
+}
+
+/** One problem a pre-flight found: what, and where users.yaml wrote it when one place applies. */
+export interface PreflightProblem {
+  message: string;
+  at?: Position[];
+}
+
+/** What a system's pre-flight gets from the program (src/program/preflight.ts). */
+export interface PreflightInput<U> {
+  /** The declared users that have access in the system (in the environment, per environment). */
+  users: readonly U[];
+  /** Lower-cased UPN → Entra object id, for the people the tenant has. */
+  objectIds: ReadonlyMap<string, string>;
+  /** Where users.yaml writes a name (`kind`: dataverse-role, business-unit, fno-role, legal-entity). */
+  where(kind: string, name: string, environment?: string): Position[];
+  /** Where a user is declared. */
+  at(user: U): Position;
+}
+
+/** What a system's pre-flight answers. */
+export interface PreflightResult<U = unknown> {
+  problems: PreflightProblem[];
+  /**
+   * The canonical key of a role as the tenant's catalogue knows it (F&O: the AOT identifier,
+   * Dataverse: the role within the user's business unit), for segregation of duties; undefined
+   * when the catalogue does not have it.
+   */
+  roleKey?(role: string, user?: U): string | undefined;
+}
+
 /** What `report --live` learns while reading, shared between systems. */
 export interface LiveContext<U> {
   /** The declared users. */
@@ -133,6 +169,12 @@ export interface System<U, E> {
    * missing (a missing URL of a per-environment service is an error the program reports).
    */
   environmentWarnings?(environment: EnvironmentSettings): string[];
+  /**
+   * Checks, with one bulk read per catalogue and no write, everything a run will need of the
+   * system for the whole change: tokens, permissions or privileges, names in catalogues, UPNs
+   * the system accepts. Per environment for per-environment systems.
+   */
+  preflight?(rt: Runtime, input: PreflightInput<U>, environment?: string): Promise<PreflightResult<U>>;
   /** The access report's column. */
   readonly report: {
     /** Column title, e.g. `contoso-demo · F&O`. */

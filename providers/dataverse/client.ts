@@ -138,6 +138,10 @@ export interface DataverseClient {
    * Throws an `Unlicensed` ApiError (`userNotLicensed`) while a new license propagates.
    */
   forceUserSync(objectId: string): Promise<void>;
+  /** `GET systemusers(<id>)/Microsoft.Dynamics.CRM.RetrieveUserPrivileges()` → 200: the privilege names it holds. */
+  retrieveUserPrivileges(systemUserId: string): Promise<string[]>;
+  /** Power Platform admin `GET …/environments/{id}` → 200: whether the app may use the admin API at all. */
+  readPowerPlatformEnvironment(): Promise<void>;
 }
 
 /** Creates the client of one environment. */
@@ -395,6 +399,29 @@ export function createDataverseClient(options: DataverseClientOptions): Datavers
         accept: [200, 202, 204],
         // A sync request for a user is idempotent: asking twice syncs the same row.
         idempotent: true,
+      });
+    },
+
+    async retrieveUserPrivileges(systemUserId) {
+      const path = api(
+        `systemusers${odataKey(filter.guid(systemUserId))}/Microsoft.Dynamics.CRM.RetrieveUserPrivileges()`,
+      );
+      const res = await dv.request<{ RolePrivileges?: { PrivilegeName?: string }[] }>({
+        path,
+        headers: ODATA_HEADERS,
+        accept: [200],
+      });
+      return (res.body.RolePrivileges ?? []).flatMap((p) => (p.PrivilegeName ? [p.PrivilegeName] : []));
+    },
+
+    async readPowerPlatformEnvironment() {
+      const pp = options.powerPlatform;
+      const envId = options.powerPlatformEnvironmentId;
+      if (!pp || !envId) return;
+      await pp.request({
+        path: `providers/Microsoft.BusinessAppPlatform/scopes/admin/environments/${encodeURIComponent(envId)}`,
+        query: { "api-version": BAP_API_VERSION },
+        accept: [200],
       });
     },
   };

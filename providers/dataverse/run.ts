@@ -6,10 +6,16 @@
 
 import type { Change } from "../core/describe.ts";
 import { isApiError } from "../core/errors.ts";
-import { warning } from "../core/provider.ts";
+import { errorLine, warning } from "../core/provider.ts";
 import { type Runtime, settled } from "../core/runtime.ts";
 import { findEnvironment } from "../core/settings.ts";
-import { type DescribeRequest, environmentsOf } from "../core/system.ts";
+import {
+  type DescribeRequest,
+  environmentsOf,
+  type PreflightInput,
+  type PreflightProblem,
+  type PreflightResult,
+} from "../core/system.ts";
 import { createDataverseClient, type DataverseClient } from "./client.ts";
 import { checkedInputs, describeRemoval, describeUser } from "./describe.ts";
 import {
@@ -22,8 +28,8 @@ import {
   type SystemUser,
   type TeamRole,
 } from "./model.ts";
-import { diff } from "./plan.ts";
-import { dataverse, powerPlatform } from "./service.ts";
+import { diff, resolveBusinessUnit, resolveRoles } from "./plan.ts";
+import { dataverse, missingPrivilege, powerPlatform } from "./service.ts";
 
 /** The client of one environment. */
 export function clientFor(rt: Runtime, environment: string): DataverseClient {
@@ -156,4 +162,113 @@ export async function describeChanges(
     }
   }
   return out;
+}
+
+/**
+ * The privileges d365-access needs in every environment it writes to, each for what it does
+ * (docs/real-tenant.md, "Least privilege"): read users, roles, business units and teams; move a
+ * user between business units; grant and revoke roles. A caller that is not System
+ * Administrator may only assign roles whose privileges it holds itself (no elevation:
+ * https://learn.microsoft.com/power-platform/admin/prevent-elevation-security-role-privilege),
+ * so the roles users.yaml assigns may need more.
+ */
+export const REQUIRED_PRIVILEGES: readonly string[] = [
+  "prvReadUser",
+  "prvReadRole",
+  "prvReadBusinessUnit",
+  "prvReadTeam",
+  "prvWriteUser",
+  "prvAssignRole",
+];
+
+/** The privilege names the app's application user holds: WhoAmI, then RetrieveUserPrivileges. */
+export function loadCallerPrivileges(rt: Runtime, client: DataverseClient): Promise<Set<string>> {
+  return rt.cached(`dataverse:${client.environment}:privileges`, async () => {
+    const me = await client.whoAmI();
+    return new Set((await client.retrieveUserPrivileges(me.userId)).map((p) => p.toLowerCase()));
+  });
+}
+
+/**
+ * The pre-flight of one environment (core/system.ts): the app's application user and each
+ * privilege it needs (one line per missing privilege), the Power Platform management-app
+ * registration when users must be synced, and every business unit and role resolved in the
+ * catalogue (roles within the user's business unit). Bulk reads only; nothing is written.
+ */
+export async function preflight(
+  rt: Runtime,
+  input: PreflightInput<DataversePerson>,
+  environment: string,
+): Promise<PreflightResult<DataversePerson>> {
+  const client = clientFor(rt, environment);
+  const label = `Dataverse environment "${environment}"`;
+  const problems: PreflightProblem[] = [];
+  const missing = new Set<string>();
+  const other: string[] = [];
+  const fail = (e: unknown) => {
+    const privilege = missingPrivilege(e);
+    if (privilege) missing.add(privilege);
+    else if (!other.includes(errorLine(e))) other.push(errorLine(e));
+  };
+  const [catalog, users, privileges] = await Promise.all([
+    loadCatalog(rt, client).catch(fail),
+    loadUsers(rt, client).catch(fail),
+    loadCallerPrivileges(rt, client).catch(fail),
+  ]);
+  for (const p of REQUIRED_PRIVILEGES) if (privileges && !privileges.has(p.toLowerCase())) missing.add(p);
+  const declared = input.users.filter((u) => u.dataverse.some((d) => d.environment === environment));
+  // Users that are not in Dataverse yet are synced through the Power Platform admin API.
+  const toSync = declared.some((u) => {
+    const id = input.objectIds.get(u.upn.toLowerCase());
+    return id === undefined || (users !== undefined && !users.has(id));
+  });
+  if (toSync) await client.readPowerPlatformEnvironment().catch(fail);
+  for (const line of other) problems.push({ message: `${label}: ${line}` });
+  for (const p of [...missing].sort())
+    problems.push({
+      message: `${label}: the app's application user lacks the privilege ${p}: add it to its security role (docs/real-tenant.md, "Least privilege")`,
+    });
+  if (!catalog) return { problems };
+
+  const seen = new Set<string>();
+  const unitOf = (user: DataversePerson) => {
+    const access = user.dataverse.find((d) => d.environment === environment);
+    try {
+      return resolveBusinessUnit(catalog, access?.businessUnit);
+    } catch (e) {
+      const name = access?.businessUnit ?? "";
+      if (!seen.has(`bu|${name.toLowerCase()}`))
+        problems.push({ message: errorLine(e), at: input.where("business-unit", name, environment) });
+      seen.add(`bu|${name.toLowerCase()}`);
+      return undefined;
+    }
+  };
+  for (const user of declared) {
+    const unit = unitOf(user);
+    if (!unit) continue;
+    for (const role of user.dataverse.find((d) => d.environment === environment)?.roles ?? []) {
+      const key = `role|${unit.businessUnitId}|${role.trim().toLowerCase()}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      try {
+        resolveRoles(catalog, unit, [role]);
+      } catch (e) {
+        problems.push({ message: errorLine(e), at: input.where("dataverse-role", role, environment) });
+      }
+    }
+  }
+  return {
+    problems,
+    // A role's key is its name as the catalogue spells it, within the user's business unit (a
+    // rule, naming no unit, matches the name in any unit).
+    roleKey(role, user) {
+      const unit = user ? unitOf(user) : undefined;
+      const found = catalog.roles.find(
+        (r) =>
+          r.name.trim().toLowerCase() === role.trim().toLowerCase() &&
+          (unit === undefined || r.businessUnitId === unit.businessUnitId),
+      );
+      return found?.name.trim().toLowerCase();
+    },
+  };
 }

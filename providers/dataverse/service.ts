@@ -33,6 +33,12 @@ export function isElevationRefusal(e: unknown): boolean {
   );
 }
 
+/** The privilege a Dataverse 403 names ("… is missing prvReadRole privilege …"), if it names one. */
+export function missingPrivilege(e: unknown): string | undefined {
+  if (!isApiError(e, "Forbidden") || e.system !== "dataverse") return undefined;
+  return /is missing (prv\w+) privilege/i.exec(e.message)?.[1];
+}
+
 /** The Dataverse Web API of an environment (`environments[].dataverseUrl`). */
 export const dataverse: ServiceSpec = {
   name: "dataverse",

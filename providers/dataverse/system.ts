@@ -26,6 +26,9 @@ export const dataverse: System<DataversePerson, { dataverse: boolean }> = {
   declarer: async () => (await import("./resources.ts")).declare,
   describer: async () => (await import("./run.ts")).describeChanges,
 
+  preflight: async (rt, input, environment) =>
+    (await import("./run.ts")).preflight(rt, input, environment ?? ""),
+
   environmentWarnings: (environment) =>
     environment.values.powerPlatformEnvironmentId
       ? []

@@ -15,7 +15,7 @@ const V = "v1.0";
 
 // What the app needs per operation (application permissions, admin-consented).
 const READ_USERS =
-  "grant the app the Microsoft Graph application permission User.Read.All (or User.ReadWrite.All), with admin consent";
+  "grant the app the Microsoft Graph application permission User.ReadWrite.All (User.Read.All suffices for `report`), with admin consent";
 const WRITE_USERS =
   "grant the app the Microsoft Graph application permission User.ReadWrite.All, with admin consent";
 const ASSIGN_LICENSES =
@@ -72,10 +72,14 @@ export function createEntraClient(http: ServiceClient): EntraClient {
     getUserById: getUser,
     async listUsers() {
       const users: UserDto[] = [];
-      for await (const u of http.paginate<UserDto>(`${V}/users`, {
-        query: { $select: USER_SELECT, $top: "999" },
-      })) {
-        users.push(u);
+      try {
+        for await (const u of http.paginate<UserDto>(`${V}/users`, {
+          query: { $select: USER_SELECT, $top: "999" },
+        })) {
+          users.push(u);
+        }
+      } catch (e) {
+        throw isApiError(e, "Forbidden") ? e.withHint(READ_USERS) : e;
       }
       return users;
     },

@@ -56,6 +56,13 @@ function normalize(news: Record<string, unknown>): FnoUserInputs {
   return out;
 }
 
+/** Why F&O cannot take this UPN as a user: a guest's NetworkDomain must name its home tenant, which we do not know. */
+export function guestProblem(upn: string): string | undefined {
+  return upn.toUpperCase().includes("#EXT#")
+    ? "guest (#EXT#) users are not supported for F&O: their provider must name their home tenant"
+    : undefined;
+}
+
 function validate(inputs: FnoUserInputs): CheckFailure[] {
   const failures: CheckFailure[] = [];
   const known = (v: unknown) => !containsUnknown(v);
@@ -68,12 +75,8 @@ function validate(inputs: FnoUserInputs): CheckFailure[] {
       typeof inputs.upn === "string" && upnProblem(inputs.upn) === undefined,
       `"${inputs.upn}" is not a valid user principal name: ${typeof inputs.upn === "string" ? upnProblem(inputs.upn) : UPN_SHAPE}`,
     );
-    // A guest's NetworkDomain must name its home tenant, which we do not know.
-    need(
-      "upn",
-      typeof inputs.upn !== "string" || !inputs.upn.toUpperCase().includes("#EXT#"),
-      "guest (#EXT#) users are not supported for F&O: their provider must name their home tenant",
-    );
+    const guest = typeof inputs.upn === "string" ? guestProblem(inputs.upn) : undefined;
+    need("upn", guest === undefined, guest ?? "");
   }
   if (known(inputs.environment))
     need("environment", typeof inputs.environment === "string" && inputs.environment !== "", "is required");

@@ -68,6 +68,7 @@ const SETS = {
   userRoles: `${DATA_PATH}/SecurityUserRoles`,
   userRoleOrganizations: `${DATA_PATH}/SecurityUserRoleOrganizations`,
   aadClients: `${DATA_PATH}/SysAADClients`,
+  legalEntities: `${DATA_PATH}/LegalEntities`,
 } as const;
 
 // Only what we read: smaller pages and no dependence on properties other versions may lack.
@@ -104,6 +105,8 @@ export interface FnoClient {
   listUsers(): Promise<FnoUserRecord[]>;
   /** Every security role → 200 per page. */
   listRoles(): Promise<FnoRole[]>;
+  /** The legal entities' codes (`LegalEntities`, key LegalEntityId) → 200 per page. */
+  listLegalEntities(): Promise<string[]>;
   /** Every user-role row, or one user's (`$filter=UserId eq …`) → 200 per page. */
   listUserRoles(userId?: string): Promise<FnoRoleAssignment[]>;
   /** Every role-organization row, or one user's → 200 per page. */
@@ -283,6 +286,14 @@ export function createFnoClient(options: FnoClientOptions): FnoClient {
 
     listRoles() {
       return collect<SecurityRoleDto, FnoRole>(SETS.roles, { $select: ROLE_SELECT }, toFnoRole);
+    },
+
+    listLegalEntities() {
+      return collect<{ LegalEntityId: string }, string>(
+        SETS.legalEntities,
+        { $select: "LegalEntityId" },
+        (d) => d.LegalEntityId,
+      );
     },
 
     listUserRoles(userId) {

@@ -7,13 +7,19 @@
 
 import type { Change } from "../core/describe.ts";
 import { isApiError } from "../core/errors.ts";
-import { warning } from "../core/provider.ts";
+import { errorLine, warning } from "../core/provider.ts";
 import { provenanceOf } from "../core/removal.ts";
 import type { Runtime } from "../core/runtime.ts";
 import { settled } from "../core/runtime.ts";
-import { type DescribeRequest, environmentsOf } from "../core/system.ts";
+import {
+  type DescribeRequest,
+  environmentsOf,
+  type PreflightInput,
+  type PreflightProblem,
+  type PreflightResult,
+} from "../core/system.ts";
 import { USER_DEFAULTS } from "../core/user.ts";
-import { matchUser } from "./check.ts";
+import { guestProblem, matchUser, protectedIdentityProblems, resolveRoles } from "./check.ts";
 import { createFnoClient, type FnoClient } from "./client.ts";
 import { checkedInputs, describeRemoval, describeUser } from "./describe.ts";
 import type { FnoLiveState, FnoPerson, FnoRole, FnoUserOutputs, FnoUserRecord } from "./model.ts";
@@ -194,4 +200,78 @@ export async function describeChanges(
     }
   }
   return out;
+}
+
+/** The environment's legal-entity codes, upper case: one bulk read per run. */
+export function loadLegalEntities(r: Runtime, client: FnoClient): Promise<Set<string>> {
+  return r.cached(
+    `fno:${client.environment}:legal-entities`,
+    async () => new Set((await client.listLegalEntities()).map((e) => e.toUpperCase())),
+  );
+}
+
+/**
+ * The pre-flight of one environment (core/system.ts): the token and the app's registration
+ * (a 401 on the bulk reads), its F&O user's role (a 403), every declared role resolved in the
+ * catalogue (identifier, else label), every legal entity known to the environment, every UPN F&O
+ * accepts and no identity d365-access never manages. Bulk reads only; nothing is written.
+ */
+export async function preflight(
+  r: Runtime,
+  input: PreflightInput<FnoPerson>,
+  environment: string,
+): Promise<PreflightResult<FnoPerson>> {
+  const client = clientFor(r, environment);
+  const label = `F&O environment "${environment}"`;
+  const reads = await Promise.allSettled([
+    loadRoles(r, client),
+    loadUsers(r, client),
+    loadLegalEntities(r, client),
+  ]);
+  const failed = reads.find((x) => x.status === "rejected");
+  // One line per environment: a refused token or a missing role fails every read alike.
+  if (failed) return { problems: [{ message: `${label}: ${errorLine(failed.reason)}` }] };
+  const [catalog, users, entities] = reads.map((x) => (x as PromiseFulfilledResult<unknown>).value) as [
+    FnoRole[],
+    FnoUserRecord[],
+    Set<string>,
+  ];
+  const appUserId = await loadAppUser(r, client);
+  const problems: PreflightProblem[] = [];
+  const seen = new Set<string>();
+  const once = (key: string, problem: PreflightProblem) => {
+    if (seen.has(key)) return;
+    seen.add(key);
+    problems.push(problem);
+  };
+  for (const user of input.users) {
+    const access = user.fno.find((f) => f.environment === environment);
+    if (!access) continue;
+    const guest = guestProblem(user.upn);
+    if (guest) once(`upn|${user.upn}`, { message: `${label}: ${user.upn}: ${guest}`, at: [input.at(user)] });
+    for (const reason of protectedIdentityProblems({ upn: user.upn, userId: access.userId }, users, {
+      appUserId,
+    }))
+      once(`protected|${user.upn}`, { message: `${label}: ${reason}`, at: [input.at(user)] });
+    for (const role of access.roles) {
+      for (const reason of resolveRoles([{ role: role.role, legalEntities: [] }], catalog).problems)
+        once(`role|${role.role.toLowerCase()}`, {
+          message: `${label}: ${reason}`,
+          at: input.where("fno-role", role.role, environment),
+        });
+      for (const entity of role.legalEntities) unknownEntity(entity);
+    }
+    unknownEntity(access.company);
+  }
+  function unknownEntity(code: string): void {
+    if (entities.has(code.toUpperCase())) return;
+    once(`entity|${code.toUpperCase()}`, {
+      message: `${label}: legal entity "${code}" is unknown in LegalEntities (known: ${[...entities].sort().join(", ")})`,
+      at: input.where("legal-entity", code, environment),
+    });
+  }
+  return {
+    problems,
+    roleKey: (role) => resolveRoles([{ role, legalEntities: [] }], catalog).roles[0]?.roleId.toLowerCase(),
+  };
 }

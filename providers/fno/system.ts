@@ -48,6 +48,9 @@ export const fno: System<FnoPerson, { fno: boolean }> = {
   declarer: async () => (await import("./resources.ts")).declare,
   describer: async () => (await import("./run.ts")).describeChanges,
 
+  preflight: async (rt, input, environment) =>
+    (await import("./run.ts")).preflight(rt, input, environment ?? ""),
+
   report: {
     title: (environment) => `${environment} · F&O`,
     cell(user, environment) {

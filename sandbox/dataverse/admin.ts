@@ -16,20 +16,15 @@ import { stableGuid } from "../core/ids.ts";
 import type { Route } from "../core/routes.ts";
 import type { AdminCall, ServiceContext } from "../core/types.ts";
 import { addRoleRow } from "./seed.ts";
-import type { DataverseEnvironmentState, DataversePrivilege, SystemUserRow } from "./state.ts";
+import {
+  DATAVERSE_PRIVILEGES,
+  type DataverseEnvironmentState,
+  type DataversePrivilege,
+  type SystemUserRow,
+} from "./state.ts";
 import { provisionSystemUser, rootBusinessUnitId } from "./sync.ts";
 
-const PRIVILEGES: readonly string[] = [
-  "prvReadUser",
-  "prvWriteUser",
-  "prvCreateUser",
-  "prvDeleteUser",
-  "prvReadRole",
-  "prvAssignRole",
-  "prvReadBusinessUnit",
-  "prvReadTeam",
-  "*",
-];
+const PRIVILEGES: readonly string[] = [...DATAVERSE_PRIVILEGES, "*"];
 
 function environment(ctx: ServiceContext, name: string): DataverseEnvironmentState {
   const env = ctx.state.dataverse[name];

@@ -17,8 +17,8 @@ import {
 import { bodyObject, bump, type Call, collection, single } from "./handlers.ts";
 import { entityResponse } from "./query.ts";
 import { SYSTEMUSER, systemUserNavigations, systemUserToWire } from "./rows.ts";
-import { requirePrivilege, resolveSystemUser } from "./rules.ts";
-import type { SystemUserRow } from "./state.ts";
+import { privilegesOf, requirePrivilege, resolveSystemUser } from "./rules.ts";
+import { DATAVERSE_PRIVILEGES, type SystemUserRow } from "./state.ts";
 import { hasDataverseLicense, isEligibleForDataverse, rootBusinessUnitId } from "./sync.ts";
 
 const WRITABLE_SYSTEMUSER_COLUMNS = [
@@ -71,6 +71,28 @@ export function listSystemUsers(call: Call): SandboxResponse {
     env.systemUsers.map((u) => systemUserToWire(env, u)),
     systemUserNavigations(env),
   );
+}
+
+/**
+ * `GET systemusers(<key>)/Microsoft.Dynamics.CRM.RetrieveUserPrivileges()`: the privileges the
+ * user holds through its roles and its teams' (RolePrivileges with Depth, PrivilegeId,
+ * BusinessUnitId, PrivilegeName; https://learn.microsoft.com/power-apps/developer/data-platform/webapi/reference/retrieveuserprivileges).
+ * Reading them needs prvReadUser (UNCONFIRMED: the page names none; the safe, stricter choice).
+ */
+export function retrieveUserPrivileges(call: Call, key: string): SandboxResponse {
+  requirePrivilege(call, "prvReadUser", SYSTEMUSER);
+  const user = resolveSystemUser(call, key, false);
+  const held = privilegesOf(call.env, user);
+  const names = held.has("*") ? [...DATAVERSE_PRIVILEGES] : DATAVERSE_PRIVILEGES.filter((p) => held.has(p));
+  return dataverseJson(call.req, 200, {
+    "@odata.context": `${call.apiBase}/$metadata#Microsoft.Dynamics.CRM.RetrieveUserPrivilegesResponse`,
+    RolePrivileges: names.map((name) => ({
+      Depth: "Global",
+      PrivilegeId: stableGuid("privilege", name),
+      BusinessUnitId: user.businessunitid,
+      PrivilegeName: name,
+    })),
+  });
 }
 
 /** `GET systemusers(<key>)`. */

@@ -20,6 +20,7 @@ import {
   deleteSystemUser,
   getSystemUser,
   listSystemUsers,
+  retrieveUserPrivileges,
   updateSystemUser,
 } from "./handlers-users.ts";
 import { ROLE } from "./rows.ts";
@@ -82,6 +83,11 @@ export const DATAVERSE_ROUTES: readonly Route<Call>[] = [
   { method: "DELETE", path: keyed(USER), handler: (call, [key]) => deleteSystemUser(call, key as string) },
   { method: "*", path: keyed(USER), handler: methodNotAllowed },
   { method: "GET", path: keyed(ROLES), handler: (call, [key]) => listUserRoles(call, key as string) },
+  {
+    method: "GET",
+    path: keyed(String.raw`${USER}/Microsoft\.Dynamics\.CRM\.RetrieveUserPrivileges(?:\(\*\))?`),
+    handler: (call, [key]) => retrieveUserPrivileges(call, key as string),
+  },
   {
     method: "GET",
     path: keyed(`${USER}/teammembership_association`),

@@ -23,15 +23,19 @@ export interface BusinessUnitRow {
  * Privileges the sandbox checks. Real roles hold hundreds; these are the ones the routes need
  * (https://learn.microsoft.com/power-platform/admin/security-roles-privileges).
  */
-export type DataversePrivilege =
-  | "prvReadUser"
-  | "prvWriteUser"
-  | "prvCreateUser"
-  | "prvDeleteUser"
-  | "prvReadRole"
-  | "prvAssignRole"
-  | "prvReadBusinessUnit"
-  | "prvReadTeam";
+/** The privileges the sandbox checks (a System Administrator's `*` holds them all). */
+export const DATAVERSE_PRIVILEGES = [
+  "prvReadUser",
+  "prvWriteUser",
+  "prvCreateUser",
+  "prvDeleteUser",
+  "prvReadRole",
+  "prvAssignRole",
+  "prvReadBusinessUnit",
+  "prvReadTeam",
+] as const;
+
+export type DataversePrivilege = (typeof DATAVERSE_PRIVILEGES)[number];
 
 /** A security role (`roles`). Roles are per business unit: a root role has a copy in each child unit. */
 export interface RoleRow {

@@ -9,6 +9,7 @@ import process from "node:process";
 import { createInterface } from "node:readline/promises";
 import type { PulumiFn } from "@pulumi/pulumi/automation/index.js";
 import { openStack, projectRoot, UsageError } from "../engine/stack.ts";
+import { OVERRIDE_VARIABLE, overridden } from "../program/guards.ts";
 import { defineCommand, oneOf } from "./command.ts";
 
 export type Operation = "preview" | "up" | "refresh" | "destroy";
@@ -31,6 +32,7 @@ const OPTIONS = {
   "expect-no-changes": { type: "boolean", default: false },
   "skip-checkpoints": { type: "boolean", default: false },
   color: { type: "string", default: "auto" },
+  "override-guards": { type: "boolean", default: false },
 } as const;
 
 const HELP_LINES = [
@@ -44,6 +46,8 @@ const HELP_LINES = [
   "                           much faster for large changes on a file or azblob backend, but a crash",
   '                           mid-run loses the run\'s record (see README, "Large tenants")',
   "      --color <mode>       always | never | raw | auto (default)",
+  "      --override-guards    let this one run exceed the guards (preview, up, destroy); CI: set",
+  `                           ${OVERRIDE_VARIABLE}=1 for that run (docs/users-yaml.md#guards)`,
   "      --program <module>   program module relative to the project root (default: src/program/index.ts)",
 ];
 
@@ -60,6 +64,8 @@ async function confirm(question: string): Promise<boolean> {
 interface ProgramModule {
   program: PulumiFn;
   setAppliedDeployment?: (deployment: unknown, options?: { refresh?: boolean }) => void;
+  /** Why destroying the exported deployment is refused (users.yaml guards), if it is. */
+  destroyRefusal?: (deployment: unknown) => string | undefined;
 }
 
 /** Loads the program module. */
@@ -107,9 +113,19 @@ async function operate(operation: Operation, values: Values, root: string): Prom
       // The file backend rewrites the whole state after every step (observed against Pulumi v3.274).
       ...(values["skip-checkpoints"] ? { env: { PULUMI_SKIP_CHECKPOINTS: "true" } } : {}),
     });
-    // The program compares the declared change with what was applied (users.yaml guards).
-    if (mod.setAppliedDeployment && (operation === "preview" || operation === "up")) {
-      mod.setAppliedDeployment((await stack.exportStack()).deployment, { refresh: values.refresh });
+    // The program compares the declared change with what was applied (users.yaml guards);
+    // destroy runs no program, so its guard is checked here.
+    if (values["override-guards"]) process.env[OVERRIDE_VARIABLE] = "1";
+    if (operation !== "refresh" && (mod.setAppliedDeployment || mod.destroyRefusal)) {
+      const { deployment } = await stack.exportStack();
+      mod.setAppliedDeployment?.(deployment, { refresh: values.refresh });
+      const refusal = operation === "destroy" ? mod.destroyRefusal?.(deployment) : undefined;
+      if (refusal && !overridden()) {
+        process.stderr.write(`d365-access destroy: ${refusal}\n`);
+        return 1;
+      }
+      if (refusal)
+        process.stderr.write(`d365-access destroy: guards overridden for this run (${OVERRIDE_VARIABLE})\n`);
     }
     const onOutput = (out: string) => {
       streamed += out;

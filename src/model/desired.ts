@@ -8,6 +8,7 @@ import type { Person } from "../../providers/core/user.ts";
 import type { DesiredDataverseAccess } from "../../providers/dataverse/index.ts";
 import type { LicenseAssignment } from "../../providers/entra/index.ts";
 import type { DeclaredRole, DesiredFnoAccess } from "../../providers/fno/index.ts";
+import type { NameIndex } from "./positions.ts";
 
 /** One finding about the input, always tied to the place in a file where it was written. */
 export interface Diagnostic {
@@ -85,9 +86,11 @@ export interface SodRule {
   severity: "error" | "warning";
   description?: string;
   source: SourceLocation;
+  /** Where each of `roles` is written (same order). */
+  roleSources?: SourceLocation[];
 }
 
-/** Limits for the apply-time blast-radius guard; absent = no limit. */
+/** Limits for the blast-radius guard; absent = the default (src/program/guards.ts), else no limit. */
 export interface Guards {
   /** Most users whose access may change in one run. */
   maxUsersChanged?: number;
@@ -97,6 +100,8 @@ export interface Guards {
   maxRoleChanges?: number;
   /** Most license assignments that may be added or removed in one run. */
   maxLicenseChanges?: number;
+  /** Most grants of the last deployment that may be revoked in one run, in percent of them. */
+  maxRevokedPercent?: number;
 }
 
 /** The whole normalized desired state. */
@@ -122,4 +127,6 @@ export interface DesiredState {
   privilegedRoles?: string[];
   /** Non-fatal findings, with file:line:col. */
   warnings: Diagnostic[];
+  /** Where each role, business unit and legal entity is written (for the pre-flight's positions). */
+  names?: NameIndex;
 }

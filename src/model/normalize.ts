@@ -18,6 +18,7 @@ import type {
 import { didYouMean, type PathSegment, quote } from "./diagnostics.ts";
 import { checkLicenses } from "./entra.ts";
 import { assignFnoUserIds, checkLegalEntity } from "./fno.ts";
+import { writtenNames } from "./positions.ts";
 import { checkSod } from "./sod.ts";
 import { diagnosticAt, locate, type SourceFile } from "./source.ts";
 import { normalizeUser } from "./user.ts";
@@ -95,6 +96,10 @@ export function normalize(sources: SourceFile[], diagnostics: Diagnostic[]): Omi
         system: rule.system ?? "fno",
         roles: rule.roles,
         severity: rule.severity ?? "error",
+        roleSources: rule.roles.map((_, j) => ({
+          file: source.file,
+          ...locate(source, ["rules", "sod", index, "roles", j]),
+        })),
         ...(rule.description === undefined ? {} : { description: rule.description }),
         source: { file: source.file, line, col },
       });
@@ -214,6 +219,7 @@ export function normalize(sources: SourceFile[], diagnostics: Diagnostic[]): Omi
     guards: guards ? { ...guards.value } : {},
     managedLicenses: managed,
     privilegedRoles: [...(privilegedRoles?.value ?? [])].map((r) => r.trim()),
+    names: writtenNames(sources),
   };
 }
 

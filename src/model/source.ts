@@ -123,8 +123,22 @@ export function readSourceFile(absPath: string, file: string, diagnostics: Diagn
     diagnostics.push(fileDiagnostic(file, "yaml-syntax", message, line, col));
   }
   if (doc.errors.length > 0 || doc.warnings.length > 0) return source;
+  if (doc.contents === null) {
+    // Read as "no users", an emptied file would revoke everyone: say so instead.
+    diagnostics.push(
+      fileDiagnostic(
+        file,
+        "empty-file",
+        "the file is empty (nothing but comments or blank lines), so it declares nobody; " +
+          "write `version: 1` and the `users:` it manages (`users: []` to remove everyone on purpose)",
+        1,
+        1,
+      ),
+    );
+    return source;
+  }
   try {
-    source.value = doc.contents === null ? {} : doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    source.value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (err) {
     if (err instanceof ReferenceError && /excessive alias count/i.test(err.message)) {
       const at = firstAlias(doc);

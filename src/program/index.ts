@@ -25,16 +25,28 @@ import { type DesiredState, formatDiagnostic, formatDiagnostics, loadDesiredStat
 import { accessByUser, desiredMatrix, privilegedWarning } from "../report/matrix.ts";
 import { readPrivilegedOutsiders } from "../report/privileged.ts";
 import { sayChanges } from "./changes.ts";
-import { appliedResources, declaredResources, guardViolations, summarizeChange } from "./guards.ts";
 import {
-  aliasRenames,
-  findPeople,
-  IDENTITIES_OUTPUT,
-  identitiesOfDeployment,
-  type Person,
-  readIdentities,
-} from "./people.ts";
-import { checkSeatsForChange, readTenant } from "./seats.ts";
+  type AppliedResource,
+  declaredResources,
+  fileGuards,
+  guardRefusal,
+  guardsInForce,
+  OVERRIDE_VARIABLE,
+  overridden,
+  summarizeChange,
+} from "./guards.ts";
+import {
+  GUARD_FACTS_OUTPUT,
+  GUARDS_OUTPUT,
+  guardFactsOutput,
+  handedDeployment,
+  type LastDeployment,
+  lastDeployment,
+  lastOfDeployment,
+} from "./last.ts";
+import { aliasRenames, findPeople, IDENTITIES_OUTPUT, type Person } from "./people.ts";
+import { preflight } from "./preflight.ts";
+import { readTenant } from "./seats.ts";
 import { stackRuntime } from "./settings.ts";
 
 /** The files the program reads: config `d365-access:usersFiles` (a list) or `users.yaml`. */
@@ -105,38 +117,44 @@ export async function declareUsers(
   return { declared, objectIds };
 }
 
-/** The previous deployment of the stack, handed over by `d365-access` before it runs the program. */
-let applied: { deployment: unknown; refresh: boolean } | undefined;
+export { setAppliedDeployment } from "./last.ts";
 
 /**
- * Called by the d365-access CLI with `stack.exportStack().deployment`, so guards can be checked
- * and the preview says what `up` will change (changes.ts); `refresh`: the run refreshes first.
+ * Why `destroy` of the exported deployment is refused (it revokes everything the stack
+ * declared), or undefined when within the guards the last deployment recorded (the defaults
+ * before any). `d365-access destroy` asks before it starts: the engine runs no program then.
  */
-export function setAppliedDeployment(deployment: unknown, options: { refresh?: boolean } = {}): void {
-  applied = { deployment, refresh: options.refresh === true };
+export function destroyRefusal(deployment: unknown): string | undefined {
+  const last = lastOfDeployment(deployment);
+  const recorded = last.guards ?? fileGuards({});
+  const from = last.guards ? "last deployment" : "default";
+  const inForce = Object.fromEntries(
+    Object.entries(recorded).map(([k, limit]) => [k, { limit, from }]),
+  ) as Parameters<typeof guardRefusal>[1];
+  return guardRefusal(summarizeChange(last.applied, []), inForce, "destroy")?.message;
 }
 
-/** Stops the program when the declared change exceeds a guard of users.yaml (a rename is no removal). */
-function enforceGuards(state: DesiredState, renames: ReadonlyMap<string, string>): void {
-  if (Object.keys(state.guards).length === 0) return;
-  if (!applied) {
+/**
+ * Stops the program when the declared change exceeds a guard in force (a rename is no
+ * removal); with the override, says what it lets through.
+ */
+function enforceGuards(
+  state: DesiredState,
+  declared: AppliedResource[],
+  last: LastDeployment,
+  renames: ReadonlyMap<string, string>,
+): void {
+  const before = last.applied.map((r) => ({ ...r, upn: renames.get(r.upn) ?? r.upn }));
+  const summary = summarizeChange(before, declared);
+  const refusal = guardRefusal(summary, guardsInForce(state.guards, last.guards));
+  if (!refusal) return;
+  if (overridden()) {
     pulumi.log.warn(
-      "users.yaml has guards; they are enforced when run through d365-access, which reads the stack state first",
+      `guards overridden for this run (${OVERRIDE_VARIABLE}): ${refusal.violations.join("; ")}`,
     );
     return;
   }
-  const before = appliedResources(applied.deployment).map((r) => ({
-    ...r,
-    upn: renames.get(r.upn) ?? r.upn,
-  }));
-  const summary = summarizeChange(before, declaredResources(state));
-  const violations = guardViolations(summary, state.guards);
-  if (violations.length) {
-    throw new pulumi.RunError(
-      `the change exceeds the guards of users.yaml; nothing was changed:\n  ${violations.join("\n  ")}\n` +
-        "  If the change is intended, raise the guard in users.yaml in the same pull request.",
-    );
-  }
+  throw new pulumi.RunError(refusal.message);
 }
 
 /** The program run by `d365-access` (Automation API) and by the official CLI (main.ts). */
@@ -144,30 +162,33 @@ export async function program(): Promise<Record<string, unknown>> {
   const root = process.env.D365_ACCESS_ROOT ?? process.cwd();
   const config = new pulumi.Config("d365-access");
   const state = loadOrStop(usersFiles(config), root);
+  const last = await lastDeployment();
   const rt = stackRuntime(config, state, pulumi.getStack());
-  const tenant = await readTenant(rt);
-  const last = applied ? identitiesOfDeployment(applied.deployment) : await readIdentities();
-  const people = findPeople(state, tenant.users, last, userResourceName);
-  if (people.problems.length > 0)
-    throw new pulumi.RunError(
-      `users.yaml does not match the people in Entra; nothing was changed:\n  ${people.problems.join("\n  ")}`,
-    );
-  for (const warning of people.warnings) pulumi.log.warn(warning);
-  enforceGuards(state, people.renames);
-  checkSeatsForChange(state, tenant);
+  const read = await readTenant(rt);
+  const people = read.tenant
+    ? findPeople(state, read.tenant.users, last.identities, userResourceName)
+    : undefined;
+  for (const warning of people?.warnings ?? []) pulumi.log.warn(warning);
+  const declaredFacts = declaredResources(state);
+  if (people) enforceGuards(state, declaredFacts, last, people.renames);
+  // Every system the change writes to, checked for the whole change before any write.
+  await preflight(rt, state, read, people);
+  if (!people) throw new pulumi.RunError("Entra ID could not be read; nothing was changed");
 
   aliasRenames(people.renames);
   const { declared, objectIds } = await declareUsers(state, people.byUpn);
+  // What up will change on each resource, said in the preview (changes.ts).
+  const handed = handedDeployment();
   await sayChanges(
     rt,
     state,
     declared,
     new Map([...people.byUpn].map(([upn, p]) => [upn, p.objectId])),
     {
-      ...(applied ? { deployment: applied.deployment } : {}),
-      managed: new Set(last.names.values()),
+      ...(handed ? { deployment: handed.deployment } : {}),
+      managed: new Set(last.identities.names.values()),
       renames: people.renames,
-      refresh: applied?.refresh ?? false,
+      refresh: handed?.refresh ?? false,
     },
     userResourceName,
   );
@@ -180,6 +201,11 @@ export async function program(): Promise<Record<string, unknown>> {
       ),
     },
     usersFiles: state.files.map((f) => path.relative(root, path.resolve(root, f)) || f),
+    // The next run's guards: the stricter of these and its own file's are in force (guards.ts).
+    [GUARDS_OUTPUT]: fileGuards(state.guards),
+    // What each resource grants, for the guards of a run the official CLI starts (last.ts);
+    // secret only so that a preview prints one line for it.
+    [GUARD_FACTS_OUTPUT]: pulumi.secret(guardFactsOutput(declaredFacts)),
     // Object id → resource name: how the next run recognizes a renamed person (people.ts).
     // Marked secret only so that a preview prints one line for it, not the whole map, each
     // time someone is added or renamed; object ids are no secret.

@@ -21,7 +21,7 @@
  * deployment (resources and pending operations); under the official CLI the program reads the
  * stack's own last `identities` output through a StackReference (no pending operations there:
  * a user created by a killed run is then adopted, the safe direction: it is never deleted).
- * Pure except {@link readIdentities}; tested in test/program/people.test.ts.
+ * (last.ts reads both). Pure; tested in test/program/people.test.ts.
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { Provenance } from "../../providers/core/removal.ts";
@@ -79,16 +79,6 @@ export function identitiesOfOutput(value: unknown): LastIdentities {
     for (const [id, name] of Object.entries(value))
       if (typeof name === "string") names.set(id.toLowerCase(), name);
   return { names, pendingCreates: new Set() };
-}
-
-/**
- * The stack's own last `identities` output, read through a StackReference (the official CLI
- * path, where nothing hands the program the previous deployment).
- */
-export async function readIdentities(): Promise<LastIdentities> {
-  const self = `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`;
-  const details = await new pulumi.StackReference(self).getOutputDetails(IDENTITIES_OUTPUT);
-  return identitiesOfOutput(details.value ?? details.secretValue);
 }
 
 /** A user of the tenant as the program's bulk read found it. */

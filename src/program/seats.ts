@@ -7,7 +7,6 @@
  * Seats that the change would free (users removed from users.yaml, licenses dropped) are not
  * counted: the engine may grant before it revokes, so only seats free now are safe to plan on.
  */
-import * as pulumi from "@pulumi/pulumi";
 import type { Runtime } from "../../providers/core/runtime.ts";
 import {
   checkSeats,
@@ -47,23 +46,28 @@ export interface TenantSnapshot {
   users: Map<string, UserSnapshot & { objectId: string }>;
 }
 
-/** Reads the tenant's SKUs and users (bulk, one request per page). */
-export async function readTenant(rt: Runtime): Promise<TenantSnapshot> {
+/**
+ * Reads the tenant's SKUs and users (bulk, one request per page); each read that fails is a
+ * failure of its own, so a run missing two permissions names both.
+ */
+export async function readTenant(rt: Runtime): Promise<{ tenant?: TenantSnapshot; failures: unknown[] }> {
   const entra = createEntraClient(rt.client(graphService));
-  const [skuDtos, users] = await Promise.all([entra.listSubscribedSkus(), entra.listUsers()]);
-  const skus = skuDtos.map(toSku);
+  const [skuRead, userRead] = await Promise.allSettled([entra.listSubscribedSkus(), entra.listUsers()]);
+  const failures = [skuRead, userRead].flatMap((r) => (r.status === "rejected" ? [r.reason] : []));
+  if (skuRead.status === "rejected" || userRead.status === "rejected") return { failures };
+  const skus = skuRead.value.map(toSku);
   return {
-    skus,
-    users: new Map(users.map((u) => [u.userPrincipalName.toLowerCase(), toUserSnapshot(u, skus)])),
+    tenant: {
+      skus,
+      users: new Map(userRead.value.map((u) => [u.userPrincipalName.toLowerCase(), toUserSnapshot(u, skus)])),
+    },
+    failures,
   };
 }
 
-/** Stops the program if the whole change needs more seats than are free. */
-export function checkSeatsForChange(state: DesiredState, tenant: TenantSnapshot): void {
-  const shortages = checkSeats(demandOf(state, tenant.users), tenant.skus);
-  if (shortages.length) {
-    throw new pulumi.RunError(
-      `license seats: the change needs more seats than are free; nothing was changed:\n  ${shortages.map((s) => s.message).join("\n  ")}`,
-    );
-  }
+/** Why the whole change cannot have its seats, one line per SKU short; empty when it can. */
+export function seatShortages(state: DesiredState, tenant: TenantSnapshot): string[] {
+  return checkSeats(demandOf(state, tenant.users), tenant.skus).map(
+    (s) => `license seats: the change needs more seats than are free: ${s.message}`,
+  );
 }

@@ -33,8 +33,8 @@ export interface Step {
 export interface E2EProject {
   dir: string;
   sandbox: TestSandbox;
-  /** Runs `d365-access <args>` in the project (stack sandbox; engine commands without colors). */
-  cli(args: string[]): Promise<CliResult>;
+  /** Runs `d365-access <args>` in the project (stack sandbox; engine commands without colors), with `env` added. */
+  cli(args: string[], env?: Record<string, string>): Promise<CliResult>;
   usersYaml(): string;
   writeUsersYaml(text: string): void;
   /** The live view of one user across the three systems, through the APIs. */
@@ -98,12 +98,14 @@ export async function createProject(
   return {
     dir,
     sandbox,
-    cli(args) {
+    cli(args, env = {}) {
       const childEnv: Record<string, string | undefined> = { ...process.env };
       delete childEnv.D365_ACCESS_ROOT;
       delete childEnv.PULUMI_BACKEND_URL;
       delete childEnv.PULUMI_CONFIG_PASSPHRASE;
       delete childEnv.NODE_TEST_CONTEXT; // the CLI is not a test file
+      delete childEnv.D365_ACCESS_OVERRIDE_GUARDS;
+      Object.assign(childEnv, env);
       return new Promise((resolve) => {
         execFile(
           path.join(dir, "bin", "d365-access"),

@@ -159,3 +159,30 @@ test("pulumi preview and pulumi up with the language host work on a fresh copy, 
     rename.output,
   );
 });
+
+test("under the official CLI the guards hold too: the program reads its last outputs through a StackReference", {
+  skip: host ? false : LANGUAGE_HOST_MISSING,
+  timeout: 600_000,
+}, async () => {
+  assert.ok(host && project);
+  const env = userEnvironment(host.file);
+  const pulumi = (args: string[], extra: NodeJS.ProcessEnv = {}) =>
+    run("pulumi", args, project?.dir ?? "", { ...env, ...extra });
+  // The first test deployed users.yaml (maxUsersRemoved: 3); an emptied file removes them all.
+  const emptied = project.usersYaml().replace(/\nusers:\n[\s\S]*?\n(?=rules:)/, "\nusers: []\n\n");
+  assert.match(emptied, /\nusers: \[\]\n/);
+  project.writeUsersYaml(emptied);
+  project.sandbox.sandbox.journal.clear();
+  for (const args of [
+    ["preview", "--stack", "sandbox"],
+    ["up", "--stack", "sandbox", "--yes"],
+  ]) {
+    const refused = await pulumi(args);
+    assert.notEqual(refused.code, 0, refused.output);
+    assert.match(refused.output, /guards\.maxUsersRemoved is 3, but this change has \d+ users removed/);
+  }
+  assert.deepEqual(project.sandbox.sandbox.journal.entries({ writesOnly: true }), [], "nothing was written");
+  const overridden = await pulumi(["preview", "--stack", "sandbox"], { D365_ACCESS_OVERRIDE_GUARDS: "1" });
+  assert.equal(overridden.code, 0, overridden.output);
+  assert.match(overridden.output, /guards overridden for this run/);
+});

@@ -234,4 +234,36 @@ describe("Dataverse handle()", () => {
     );
     assert.equal(human.status, 400);
   });
+
+  it("answers RetrieveUserPrivileges with the privileges of a user's roles, and 0x80040220 without prvReadUser", async () => {
+    const ctx = makeContext();
+    const who = await dv(ctx, dvRequest("GET", "WhoAmI"));
+    const admin = await dv(
+      ctx,
+      dvRequest("GET", `systemusers(${who.body.UserId})/Microsoft.Dynamics.CRM.RetrieveUserPrivileges()`),
+    );
+    assert.equal(admin.status, 200);
+    assert.match(admin.body["@odata.context"], /RetrieveUserPrivilegesResponse$/);
+    const names = admin.body.RolePrivileges.map((p: Json) => p.PrivilegeName).sort();
+    assert.ok(
+      names.includes("prvAssignRole") && names.includes("prvReadUser"),
+      "a System Administrator holds all",
+    );
+    for (const p of admin.body.RolePrivileges) {
+      assert.equal(p.Depth, "Global");
+      assert.match(p.PrivilegeId, /^[0-9a-f-]{36}$/);
+      assert.equal(p.BusinessUnitId, who.body.BusinessUnitId);
+    }
+    await dv(ctx, dvRequest("POST", "systemusers", { body: { applicationid: NO_PERMS_APP, accessmode: 4 } }));
+    const none = await dv(ctx, dvRequest("GET", "WhoAmI", { app: NO_PERMS_APP }));
+    const denied = await dv(
+      ctx,
+      dvRequest("GET", `systemusers(${none.body.UserId})/Microsoft.Dynamics.CRM.RetrieveUserPrivileges()`, {
+        app: NO_PERMS_APP,
+      }),
+    );
+    assert.equal(denied.status, 403);
+    assert.equal(denied.body.error.code, "0x80040220");
+    assert.match(denied.body.error.message, /missing prvReadUser privilege/);
+  });
 });
