@@ -9,9 +9,17 @@ import { isApiError } from "../core/errors.ts";
 import { warning } from "../core/provider.ts";
 import type { Runtime } from "../core/runtime.ts";
 import { settled } from "../core/runtime.ts";
-import { matchUser } from "./check.ts";
+import type { ExportContext, ExportedPart, ExportedSystem } from "../core/system.ts";
+import { isPreconfiguredAccount, isSystemUserRole, matchUser, normalizeLegalEntities } from "./check.ts";
 import { createFnoClient, type FnoClient } from "./client.ts";
-import type { FnoLiveState, FnoRole, FnoUserRecord } from "./model.ts";
+import {
+  type FnoLiveState,
+  type FnoRole,
+  type FnoUserRecord,
+  LEGAL_ENTITY_ORGANIZATION_TYPE,
+  PRECONFIGURED_ACCOUNTS_PAGE,
+} from "./model.ts";
+import { isOwnedAssignment } from "./plan.ts";
 import { fno } from "./service.ts";
 
 export function clientFor(r: Runtime, environment: string): FnoClient {
@@ -112,4 +120,105 @@ export async function readUser(
     client.listUserRoleOrganizations(record.userId),
   ]);
   return { users, assignments, organizations };
+}
+
+/** Whether users.yaml can leave `userId` out: the id it derives from the UPN is the user's. */
+function derivable(userId: string, upn: string): boolean {
+  const alias = upn.split("@")[0] ?? "";
+  return userId === alias.toLowerCase() && /^[a-z0-9](?:[a-z0-9._-]{0,18}[a-z0-9])?$/.test(userId);
+}
+
+/**
+ * `export`: every F&O user whose Alias is an Entra UPN, with its company and its Manual, Enabled
+ * roles and their legal entities (what d365-access owns); rule-based rows and exclusions are
+ * notes. Microsoft's preconfigured accounts and the user our app acts as are left out. Bulk
+ * reads: users, roles, role rows, organization rows, and the app's SysAADClients entry.
+ */
+export async function exportAccess(
+  r: Runtime,
+  context: ExportContext,
+  environment: string,
+): Promise<ExportedSystem> {
+  const client = clientFor(r, environment);
+  const [snapshot, catalog, appUser] = await settled([
+    loadSnapshot(r, client),
+    loadRoles(r, client),
+    loadAppUser(r, client),
+  ]);
+  const roleById = new Map(catalog.map((role) => [role.identifier.toLowerCase(), role]));
+  const skipped: string[] = [];
+  const found: { objectId: string; record: FnoUserRecord; live: FnoLiveState }[] = [];
+  for (const live of snapshot.values()) {
+    for (const record of live.users) {
+      const objectId = context.upns.get(record.alias.toLowerCase());
+      if (isPreconfiguredAccount(record.userId))
+        skipped.push(
+          `F&O user ${record.userId}: one of Microsoft's preconfigured accounts (${PRECONFIGURED_ACCOUNTS_PAGE})`,
+        );
+      else if (appUser !== undefined && appUser.toLowerCase() === record.userId.toLowerCase())
+        skipped.push(`F&O user ${record.userId}: the user d365-access's own app acts as (SysAADClients)`);
+      else if (!objectId)
+        skipped.push(
+          `F&O user ${record.userId}: no Entra user has its Alias ${JSON.stringify(record.alias)}`,
+        );
+      else found.push({ objectId, record, live });
+    }
+  }
+  // The most common company becomes the environment's default; users elsewhere name theirs.
+  const companies = new Map<string, number>();
+  for (const { record } of found) {
+    const c = record.company.toUpperCase();
+    companies.set(c, (companies.get(c) ?? 0) + 1);
+  }
+  const defaultCompany = [...companies].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0];
+  const parts = new Map<string, ExportedPart>();
+  for (const { objectId, record, live } of found) {
+    const upn = context.objectIds.get(objectId) ?? record.alias;
+    const notes: string[] = [];
+    const grants: unknown[] = [];
+    const labels: string[] = [];
+    const rows = live.assignments.filter((a) => !isSystemUserRole(a.roleId));
+    for (const a of [...rows].sort((x, y) => x.roleId.localeCompare(y.roleId))) {
+      const role = roleById.get(a.roleId.toLowerCase());
+      const id = role?.identifier ?? a.roleId;
+      if (!isOwnedAssignment(a)) {
+        notes.push(
+          a.mode.toLowerCase() === "automatic"
+            ? `${id} from an automatic role assignment rule (${a.status}): the rule's, not declared`
+            : `${id}: a ${a.mode} row that is ${a.status} (an exclusion from a rule): not declared`,
+        );
+        continue;
+      }
+      const legalEntities = normalizeLegalEntities(
+        live.organizations
+          .filter(
+            (o) =>
+              o.roleId.toLowerCase() === a.roleId.toLowerCase() &&
+              o.organizationType === LEGAL_ENTITY_ORGANIZATION_TYPE,
+          )
+          .map((o) => o.organizationId),
+      );
+      grants.push(legalEntities.length ? { role: id, legalEntities } : id);
+      labels.push(role?.name || a.roleName || id);
+    }
+    const company = record.company.toUpperCase();
+    parts.set(objectId, {
+      fields: {
+        ...(derivable(record.userId, upn) ? {} : { userId: record.userId }),
+        ...(company === defaultCompany ? {} : { company }),
+      },
+      grants,
+      labels,
+      shared: { displayName: record.userName, enabled: record.enabled },
+      notes,
+      declare: true,
+      footprint: true,
+      attributes: { company },
+    });
+  }
+  return {
+    parts,
+    skipped: skipped.sort(),
+    environment: { fno: true, ...(defaultCompany ? { defaultCompany } : {}) },
+  };
 }
