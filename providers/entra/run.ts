@@ -106,7 +106,8 @@ export async function exportAccess(rt: Runtime, context: ExportContext): Promise
         ...(user.enabled ? {} : { enabled: false }),
       },
       grants: direct.map(licenseItem),
-      labels: direct.map((l) => l.sku),
+      // "DYN365_ENTERPRISE_TEAM_MEMBERS" reads "TEAM_MEMBERS" in a persona's name.
+      labels: direct.map((l) => l.sku.replace(/^dyn(?:amics_)?365_(?:enterprise_)?/i, "")),
       shared: { displayName: user.displayName, enabled: user.enabled },
       notes,
       declare: true,

@@ -122,6 +122,22 @@ export async function readUser(
   return { users, assignments, organizations };
 }
 
+/**
+ * The Entra guest whose F&O user this is: F&O signs a B2B guest in by its home address
+ * (`grady@fabrikam.example`), Entra names it `grady_fabrikam.example#EXT#@<tenant domain>`
+ * (https://learn.microsoft.com/entra/external-id/user-properties). Its object id, lower case.
+ */
+function guestsByHomeAddress(context: ExportContext): Map<string, string> {
+  const guests = new Map<string, string>();
+  for (const [upn, objectId] of context.upns) {
+    const marker = upn.indexOf("#ext#@");
+    const local = upn.slice(0, marker);
+    const at = local.lastIndexOf("_");
+    if (marker > 0 && at > 0) guests.set(`${local.slice(0, at)}@${local.slice(at + 1)}`, objectId);
+  }
+  return guests;
+}
+
 /** Whether users.yaml can leave `userId` out: the id it derives from the UPN is the user's. */
 function derivable(userId: string, upn: string): boolean {
   const alias = upn.split("@")[0] ?? "";
@@ -148,6 +164,8 @@ export async function exportAccess(
   const roleById = new Map(catalog.map((role) => [role.identifier.toLowerCase(), role]));
   const skipped: string[] = [];
   const found: { objectId: string; record: FnoUserRecord; live: FnoLiveState }[] = [];
+  const guests = new Map<string, FnoUserRecord>();
+  const homeAddresses = guestsByHomeAddress(context);
   for (const live of snapshot.values()) {
     for (const record of live.users) {
       const objectId = context.upns.get(record.alias.toLowerCase());
@@ -157,11 +175,15 @@ export async function exportAccess(
         );
       else if (appUser !== undefined && appUser.toLowerCase() === record.userId.toLowerCase())
         skipped.push(`F&O user ${record.userId}: the user d365-access's own app acts as (SysAADClients)`);
-      else if (!objectId)
-        skipped.push(
-          `F&O user ${record.userId}: no Entra user has its Alias ${JSON.stringify(record.alias)}`,
-        );
-      else found.push({ objectId, record, live });
+      else if (objectId) found.push({ objectId, record, live });
+      else {
+        const guest = homeAddresses.get(record.alias.toLowerCase());
+        if (guest) guests.set(guest, record);
+        else
+          skipped.push(
+            `F&O user ${record.userId}: no Entra user has its Alias ${JSON.stringify(record.alias)}`,
+          );
+      }
     }
   }
   // The most common company becomes the environment's default; users elsewhere name theirs.
@@ -214,6 +236,20 @@ export async function exportAccess(
       declare: true,
       footprint: true,
       attributes: { company },
+    });
+  }
+  for (const [objectId, record] of guests) {
+    parts.set(objectId, {
+      fields: {},
+      grants: [],
+      labels: [],
+      shared: {},
+      notes: [
+        `user ${record.userId} (Alias ${record.alias}) is this guest's: d365-access does not manage guests in F&O, not declared`,
+      ],
+      declare: false,
+      footprint: true,
+      attributes: { company: record.company.toUpperCase() },
     });
   }
   return {

@@ -79,6 +79,26 @@ export function slug(words: readonly string[]): string {
   return cut || "persona";
 }
 
+/**
+ * A persona's name from its words (role labels, licenses; the most specific first): the first
+ * one that most other personas do not share (a role in every bundle names nothing), else its
+ * first word; with a second word, then a number, when taken.
+ */
+export function personaName(
+  words: readonly string[],
+  all: readonly (readonly string[])[],
+  taken: ReadonlySet<string>,
+): string {
+  const share = (w: string) => all.filter((ws) => ws.some((x) => lower(x) === lower(w))).length;
+  const distinctive = words.filter((w) => all.length < 3 || share(w) <= all.length / 2);
+  const pick = distinctive.length ? distinctive : words;
+  const candidates = [slug(pick.slice(0, 1)), slug(pick.slice(0, 2)), slug(words.slice(0, 3))];
+  let name = candidates.find((c) => !taken.has(c)) ?? (candidates[0] as string);
+  const base = name;
+  for (let n = 2; taken.has(name); n++) name = `${base}_${n}`;
+  return name;
+}
+
 /** Options of {@link buildExport}. */
 export interface BuildOptions {
   /** The stack's environments, in order. */
@@ -137,7 +157,7 @@ export function buildExport(reads: readonly SystemRead[], options: BuildOptions)
       footprint = true;
       person.comments.push(...part.notes.map((n) => `${where}: ${n}`));
       if (!part.declare) {
-        person.comments.push(`${where}: present, nothing users.yaml would own`);
+        if (part.notes.length === 0) person.comments.push(`${where}: present, nothing users.yaml would own`);
         continue;
       }
       const conflict = Object.entries(part.shared).find(
@@ -212,33 +232,36 @@ export function buildExport(reads: readonly SystemRead[], options: BuildOptions)
   }
   const personas: ExportedPersona[] = [];
   const personaOf = new Map<Person, string>();
-  const taken = new Set<string>();
-  const shared = [...groups].filter(([, members]) => members.length >= (options.minPersonaUsers ?? 2));
-  for (const [bundle, members] of shared.sort((a, b) => b[1].length - a[1].length || byText(a[0], b[0]))) {
+  const shared = [...groups]
+    .filter(([, members]) => members.length >= (options.minPersonaUsers ?? 2))
+    .sort((a, b) => b[1].length - a[1].length || byText(a[0], b[0]));
+  // Each persona's words, the most specific system first (the last in registry order).
+  const wordsOf = shared.map(([bundle, members]) => {
     const grants = JSON.parse(bundle) as Record<string, unknown[]>;
     const first = members[0] as Person;
-    const labelsOf = (system: ExportSystem) =>
-      system.scope === "tenant"
-        ? first.identity.labels
-        : ([...first.parts].find(([k]) => k.startsWith(`${system.name}\n`))?.[1].labels ?? []);
-    // Named by the most specific system that grants something (the last in registry order).
-    const named = [identitySystem, ...envSystems].reverse().filter((s) => (grants[s.name] ?? []).length > 0);
-    let name = slug(labelsOf(named[0] as ExportSystem).slice(0, 2));
-    for (const s of named.slice(1)) {
-      if (!taken.has(name)) break;
-      name = slug([name, ...labelsOf(s).slice(0, 1)]);
-    }
-    for (let n = 2; taken.has(name); n++) name = `${name.replace(/_\d+$/, "")}_${n}`;
-    taken.add(name);
+    return [identitySystem, ...envSystems]
+      .reverse()
+      .filter((s) => (grants[s.name] ?? []).length > 0)
+      .flatMap((s) =>
+        s.scope === "tenant"
+          ? first.identity.labels
+          : ([...first.parts].find(([k]) => k.startsWith(`${s.name}\n`))?.[1].labels ?? []),
+      );
+  });
+  const taken = new Set<string>();
+  shared.forEach(([bundle, members], i) => {
+    const names = personaName(wordsOf[i] ?? [], wordsOf, taken);
+    taken.add(names);
+    const grants = JSON.parse(bundle) as Record<string, unknown[]>;
     const body: Record<string, unknown> = {
       description: `Inferred by export: ${members.length} users hold exactly this`,
     };
     if ((grants[identitySystem.name] ?? []).length) body[identitySystem.grants] = grants[identitySystem.name];
     for (const s of envSystems)
       if ((grants[s.name] ?? []).length) body[s.name] = { [s.grants]: grants[s.name] };
-    personas.push({ name, body, users: members.length });
-    for (const m of members) personaOf.set(m, name);
-  }
+    personas.push({ name: names, body, users: members.length });
+    for (const m of members) personaOf.set(m, names);
+  });
   personas.sort((a, b) => byText(a.name, b.name));
 
   const counts: Record<string, number> = { [identitySystem.label]: people.length };
