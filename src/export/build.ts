@@ -73,6 +73,7 @@ export function slug(words: readonly string[]): string {
     .join(" and ")
     .toLowerCase()
     .normalize("NFKD")
+    .replace(/[\u0300-\u036f]/g, "")
     .replace(/[^a-z0-9]+/g, "_")
     .replace(/^_+|_+$/g, "");
   const cut = text.length > 48 ? text.slice(0, 48).replace(/_[^_]*$/, "") : text;
@@ -279,11 +280,11 @@ export function buildExport(reads: readonly SystemRead[], options: BuildOptions)
       for (const environment of options.environments) {
         const part = p.parts.get(key(s.name, environment));
         if (!part) continue;
+        for (const [k, v] of Object.entries(part.attributes)) attributes[k] ??= v;
         // A persona granting this system's roles brings the entry; only own fields stay.
         const covered = persona && part.grants.length > 0;
         if (covered && Object.keys(part.fields).length === 0) continue;
         perEnv[environment] = covered ? { ...part.fields } : partBody(s, part);
-        for (const [k, v] of Object.entries(part.attributes)) attributes[k] ??= v;
       }
       if (Object.keys(perEnv).length) body[s.name] = perEnv;
       if (envs.some((e) => p.parts.has(key(s.name, e)))) counts[s.label] = (counts[s.label] ?? 0) + 1;

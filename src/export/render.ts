@@ -77,6 +77,7 @@ export function splitFileName(value: string | undefined): string {
   const name = (value ?? "")
     .toLowerCase()
     .normalize("NFKD")
+    .replace(/[\u0300-\u036f]/g, "")
     .replace(/[^a-z0-9]+/g, "-")
     .replace(/^-+|-+$/g, "");
   return `${name || "unassigned"}.yaml`;
