@@ -98,7 +98,7 @@ export interface ExportedPart {
 export interface ExportedSystem {
   /** Per person: lower-cased Entra object id → its part. */
   parts: Map<string, ExportedPart>;
-  /** Accounts left out on purpose (Microsoft's, our app's, ones without an Entra user): comments. */
+  /** Accounts left out on purpose (Microsoft's, our app's, ones without an Entra user), e.g. `user Admin: …`. */
   skipped: string[];
   /** Its values for the environment (`environments.<name>`), e.g. `{ fno: true, defaultCompany }`. */
   environment?: Record<string, unknown>;

@@ -117,7 +117,7 @@ export async function exportAccess(
   for (const user of users.values()) {
     const objectId = user.objectId?.toLowerCase();
     if (!objectId || !context.objectIds.has(objectId)) {
-      skipped.push(`Dataverse user ${user.domainName ?? user.systemUserId} has no Entra user in this tenant`);
+      skipped.push(`user ${user.domainName ?? user.systemUserId}: no Entra user has its object id`);
       continue;
     }
     const notes: string[] = [];

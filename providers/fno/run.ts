@@ -17,7 +17,6 @@ import {
   type FnoRole,
   type FnoUserRecord,
   LEGAL_ENTITY_ORGANIZATION_TYPE,
-  PRECONFIGURED_ACCOUNTS_PAGE,
 } from "./model.ts";
 import { isOwnedAssignment } from "./plan.ts";
 import { fno } from "./service.ts";
@@ -170,19 +169,15 @@ export async function exportAccess(
     for (const record of live.users) {
       const objectId = context.upns.get(record.alias.toLowerCase());
       if (isPreconfiguredAccount(record.userId))
-        skipped.push(
-          `F&O user ${record.userId}: one of Microsoft's preconfigured accounts (${PRECONFIGURED_ACCOUNTS_PAGE})`,
-        );
+        skipped.push(`user ${record.userId}: one of Microsoft's preconfigured accounts`);
       else if (appUser !== undefined && appUser.toLowerCase() === record.userId.toLowerCase())
-        skipped.push(`F&O user ${record.userId}: the user d365-access's own app acts as (SysAADClients)`);
+        skipped.push(`user ${record.userId}: the user d365-access's own app acts as (SysAADClients)`);
       else if (objectId) found.push({ objectId, record, live });
       else {
         const guest = homeAddresses.get(record.alias.toLowerCase());
         if (guest) guests.set(guest, record);
         else
-          skipped.push(
-            `F&O user ${record.userId}: no Entra user has its Alias ${JSON.stringify(record.alias)}`,
-          );
+          skipped.push(`user ${record.userId}: no Entra user has its Alias ${JSON.stringify(record.alias)}`);
       }
     }
   }

@@ -293,7 +293,7 @@ export function buildExport(reads: readonly SystemRead[], options: BuildOptions)
   });
 
   const skipped = reads.flatMap((r) =>
-    r.read.skipped.map((s) => (r.environment ? `${s} (${r.environment})` : s)),
+    r.read.skipped.map((s) => `${r.system.label}${r.environment ? ` (${r.environment})` : ""} ${s}`),
   );
   const top: Record<string, unknown> = {};
   for (const r of reads) Object.assign(top, r.read.topLevel ?? {});

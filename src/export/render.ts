@@ -30,6 +30,9 @@ export interface RenderOptions {
 /** How the repository writes YAML: no wrapping, `[a, b]` without inner padding. */
 const FORMAT = { lineWidth: 0, flowCollectionPadding: false } as const;
 
+const LEFT_OUT =
+  "Left out on purpose (Microsoft's preconfigured accounts: https://learn.microsoft.com/dynamics365/fin-ops-core/dev-itpro/sysadmin/pre-configured-system-accounts):";
+
 const comment = (lines: readonly string[]) => lines.map((l) => (l ? ` ${l}` : "")).join("\n");
 
 function schemaLine(file: string, schema: string): string {
@@ -66,10 +69,7 @@ function annotateUsers(doc: Document, users: readonly ExportedUser[], skipped: r
     ? doc.contents.items.find((p) => isScalar(p.key) && p.key.value === "users")
     : undefined;
   if (pair && isScalar(pair.key) && skipped.length)
-    pair.key.commentBefore = comment([
-      "Left out on purpose (never d365-access's to manage):",
-      ...skipped.map((s) => `  ${s}`),
-    ]);
+    pair.key.commentBefore = comment([LEFT_OUT, ...skipped.map((s) => `  ${s}`)]);
 }
 
 /** A file name for a split value: lower case, letters, digits and `-`. */
@@ -108,7 +108,7 @@ export function renderExport(result: ExportResult, options: RenderOptions): Rend
     ...header,
     "",
     `Users are in the included files, one per ${key}.`,
-    ...(result.skipped.length ? ["", "Left out on purpose (never d365-access's to manage):"] : []),
+    ...(result.skipped.length ? ["", LEFT_OUT] : []),
     ...result.skipped.map((s) => `  ${s}`),
   ]);
   const out: RenderedFile[] = [{ file: path.basename(options.out), text: mainDoc.toString(FORMAT) }];

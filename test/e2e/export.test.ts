@@ -69,8 +69,11 @@ describe("export on the lived-in tenant", () => {
     const text = project.usersYaml();
     assert.match(text, /^# yaml-language-server: \$schema=\.\/schemas\/users\.schema\.json\n/);
     // Microsoft's accounts and our app's own F&O user: comments, not declarations.
-    assert.match(text, /#\s+F&O user Axrunner: one of Microsoft's preconfigured accounts/);
-    assert.match(text, /#\s+F&O user svc-d365access: the user d365-access's own app acts as/);
+    assert.match(text, /#\s+F&O \(contoso-demo\) user Axrunner: one of Microsoft's preconfigured accounts/);
+    assert.match(
+      text,
+      /#\s+F&O \(contoso-demo\) user svc-d365access: the user d365-access's own app acts as/,
+    );
     const { state, diagnostics } = loadDesiredState([path.join(project.dir, "users.yaml")], {
       cwd: project.dir,
     });

@@ -122,7 +122,7 @@ function tenant(): SystemRead[] {
         ],
         {
           environment: { fno: true, defaultCompany: "USMF" },
-          skipped: ["F&O user Admin: one of Microsoft's preconfigured accounts"],
+          skipped: ["user Admin: one of Microsoft's preconfigured accounts"],
         },
       ),
     },
@@ -247,7 +247,7 @@ describe("renderExport", () => {
       );
       assert.match(
         file.text,
-        /# Left out on purpose[^\n]*\n#\s+F&O user Admin: one of Microsoft's preconfigured accounts \(prod\)\nusers:/,
+        /# Left out on purpose[^\n]*\n#\s+F&O \(prod\) user Admin: one of Microsoft's preconfigured accounts\nusers:/,
       );
       assert.match(file.text, /^ {6}roles: \[LEDGERACCOUNTANT\]$/m);
       assert.deepEqual(parse(file.text).users.length, 5);
