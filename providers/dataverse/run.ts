@@ -16,7 +16,7 @@ import {
   type SystemUser,
   type TeamRole,
 } from "./model.ts";
-import { mayAssign, NOT_ASSIGNABLE, normalizeNames, rootBusinessUnit } from "./plan.ts";
+import { mayAssign, NOT_ASSIGNABLE, nameKey, normalizeNames, rootBusinessUnit } from "./plan.ts";
 import { dataverse, powerPlatform } from "./service.ts";
 
 /** The client of one environment. */
@@ -112,6 +112,12 @@ export async function exportAccess(
   const root = rootBusinessUnit(catalog);
   const unitName = (id: string) => catalog.businessUnits.find((b) => b.businessUnitId === id)?.name ?? id;
   const templates = new Map(catalog.roles.map((r) => [r.roleId, r.templateId]));
+  // users.yaml names roles; a name two roles of one unit share could not be resolved.
+  const namesInUnit = new Map<string, number>();
+  for (const r of catalog.roles) {
+    const k = `${r.businessUnitId}\n${nameKey(r.name)}`;
+    namesInUnit.set(k, (namesInUnit.get(k) ?? 0) + 1);
+  }
   const parts = new Map<string, ExportedPart>();
   const skipped: string[] = [];
   for (const user of users.values()) {
@@ -130,6 +136,8 @@ export async function exportAccess(
         );
       else if (!mayAssign(withTemplate, caller))
         notes.push(`holds "${role.name}", not declared: ${NOT_ASSIGNABLE}`);
+      else if ((namesInUnit.get(`${role.businessUnitId}\n${nameKey(role.name)}`) ?? 0) > 1)
+        notes.push(`holds "${role.name}", not declared: several roles of its business unit have that name`);
       else owned.push(role.name);
     }
     for (const t of teamRoles.get(user.systemUserId.toLowerCase()) ?? [])

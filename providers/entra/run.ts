@@ -102,7 +102,7 @@ export async function exportAccess(rt: Runtime, context: ExportContext): Promise
       fields: {
         upn: user.upn,
         displayName: user.displayName,
-        ...(user.usageLocation ? { usageLocation: user.usageLocation } : {}),
+        ...(user.usageLocation ? { usageLocation: user.usageLocation.toUpperCase() } : {}),
         ...(user.enabled ? {} : { enabled: false }),
       },
       grants: direct.map(licenseItem),

@@ -124,7 +124,9 @@ export async function readUser(
 /**
  * The Entra guest whose F&O user this is: F&O signs a B2B guest in by its home address
  * (`grady@fabrikam.example`), Entra names it `grady_fabrikam.example#EXT#@<tenant domain>`
- * (https://learn.microsoft.com/entra/external-id/user-properties). Its object id, lower case.
+ * (https://learn.microsoft.com/entra/external-id/user-properties). That F&O keeps the home
+ * address as Alias is UNCONFIRMED (observed in imported guests, and how the sandbox seeds them);
+ * the safe side either way: such a user is only noted on the guest, never declared.
  */
 function guestsByHomeAddress(context: ExportContext): Map<string, string> {
   const guests = new Map<string, string>();
@@ -204,6 +206,10 @@ export async function exportAccess(
             ? `${id} from an automatic role assignment rule (${a.status}): the rule's, not declared`
             : `${id}: a ${a.mode} row that is ${a.status} (an exclusion from a rule): not declared`,
         );
+        continue;
+      }
+      if (!role) {
+        notes.push(`${a.roleId}: a role the environment's catalog does not list, not declared`);
         continue;
       }
       const legalEntities = normalizeLegalEntities(
