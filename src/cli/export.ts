@@ -82,6 +82,7 @@ export const run = defineCommand({
     users: { type: "string" },
     licenses: { type: "string" },
     "managed-from": { type: "string", default: "users.yaml" },
+    force: { type: "boolean", default: false },
   },
   help: [
     "  -s, --stack <name>       the stack whose tenant and environments are read (default: sandbox)",
@@ -92,6 +93,7 @@ export const run = defineCommand({
     "      --licenses <skus>    more SKUs to manage, comma-separated (part numbers)",
     "      --managed-from <f>   the users.yaml whose managed SKUs are exported (default: users.yaml when it",
     "                           exists; `none`, or no such file: every Dynamics 365 SKU of the tenant)",
+    "      --force              overwrite files that exist (default: refuse, before reading anything)",
   ],
   epilog: "Progress and the summary go to standard error. Exit code: 0 written, 1 failure, 2 usage error.",
   async run({ values }) {
@@ -99,6 +101,11 @@ export const run = defineCommand({
     const splitBy = values["out-dir"] ? values["split-by"] : undefined;
     if (splitBy !== undefined && !["company", "department", "businessUnit"].includes(splitBy))
       throw new UsageError(`--split-by must be company or department, got "${splitBy}"`);
+    const out = path.resolve(
+      values["out-dir"] ? path.join(values["out-dir"], "users.yaml") : (values.out ?? "users.yaml"),
+    );
+    if ((values.out || values["out-dir"]) && existsSync(out) && !values.force)
+      throw new UsageError(`${path.relative(process.cwd(), out)} exists; pass --force to overwrite it`);
     const from = values["managed-from"] === "none" ? undefined : values["managed-from"];
     const managed = managedSet(from, list(values.licenses));
     const started = Date.now();
@@ -143,9 +150,6 @@ export const run = defineCommand({
 
     const include = upnFilter(list(values.users));
     const result = buildExport(reads, { environments, ...(include ? { include } : {}) });
-    const out = path.resolve(
-      values["out-dir"] ? path.join(values["out-dir"], "users.yaml") : (values.out ?? "users.yaml"),
-    );
     const files = renderExport(result, {
       out,
       schema: path.join(projectRoot(), "schemas", "users.schema.json"),

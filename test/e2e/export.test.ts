@@ -175,6 +175,11 @@ describe("export on the lived-in tenant", () => {
     for (const upn of ["bruno.keller", "henrietta.mueller", "johanna.lorenz"])
       assert.match(demf, new RegExp(`upn: ${upn}@`));
     assert.ok(existsSync(path.join(project.dir, "split", "users", "usmf.yaml")));
+    // A second export never overwrites without --force, and refuses before reading anything.
+    const again = await project.cli(["export", "--out-dir", "split"]);
+    assert.equal(again.code, 2, again.output);
+    assert.match(again.stderr, /split\/users\.yaml exists; pass --force to overwrite it/);
+    assert.equal(readFileSync(path.join(project.dir, "split", "users.yaml"), "utf8"), main);
     const validate = await project.cli(["validate", "split/users.yaml"]);
     assert.equal(validate.code, 0, validate.output);
     assert.match(validate.stdout, /valid: 19 users .* 5 file\(s\)/);
