@@ -295,12 +295,11 @@ export function buildExport(reads: readonly SystemRead[], options: BuildOptions)
   const skipped = reads.flatMap((r) =>
     r.read.skipped.map((s) => `${r.system.label}${r.environment ? ` (${r.environment})` : ""} ${s}`),
   );
-  const top: Record<string, unknown> = {};
-  for (const r of reads) Object.assign(top, r.read.topLevel ?? {});
   const domains = [...new Set(users.map((u) => lower(u.upn.split("@")[1] ?? "")))]
     .filter(Boolean)
     .sort(byText);
-  if (domains.length) top.domains = domains;
+  const top: Record<string, unknown> = domains.length ? { domains } : {};
+  for (const r of reads) Object.assign(top, r.read.topLevel ?? {});
   return {
     top,
     environments,
