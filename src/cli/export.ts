@@ -71,7 +71,8 @@ function managedSet(
 
 export const run = defineCommand({
   name: "export",
-  synopsis: "[--stack NAME] [--out FILE | --out-dir DIR [--split-by company|department]] [--users GLOBS]",
+  synopsis:
+    "[--stack NAME] [--out FILE | --out-dir DIR [--split-by company|department|businessUnit]] [--users GLOBS]",
   description:
     "Reads the Entra users with their direct licenses of the managed SKUs, the Dataverse users with\ntheir business unit and direct roles, and the F&O users with their manual roles and legal\nentities, and writes users.yaml declaring exactly that: the first `up` after it writes nothing.",
   options: {
@@ -88,7 +89,8 @@ export const run = defineCommand({
     "  -s, --stack <name>       the stack whose tenant and environments are read (default: sandbox)",
     "      --out <file>         write users.yaml to FILE (default: standard output)",
     "      --out-dir <dir>      write DIR/users.yaml and one included file per --split-by value in DIR/users/",
-    "      --split-by <key>     company (the F&O default company) or department (Entra) (default: company)",
+    "      --split-by <key>     company (the F&O default company), department (Entra) or businessUnit",
+    "                           (Dataverse) (default: company)",
     "      --users <globs>      only these UPNs, comma-separated globs, e.g. '*@contoso.example,grady*'",
     "      --licenses <skus>    more SKUs to manage, comma-separated (part numbers)",
     "      --managed-from <f>   the users.yaml whose managed SKUs are exported (default: users.yaml when it",
@@ -100,7 +102,7 @@ export const run = defineCommand({
     if (values.out && values["out-dir"]) throw new UsageError("give --out or --out-dir, not both");
     const splitBy = values["out-dir"] ? values["split-by"] : undefined;
     if (splitBy !== undefined && !["company", "department", "businessUnit"].includes(splitBy))
-      throw new UsageError(`--split-by must be company or department, got "${splitBy}"`);
+      throw new UsageError(`--split-by must be company, department or businessUnit, got "${splitBy}"`);
     const out = path.resolve(
       values["out-dir"] ? path.join(values["out-dir"], "users.yaml") : (values.out ?? "users.yaml"),
     );
