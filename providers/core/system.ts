@@ -135,6 +135,57 @@ export interface LiveContext<U> {
   objectIds: Map<string, string>;
 }
 
+/**
+ * What `export` shares between systems while it reads a live tenant (src/cli/export.ts).
+ * Bulk reads only: each system reads its users, roles and assignments page by page.
+ */
+export interface ExportContext {
+  /** Lower-cased Entra object id → UPN of every identity, filled by the identity system. */
+  objectIds: Map<string, string>;
+  /** Lower-cased UPN → lower-cased object id, filled with `objectIds`. */
+  upns: Map<string, string>;
+  /** Whether a license SKU (part number) is one users.yaml manages. */
+  managedSku(partNumber: string): boolean;
+}
+
+/** One person's part in one system (and environment), in users.yaml's words. */
+export interface ExportedPart {
+  /**
+   * The fields the part writes: the user's own (identity system: upn, displayName, …), or, for a
+   * per-environment system, those under `<system>.<environment>` (business unit, company, …).
+   */
+  fields: Record<string, unknown>;
+  /**
+   * What a persona may carry instead (users.yaml items: licenses, roles), sorted; a persona's
+   * key is the system's `grants` field. Written with `fields` when no persona takes them.
+   */
+  grants: unknown[];
+  /** The grants in readable words (role labels, SKU part numbers), for persona names. */
+  labels: string[];
+  /** User-level values every system must agree on (`displayName`, `enabled`). */
+  shared: Record<string, unknown>;
+  /** YAML comments about what is left undeclared (group licenses, team roles, rule rows). */
+  notes: string[];
+  /** False when the person is present but nothing of theirs is the system's to declare. */
+  declare: boolean;
+  /** Whether the person has anything of Dynamics here (the identity system: a managed license). */
+  footprint: boolean;
+  /** Values `--split-by` may group people by (e.g. `company`, `department`). */
+  attributes: Record<string, string>;
+}
+
+/** Everything a system holds, read for `export`. */
+export interface ExportedSystem {
+  /** Per person: lower-cased Entra object id → its part. */
+  parts: Map<string, ExportedPart>;
+  /** Accounts left out on purpose (Microsoft's, our app's, ones without an Entra user), e.g. `user Admin: …`. */
+  skipped: string[];
+  /** Its values for the environment (`environments.<name>`), e.g. `{ fno: true, defaultCompany }`. */
+  environment?: Record<string, unknown>;
+  /** Top-level users.yaml keys it adds (e.g. `managedLicenses`). */
+  topLevel?: Record<string, unknown>;
+}
+
 /** A registry entry. */
 export interface System<U, E> {
   /** The type token's module and the name in errors and counts, e.g. `fno`. */
@@ -193,6 +244,13 @@ export interface System<U, E> {
       context: LiveContext<U> & { extra: readonly string[] },
       environment?: string,
     ): Promise<string[]>;
+  };
+  /** `export`: reading what the system holds, in bulk, as users.yaml (src/cli/export.ts). */
+  readonly export?: {
+    /** The user and persona field its grants go in: `licenses`, `roles`. */
+    grants: string;
+    /** Reads everything it holds (the identity system first: it fills the context). */
+    read(rt: Runtime, context: ExportContext, environment?: string): Promise<ExportedSystem>;
   };
   /** The guards' summary of its resources. */
   readonly guard: {

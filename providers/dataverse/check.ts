@@ -41,6 +41,10 @@ export function checkInputs(news: Record<string, unknown>): {
   if (!containsUnknown(roles) && (!Array.isArray(roles) || roles.some((r) => typeof r !== "string")))
     failures.push({ property: "roles", reason: "roles must be a list of role names" });
 
+  const enabled = news.enabled ?? undefined;
+  if (enabled !== undefined && !containsUnknown(enabled) && typeof enabled !== "boolean")
+    failures.push({ property: "enabled", reason: "enabled must be true or false when set" });
+
   const unit = trimmed(businessUnit);
   const inputs = compact({
     upn: trimmed(news.upn),
@@ -52,6 +56,8 @@ export function checkInputs(news: Record<string, unknown>): {
       Array.isArray(roles) && !containsUnknown(roles) && roles.every((r) => typeof r === "string")
         ? normalizeNames(roles)
         : roles,
+    // Kept: a person users.yaml keeps disabled is not re-synced (which would ask Entra to enable it).
+    enabled,
   }) as unknown as DataverseUserInputs;
   return { inputs, failures };
 }

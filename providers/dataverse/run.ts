@@ -11,6 +11,9 @@ import { type Runtime, settled } from "../core/runtime.ts";
 import { findEnvironment } from "../core/settings.ts";
 import {
   type DescribeRequest,
+  type ExportContext,
+  type ExportedPart,
+  type ExportedSystem,
   environmentsOf,
   type PreflightInput,
   type PreflightProblem,
@@ -28,7 +31,16 @@ import {
   type SystemUser,
   type TeamRole,
 } from "./model.ts";
-import { diff, resolveBusinessUnit, resolveRoles } from "./plan.ts";
+import {
+  diff,
+  mayAssign,
+  NOT_ASSIGNABLE,
+  nameKey,
+  normalizeNames,
+  resolveBusinessUnit,
+  resolveRoles,
+  rootBusinessUnit,
+} from "./plan.ts";
 import { dataverse, missingPrivilege, powerPlatform } from "./service.ts";
 
 /** The client of one environment. */
@@ -271,4 +283,73 @@ export async function preflight(
       return found?.name.trim().toLowerCase();
     },
   };
+}
+
+/**
+ * `export`: every human user of the environment with its business unit and the direct roles
+ * d365-access may own (those of its own unit the app may assign); team roles, roles of other
+ * units and roles only a System Administrator may assign are notes, never declarations. Bulk
+ * reads: business units, roles, users with their roles, teams with roles and members, the caller.
+ */
+export async function exportAccess(
+  rt: Runtime,
+  context: ExportContext,
+  environment: string,
+): Promise<ExportedSystem> {
+  const client = clientFor(rt, environment);
+  const [catalog, users, teamRoles, caller] = await settled([
+    loadCatalog(rt, client),
+    loadUsers(rt, client),
+    loadTeamRoles(rt, client),
+    loadCaller(rt, client),
+  ]);
+  const root = rootBusinessUnit(catalog);
+  const unitName = (id: string) => catalog.businessUnits.find((b) => b.businessUnitId === id)?.name ?? id;
+  const templates = new Map(catalog.roles.map((r) => [r.roleId, r.templateId]));
+  // users.yaml names roles; a name two roles of one unit share could not be resolved.
+  const namesInUnit = new Map<string, number>();
+  for (const r of catalog.roles) {
+    const k = `${r.businessUnitId}\n${nameKey(r.name)}`;
+    namesInUnit.set(k, (namesInUnit.get(k) ?? 0) + 1);
+  }
+  const parts = new Map<string, ExportedPart>();
+  const skipped: string[] = [];
+  for (const user of users.values()) {
+    const objectId = user.objectId?.toLowerCase();
+    if (!objectId || !context.objectIds.has(objectId)) {
+      skipped.push(`user ${user.domainName ?? user.systemUserId}: no Entra user has its object id`);
+      continue;
+    }
+    const notes: string[] = [];
+    const owned: string[] = [];
+    for (const role of user.roles ?? []) {
+      const withTemplate = { ...role, templateId: role.templateId ?? templates.get(role.roleId) };
+      if (role.businessUnitId !== user.businessUnitId)
+        notes.push(
+          `holds "${role.name}" of business unit ${unitName(role.businessUnitId)}: an admin's, not declared`,
+        );
+      else if (!mayAssign(withTemplate, caller))
+        notes.push(`holds "${role.name}", not declared: ${NOT_ASSIGNABLE}`);
+      else if ((namesInUnit.get(`${role.businessUnitId}\n${nameKey(role.name)}`) ?? 0) > 1)
+        notes.push(`holds "${role.name}", not declared: several roles of its business unit have that name`);
+      else owned.push(role.name);
+    }
+    for (const t of teamRoles.get(user.systemUserId.toLowerCase()) ?? [])
+      notes.push(`"${t.role}" through team ${t.team}: the team's, not declared`);
+    if (user.disabled) notes.push("disabled in Dataverse");
+    const roles = normalizeNames(owned);
+    const inRoot = user.businessUnitId === root.businessUnitId;
+    parts.set(objectId, {
+      fields: inRoot ? {} : { businessUnit: unitName(user.businessUnitId) },
+      grants: roles,
+      labels: roles,
+      shared: { enabled: !user.disabled },
+      notes,
+      // A synced user with no direct role in the root unit has nothing users.yaml would own.
+      declare: roles.length > 0 || !inRoot,
+      footprint: true,
+      attributes: { businessUnit: unitName(user.businessUnitId) },
+    });
+  }
+  return { parts, skipped: skipped.sort(), environment: { dataverse: true } };
 }

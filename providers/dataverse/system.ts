@@ -89,6 +89,14 @@ export const dataverse: System<DataversePerson, { dataverse: boolean }> = {
     },
   },
 
+  export: {
+    grants: "roles",
+    read: async (rt, context, environment) => {
+      if (!environment || !rt.has(dataverseService, environment)) return { parts: new Map(), skipped: [] };
+      return (await import("./run.ts")).exportAccess(rt, context, environment);
+    },
+  },
+
   guard: {
     counts: "roles",
     removesUser: false,

@@ -39,8 +39,8 @@ export interface EntraClient {
   getUserByUpn(upn: string): Promise<UserDto | undefined>;
   /** The user by object id, or undefined. */
   getUserById(objectId: string): Promise<UserDto | undefined>;
-  /** Every user of the tenant, 999 per page (one request per page). */
-  listUsers(): Promise<UserDto[]>;
+  /** Every user of the tenant, 999 per page (one request per page); `extra`: more properties to `$select`. */
+  listUsers(extra?: readonly string[]): Promise<UserDto[]>;
   /** The tenant's SKUs with seats and service plans. */
   listSubscribedSkus(): Promise<SubscribedSkuDto[]>;
   /** Creates a user (201). Not idempotent: callers look the UPN up before retrying. */
@@ -70,11 +70,11 @@ export function createEntraClient(http: ServiceClient): EntraClient {
   return {
     getUserByUpn: getUser,
     getUserById: getUser,
-    async listUsers() {
+    async listUsers(extra = []) {
       const users: UserDto[] = [];
       try {
         for await (const u of http.paginate<UserDto>(`${V}/users`, {
-          query: { $select: USER_SELECT, $top: "999" },
+          query: { $select: [USER_SELECT, ...extra].join(","), $top: "999" },
         })) {
           users.push(u);
         }

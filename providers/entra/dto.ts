@@ -35,6 +35,8 @@ export interface UserDto {
   onPremisesSyncEnabled?: boolean | null;
   /** When the user was created (ISO 8601). */
   createdDateTime?: string | null;
+  /** The user's department (read by `export` only, for `--split-by department`). */
+  department?: string | null;
 }
 
 /** The `$select` list matching {@link UserDto}. */
@@ -112,6 +114,18 @@ function planNames(sku: Sku | undefined, ids: string[] | undefined): string[] {
   return (ids ?? [])
     .map((id) => sku?.plans.find((p) => p.id === id.toLowerCase())?.name ?? id.toLowerCase())
     .sort();
+}
+
+/** A group-based license of a user, by part number, and whether the group assignment failed. */
+export function toGroupLicenses(dto: UserDto, skus: Sku[]): { sku: string; error?: string }[] {
+  return (dto.licenseAssignmentStates ?? [])
+    .filter((s) => s.assignedByGroup)
+    .map((s) => {
+      const sku = skuById(skus, s.skuId)?.partNumber ?? s.skuId.toLowerCase();
+      return NOT_HELD.has((s.state ?? "").toLowerCase())
+        ? { sku, error: s.error || s.state || "Error" }
+        : { sku };
+    });
 }
 
 /**

@@ -5,12 +5,12 @@
  */
 import type { Change } from "../core/describe.ts";
 import type { Runtime } from "../core/runtime.ts";
-import type { DescribeRequest } from "../core/system.ts";
+import type { DescribeRequest, ExportContext, ExportedPart, ExportedSystem } from "../core/system.ts";
 import { createEntraClient, type EntraClient } from "./client.ts";
 import { checkedInputs, describeRemoval, describeUser } from "./describe.ts";
-import { toSku, toUserSnapshot, type UserDto } from "./dto.ts";
-import type { EntraPerson, EntraUserOutputs, Sku } from "./model.ts";
-import { checkSeats, diff } from "./plan.ts";
+import { toGroupLicenses, toSku, toUserSnapshot, type UserDto } from "./dto.ts";
+import type { EntraPerson, EntraUserOutputs, LicenseAssignment, Sku } from "./model.ts";
+import { checkSeats, diff, normalizeLicenses } from "./plan.ts";
 import { graph } from "./service.ts";
 
 const SKUS = "entra:skus";
@@ -104,4 +104,58 @@ export async function describeChanges(
     out.set(item.name, describeRemoval(outputs, snapshot(outputs.objectId)));
   }
   return out;
+}
+
+/** A license as users.yaml writes it: the part number, or a mapping with its disabled plans. */
+function licenseItem(l: LicenseAssignment): unknown {
+  return l.disabledPlans.length ? { sku: l.sku, disabledPlans: l.disabledPlans } : l.sku;
+}
+
+/**
+ * `export`: every user of the tenant with its direct licenses of the managed SKUs (two bulk
+ * reads: the SKUs, and the users 999 per page). Group-based licenses are notes, never
+ * declarations; so are other SKUs. Fills the context's object ids for the other systems.
+ */
+export async function exportAccess(rt: Runtime, context: ExportContext): Promise<ExportedSystem> {
+  const entra = client(rt);
+  const [tenantSkus, users] = await Promise.all([skus(rt), entra.listUsers(["department"])]);
+  const parts = new Map<string, ExportedPart>();
+  const heldDirectly = new Set<string>();
+  for (const dto of users) {
+    const user = toUserSnapshot(dto, tenantSkus);
+    const objectId = user.objectId.toLowerCase();
+    context.objectIds.set(objectId, user.upn);
+    context.upns.set(user.upn.toLowerCase(), objectId);
+    const direct = normalizeLicenses(user.directLicenses.filter((l) => context.managedSku(l.sku)));
+    for (const l of direct) heldDirectly.add(l.sku.toLowerCase());
+    const groups = toGroupLicenses(dto, tenantSkus).filter((g) => context.managedSku(g.sku));
+    const notes = groups.map((g) =>
+      g.error
+        ? `${g.sku} through a group is in error (${g.error}): not held`
+        : `${g.sku} through a group: not declared (the group's)`,
+    );
+    if (user.onPremisesSync) notes.push("synced from on-premises AD: its name and sign-in are AD's");
+    parts.set(objectId, {
+      fields: {
+        upn: user.upn,
+        displayName: user.displayName,
+        ...(user.usageLocation ? { usageLocation: user.usageLocation.toUpperCase() } : {}),
+        ...(user.enabled ? {} : { enabled: false }),
+      },
+      grants: direct.map(licenseItem),
+      // "DYN365_ENTERPRISE_TEAM_MEMBERS" reads "TEAM_MEMBERS" in a persona's name.
+      labels: direct.map((l) => l.sku.replace(/^dyn(?:amics_)?365_(?:enterprise_)?/i, "")),
+      shared: { displayName: user.displayName, enabled: user.enabled },
+      notes,
+      declare: true,
+      footprint: direct.length > 0 || groups.length > 0,
+      attributes: dto.department ? { department: dto.department } : {},
+    });
+  }
+  // The managed SKUs nobody holds directly stay managed (users.yaml `managedLicenses`).
+  const unheld = tenantSkus
+    .map((s) => s.partNumber)
+    .filter((p) => context.managedSku(p) && !heldDirectly.has(p.toLowerCase()))
+    .sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase()));
+  return { parts, skipped: [], ...(unheld.length ? { topLevel: { managedLicenses: unheld } } : {}) };
 }

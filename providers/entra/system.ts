@@ -62,6 +62,11 @@ export const entra: System<EntraPerson, unknown> = {
     },
   },
 
+  export: {
+    grants: "licenses",
+    read: async (rt, context) => (await import("./run.ts")).exportAccess(rt, context),
+  },
+
   guard: {
     counts: "licenses",
     removesUser: true,

@@ -271,20 +271,22 @@ function revokeRole(userId: string, roleId: string, rows: readonly FnoRoleOrgani
  * The user-field changes that bring `record` to `desired`. UserName and Enabled compare exactly,
  * Company case-insensitively (DataAreaId). Alias follows the UPN when it differs other than in
  * letter case (a person renamed in Entra keeps their F&O user, identity being the record, not
- * the UPN), and Email with it when it held the old UPN; an Email that is another address (F&O's
- * Email may be the user's mail address, which need not equal the UPN) is kept, an empty one
- * filled. NetworkDomain and AccountType of an adopted user are left as found (a guest's provider
- * differs legitimately:
- * https://learn.microsoft.com/dynamics365/fin-ops-core/dev-itpro/sysadmin/tasks/create-new-users).
+ * the UPN), and Email with it when it held the old UPN or was empty; an Email that is another
+ * address (F&O's Email may be the user's mail address, which need not equal the UPN) is kept,
+ * and so is an adopted user's empty one while its Alias already matches (no write on adoption). NetworkDomain and AccountType of an adopted user are left as found (a guest's provider
+ * differs legitimately, reference §3.1).
  */
 export function userChanges(desired: DesiredFnoUser, record: FnoUserRecord): FnoUserChanges {
   const changes: FnoUserChanges = {};
-  if (!sameText(record.alias, desired.upn)) changes.alias = desired.upn;
+  const renamed = !sameText(record.alias, desired.upn);
+  if (renamed) changes.alias = desired.upn;
   if (record.userName !== desired.userName) changes.userName = desired.userName;
   if (!sameText(record.company, desired.company)) changes.company = desired.company.toUpperCase();
   if (record.enabled !== desired.enabled) changes.enabled = desired.enabled;
+  // Email is not declared in users.yaml: it follows a rename, and is never "normalized" on
+  // adoption (an adopted user whose Email is empty gets no write: issue 13, zero-write adoption).
   const emailWasUpn = record.email === "" || sameText(record.email, record.alias);
-  if (emailWasUpn && !sameText(record.email, desired.upn)) changes.email = desired.upn;
+  if (renamed && emailWasUpn) changes.email = desired.upn;
   return changes;
 }
 

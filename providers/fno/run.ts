@@ -13,17 +13,35 @@ import type { Runtime } from "../core/runtime.ts";
 import { settled } from "../core/runtime.ts";
 import {
   type DescribeRequest,
+  type ExportContext,
+  type ExportedPart,
+  type ExportedSystem,
   environmentsOf,
   type PreflightInput,
   type PreflightProblem,
   type PreflightResult,
 } from "../core/system.ts";
 import { USER_DEFAULTS } from "../core/user.ts";
-import { guestProblem, matchUser, protectedIdentityProblems, resolveRoles } from "./check.ts";
+import {
+  guestProblem,
+  isPreconfiguredAccount,
+  isSystemUserRole,
+  matchUser,
+  normalizeLegalEntities,
+  protectedIdentityProblems,
+  resolveRoles,
+} from "./check.ts";
 import { createFnoClient, type FnoClient } from "./client.ts";
 import { checkedInputs, describeRemoval, describeUser } from "./describe.ts";
-import type { FnoLiveState, FnoPerson, FnoRole, FnoUserOutputs, FnoUserRecord } from "./model.ts";
-import { diff } from "./plan.ts";
+import {
+  type FnoLiveState,
+  type FnoPerson,
+  type FnoRole,
+  type FnoUserOutputs,
+  type FnoUserRecord,
+  LEGAL_ENTITY_ORGANIZATION_TYPE,
+} from "./model.ts";
+import { diff, isOwnedAssignment } from "./plan.ts";
 import { fno } from "./service.ts";
 
 export function clientFor(r: Runtime, environment: string): FnoClient {
@@ -273,5 +291,144 @@ export async function preflight(
   return {
     problems,
     roleKey: (role) => resolveRoles([{ role, legalEntities: [] }], catalog).roles[0]?.roleId.toLowerCase(),
+  };
+}
+
+/**
+ * The Entra guest whose F&O user this is: F&O signs a B2B guest in by its home address
+ * (`grady@fabrikam.example`), Entra names it `grady_fabrikam.example#EXT#@<tenant domain>`
+ * (https://learn.microsoft.com/entra/external-id/user-properties). That F&O keeps the home
+ * address as Alias is UNCONFIRMED (observed in imported guests, and how the sandbox seeds them);
+ * the safe side either way: such a user is only noted on the guest, never declared.
+ */
+function guestsByHomeAddress(context: ExportContext): Map<string, string> {
+  const guests = new Map<string, string>();
+  for (const [upn, objectId] of context.upns) {
+    const marker = upn.indexOf("#ext#@");
+    const local = upn.slice(0, marker);
+    const at = local.lastIndexOf("_");
+    if (marker > 0 && at > 0) guests.set(`${local.slice(0, at)}@${local.slice(at + 1)}`, objectId);
+  }
+  return guests;
+}
+
+/** Whether users.yaml can leave `userId` out: the id it derives from the UPN is the user's. */
+function derivable(userId: string, upn: string): boolean {
+  const alias = upn.split("@")[0] ?? "";
+  return userId === alias.toLowerCase() && /^[a-z0-9](?:[a-z0-9._-]{0,18}[a-z0-9])?$/.test(userId);
+}
+
+/**
+ * `export`: every F&O user whose Alias is an Entra UPN, with its company and its Manual, Enabled
+ * roles and their legal entities (what d365-access owns); rule-based rows and exclusions are
+ * notes. Microsoft's preconfigured accounts and the user our app acts as are left out. Bulk
+ * reads: users, roles, role rows, organization rows, and the app's SysAADClients entry.
+ */
+export async function exportAccess(
+  r: Runtime,
+  context: ExportContext,
+  environment: string,
+): Promise<ExportedSystem> {
+  const client = clientFor(r, environment);
+  const [snapshot, catalog, appUser] = await settled([
+    loadSnapshot(r, client),
+    loadRoles(r, client),
+    loadAppUser(r, client),
+  ]);
+  const roleById = new Map(catalog.map((role) => [role.identifier.toLowerCase(), role]));
+  const skipped: string[] = [];
+  const found: { objectId: string; record: FnoUserRecord; live: FnoLiveState }[] = [];
+  const guests = new Map<string, FnoUserRecord>();
+  const homeAddresses = guestsByHomeAddress(context);
+  for (const live of snapshot.values()) {
+    for (const record of live.users) {
+      const objectId = context.upns.get(record.alias.toLowerCase());
+      if (isPreconfiguredAccount(record.userId))
+        skipped.push(`user ${record.userId}: one of Microsoft's preconfigured accounts`);
+      else if (appUser !== undefined && appUser.toLowerCase() === record.userId.toLowerCase())
+        skipped.push(`user ${record.userId}: the user d365-access's own app acts as (SysAADClients)`);
+      else if (objectId) found.push({ objectId, record, live });
+      else {
+        const guest = homeAddresses.get(record.alias.toLowerCase());
+        if (guest) guests.set(guest, record);
+        else
+          skipped.push(`user ${record.userId}: no Entra user has its Alias ${JSON.stringify(record.alias)}`);
+      }
+    }
+  }
+  // The most common company becomes the environment's default; users elsewhere name theirs.
+  const companies = new Map<string, number>();
+  for (const { record } of found) {
+    const c = record.company.toUpperCase();
+    companies.set(c, (companies.get(c) ?? 0) + 1);
+  }
+  const defaultCompany = [...companies].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0];
+  const parts = new Map<string, ExportedPart>();
+  for (const { objectId, record, live } of found) {
+    const upn = context.objectIds.get(objectId) ?? record.alias;
+    const notes: string[] = [];
+    const grants: unknown[] = [];
+    const labels: string[] = [];
+    const rows = live.assignments.filter((a) => !isSystemUserRole(a.roleId));
+    for (const a of [...rows].sort((x, y) => x.roleId.localeCompare(y.roleId))) {
+      const role = roleById.get(a.roleId.toLowerCase());
+      const id = role?.identifier ?? a.roleId;
+      if (!isOwnedAssignment(a)) {
+        notes.push(
+          a.mode.toLowerCase() === "automatic"
+            ? `${id} from an automatic role assignment rule (${a.status}): the rule's, not declared`
+            : `${id}: a ${a.mode} row that is ${a.status} (an exclusion from a rule): not declared`,
+        );
+        continue;
+      }
+      if (!role) {
+        notes.push(`${a.roleId}: a role the environment's catalog does not list, not declared`);
+        continue;
+      }
+      const legalEntities = normalizeLegalEntities(
+        live.organizations
+          .filter(
+            (o) =>
+              o.roleId.toLowerCase() === a.roleId.toLowerCase() &&
+              o.organizationType === LEGAL_ENTITY_ORGANIZATION_TYPE,
+          )
+          .map((o) => o.organizationId),
+      );
+      grants.push(legalEntities.length ? { role: id, legalEntities } : id);
+      labels.push(role?.name || a.roleName || id);
+    }
+    const company = record.company.toUpperCase();
+    parts.set(objectId, {
+      fields: {
+        ...(derivable(record.userId, upn) ? {} : { userId: record.userId }),
+        ...(company === defaultCompany ? {} : { company }),
+      },
+      grants,
+      labels,
+      shared: { displayName: record.userName, enabled: record.enabled },
+      notes,
+      declare: true,
+      footprint: true,
+      attributes: { company },
+    });
+  }
+  for (const [objectId, record] of guests) {
+    parts.set(objectId, {
+      fields: {},
+      grants: [],
+      labels: [],
+      shared: {},
+      notes: [
+        `user ${record.userId} (Alias ${record.alias}) is this guest's: d365-access does not manage guests in F&O, not declared`,
+      ],
+      declare: false,
+      footprint: true,
+      attributes: { company: record.company.toUpperCase() },
+    });
+  }
+  return {
+    parts,
+    skipped: skipped.sort(),
+    environment: { fno: true, ...(defaultCompany ? { defaultCompany } : {}) },
   };
 }

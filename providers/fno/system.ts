@@ -144,6 +144,14 @@ export const fno: System<FnoPerson, { fno: boolean }> = {
     },
   },
 
+  export: {
+    grants: "roles",
+    read: async (rt, context, environment) => {
+      if (!environment || !rt.has(fnoService, environment)) return { parts: new Map(), skipped: [] };
+      return (await import("./run.ts")).exportAccess(rt, context, environment);
+    },
+  },
+
   guard: {
     counts: "roles",
     removesUser: false,

@@ -31,6 +31,10 @@ export const commands: Record<string, Command> = {
     summary: "start, stop, reset the local emulator of the Microsoft APIs",
     run: async (argv) => (await import("./sandbox.ts")).run(argv),
   },
+  export: {
+    summary: "write users.yaml from what the tenant holds (adopting an existing tenant)",
+    run: async (argv) => (await import("./export.ts")).run(argv),
+  },
   report: {
     summary: "print the access matrix (Markdown or HTML)",
     run: async (argv) => (await import("./report.ts")).run(argv),

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { PlanError } from "../../providers/core/provider.ts";
+import { checkInputs } from "../../providers/dataverse/check.ts";
 import {
   type ActualUser,
   type BusinessUnit,
@@ -208,6 +209,31 @@ describe("planUser", () => {
     });
     assert.deepEqual(plan.operations, [{ kind: "resync" }]);
     assert.equal(plan.replan, true, "the roles are planned from what Dataverse holds once it is enabled");
+  });
+
+  it("adopts a disabled user users.yaml keeps disabled without a re-sync: checked inputs keep `enabled`", () => {
+    const { inputs, failures } = checkInputs({
+      upn: "pradeep@contoso.com",
+      objectId: "7A3E0C11-2B4D-4E6F-8A1B-3C5D7E9F0A08",
+      environment: "prod",
+      roles: ["Basic User", "Environment Maker"],
+      enabled: false,
+    });
+    assert.deepEqual(failures, []);
+    assert.equal(inputs.enabled, false);
+    const plan = planUser({
+      desired: inputs,
+      catalog,
+      actual: user([R.basic, R.maker], ROOT, { disabled: true }),
+      managedRoles: [],
+    });
+    assert.deepEqual(plan.operations, [], "no sync request: it would ask Entra to enable him");
+    assert.deepEqual(
+      checkInputs({ upn: "a", objectId: "b", environment: "c", roles: [], enabled: "no" }).failures.map(
+        (f) => f.property,
+      ),
+      ["objectId", "enabled"],
+    );
   });
 
   it("skips the grants of a user users.yaml keeps disabled (pending), with a line; revokes still apply", () => {

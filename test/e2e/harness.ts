@@ -12,6 +12,9 @@ import type { FaultUpdate, StartSandboxOptions } from "../../sandbox/index.ts";
 import { startTestSandbox, type TestSandbox } from "../sandbox/helpers.ts";
 import { copyProject } from "../support/project.ts";
 
+/** Commands that take no --stack (they read no stack). */
+const NO_STACK = ["validate"];
+
 /** The commands that run the engine (and take --color). */
 const ENGINE_COMMANDS = ["preview", "up", "refresh", "destroy"];
 
@@ -111,8 +114,7 @@ export async function createProject(
           path.join(dir, "bin", "d365-access"),
           [
             ...args,
-            "--stack",
-            "sandbox",
+            ...(NO_STACK.includes(args[0] ?? "") ? [] : ["--stack", "sandbox"]),
             ...(ENGINE_COMMANDS.includes(args[0] ?? "") ? ["--color", "never"] : []),
           ],
           { cwd: dir, env: childEnv, timeout: 240_000, maxBuffer: 64 * 1024 * 1024 },

@@ -366,6 +366,29 @@ describe("planUser", () => {
     );
   });
 
+  it("adopts a matching user with an empty Email or another spelling of its Alias without a write", () => {
+    for (const record of [
+      user({ email: "" }),
+      user({ alias: "ALICE@Contoso.com", email: "ALICE@Contoso.com" }),
+    ]) {
+      const plan = planUser(desired(), live({ users: [record] }), catalog);
+      assert.equal(plan.adopted, true);
+      assert.deepEqual(plan.operations, [], JSON.stringify(record));
+    }
+    // A rename still fills an empty Email with the new UPN.
+    const renamed = desired({ upn: "alice.smith@contoso.com" });
+    assert.deepEqual(
+      planUser(renamed, live({ users: [user({ email: "" })] }), catalog, { managed: "alice" }).operations,
+      [
+        {
+          kind: "updateUser",
+          userId: "alice",
+          changes: { alias: "alice.smith@contoso.com", email: "alice.smith@contoso.com" },
+        },
+      ],
+    );
+  });
+
   it("refuses a UserID that belongs to another identity instead of taking it over", () => {
     assert.throws(
       () => planUser(desired({ upn: "robert@contoso.com", userId: "BOB" }), live(), catalog),
