@@ -47,7 +47,7 @@ export interface Runtime {
 /** Overrides for tests (a stubbed transport, a fake credential, fast retries). */
 export interface RuntimeOverrides {
   credential?: TokenCredential;
-  client?: Partial<Pick<ServiceClientOptions, "httpClient" | "retry" | "maxConcurrency">>;
+  client?: Partial<Pick<ServiceClientOptions, "httpClient" | "retry" | "maxConcurrency" | "rateLimit">>;
 }
 
 function fingerprint(settings: Settings): string {
@@ -73,6 +73,7 @@ function createRuntime(settings: Settings, overrides: RuntimeOverrides): Runtime
           credential,
           caCert: settings.caCert,
           maxConcurrency: service.maxConcurrency,
+          ...(service.rateLimit ? { rateLimit: service.rateLimit } : {}),
           ...overrides.client,
         });
         clients.set(key, client);

@@ -124,7 +124,9 @@ describe("F&O client", () => {
       OrganizationId: "USMF",
     };
     await assert.rejects(
-      rows([], []).client.confirmWrites("x", [{ method: "POST", roleId: "LEDGERACCOUNTANT", expect: "Enabled" }]),
+      rows([], []).client.confirmWrites("x", [
+        { method: "POST", roleId: "LEDGERACCOUNTANT", expect: "Enabled" },
+      ]),
       /accepted POST SecurityUserRoles\(UserId='x',SecurityRoleIdentifier='LEDGERACCOUNTANT'\) but the row is absent: the write did not take effect/,
     );
     await assert.rejects(
@@ -152,17 +154,20 @@ describe("F&O client", () => {
       /is absent/,
     );
     // Taken effect: one filtered read per entity, whatever the number of rows written.
-    const fine = rows([role("Enabled"), { ...role("Disabled"), SecurityRoleIdentifier: "BUDGETBUDGETCLERK" }], [org]);
+    const fine = rows(
+      [role("Enabled"), { ...role("Disabled"), SecurityRoleIdentifier: "BUDGETBUDGETCLERK" }],
+      [org],
+    );
     await fine.client.confirmWrites("x", [
       { method: "PATCH", roleId: "LEDGERACCOUNTANT", expect: "Enabled" },
       { method: "POST", roleId: "budgetbudgetclerk", expect: "Disabled" },
       { method: "DELETE", roleId: "HCMEMPLOYEE", expect: "absent" },
       { method: "POST", roleId: "LEDGERACCOUNTANT", legalEntity: "USMF", expect: "present" },
     ]);
-    assert.deepEqual(
-      fine.sent.map((s) => `${s.method} ${s.path} ${s.query?.$filter}`).sort(),
-      ["GET data/SecurityUserRoleOrganizations UserId eq 'x'", "GET data/SecurityUserRoles UserId eq 'x'"],
-    );
+    assert.deepEqual(fine.sent.map((s) => `${s.method} ${s.path} ${s.query?.$filter}`).sort(), [
+      "GET data/SecurityUserRoleOrganizations UserId eq 'x'",
+      "GET data/SecurityUserRoles UserId eq 'x'",
+    ]);
     const enable = stub(() => ok(204));
     await enable.client.enableRole("x", "LEDGERACCOUNTANT");
     assert.deepEqual(

@@ -68,7 +68,10 @@ test("onboarding one new user: Entra 4, Dataverse 11 (just in time), F&O 11 requ
   // Dataverse: catalog (2), caller (2) and team roles (1) per run; the look-up, the just-in-time
   // association, the read of the new row, two revocations of the roles F&O's auto-provisioning
   // added, the second grant.
-  assert.ok((await requests("dataverse", "onboard one new user, 2 roles")) <= 11, JSON.stringify([...measured]));
+  assert.ok(
+    (await requests("dataverse", "onboard one new user, 2 roles")) <= 11,
+    JSON.stringify([...measured]),
+  );
   // F&O: roles, users and the app's user per run; the look-up, create, two grants, one
   // restriction, enable, and the read-backs: one for the restriction (before the enable), one
   // for the role rows.
@@ -78,7 +81,10 @@ test("onboarding one new user: Entra 4, Dataverse 11 (just in time), F&O 11 requ
 test("onboarding without a role (addUser, sync lag): no second read of a user just found missing", async () => {
   // The look-up, the sync request, the polls while the sync lags 5 s, two revocations, the
   // per-run reads: 12 (13 while the first poll re-read the user the look-up had just missed).
-  assert.ok((await requests("dataverse", "onboard one new user, no role")) <= 12, JSON.stringify([...measured]));
+  assert.ok(
+    (await requests("dataverse", "onboard one new user, no role")) <= 12,
+    JSON.stringify([...measured]),
+  );
 });
 
 test(`refreshing ${USERS} unchanged users costs at most 0.05 requests per user and system`, async () => {
