@@ -5,6 +5,7 @@ import {
   appliedResources,
   declaredResources,
   guardViolations,
+  resourceChanges,
   summarizeChange,
 } from "../../src/program/guards.ts";
 
@@ -129,4 +130,31 @@ test("guard violations name the guard, its limit and the count", () => {
     "guards.maxRoleChanges is 5, but this change has 9 role assignments added or removed",
   ]);
   assert.deepEqual(guardViolations(summary, {}), []);
+});
+
+test("resource changes: every resource of a first run, only the changed ones after", () => {
+  const users = [user("ann@x.example"), user("bob@x.example"), user("cy@x.example")];
+  // First run: 3 users × (Entra, Dataverse, F&O).
+  assert.equal(resourceChanges([], declaredResources(state(users))), 9);
+  const applied = appliedResources(deployment(users));
+  assert.equal(resourceChanges(applied, declaredResources(state(users))), 0);
+  // Bob gains an F&O role, Cy leaves, Dee arrives: 1 update, 3 deletes, 3 creates.
+  const edited = [
+    user("ann@x.example"),
+    user("bob@x.example", {
+      fno: [
+        {
+          environment: "prod",
+          userId: "bob",
+          company: "USMF",
+          roles: [
+            { role: "LEDGERACCOUNTANT", legalEntities: [] },
+            { role: "BUDGETBUDGETCLERK", legalEntities: [] },
+          ],
+        },
+      ],
+    }),
+    user("dee@x.example"),
+  ];
+  assert.equal(resourceChanges(applied, declaredResources(state(edited))), 7);
 });
