@@ -58,6 +58,11 @@ export function engineEnvironment(root: string, stack: string): Record<string, s
   ) {
     env.PULUMI_IGNORE_AMBIENT_PLUGINS = "true";
   }
+  // The file and azblob backends store the whole state and rewrite it after every step:
+  // gzipped it is about a tenth of the bytes (bench/RESULTS.md), stored and uploaded. Pulumi
+  // reads a `.json.gz` state whether or not this is set, so the official CLI still finds it.
+  // An explicit PULUMI_DIY_BACKEND_GZIP (e.g. `false`) wins.
+  if (process.env.PULUMI_DIY_BACKEND_GZIP === undefined) env.PULUMI_DIY_BACKEND_GZIP = "true";
   const hasPassphrase =
     process.env.PULUMI_CONFIG_PASSPHRASE !== undefined ||
     process.env.PULUMI_CONFIG_PASSPHRASE_FILE !== undefined;
