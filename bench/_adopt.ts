@@ -78,6 +78,13 @@ export async function adoptionDocument(
   const dvByObject = new Map(dvUsers.map((u) => [lower(u.azureactivedirectoryobjectid), u]));
   const fnoByAlias = new Map(fnoUsers.map((u) => [lower(u.Alias), u]));
   const legalEntities = new Set(["USMF", "DEMF", "GBSI", "USRT"]);
+  const byUserId = (rows: Row[]) => {
+    const map = new Map<string, Row[]>();
+    for (const r of rows) map.set(lower(r.UserId), [...(map.get(lower(r.UserId)) ?? []), r]);
+    return map;
+  };
+  const rolesOf = byUserId(fnoRoles);
+  const orgsOf = byUserId(fnoOrgs);
 
   const handWritten = new Set(LIVED_IN_PEOPLE.map((p) => lower(p.alias)));
   const users: GeneratedUser[] = [];
@@ -129,19 +136,17 @@ export async function adoptionDocument(
     const f = fnoByAlias.get(lower(upn));
     if (f && (f.Enabled !== false) === enabled && String(f.AccountType ?? "ClaimsUser") === "ClaimsUser") {
       const id = lower(f.UserID);
-      const roles = fnoRoles
+      const roles = (rolesOf.get(id) ?? [])
         .filter(
           (r) =>
-            lower(r.UserId) === id &&
             r.AssignmentMode === "Manual" &&
             r.AssignmentStatus === "Enabled" &&
             lower(r.SecurityRoleIdentifier) !== "systemuser",
         )
         .map((r) => {
-          const entities = fnoOrgs
+          const entities = (orgsOf.get(id) ?? [])
             .filter(
               (o) =>
-                lower(o.UserId) === id &&
                 lower(o.SecurityRoleIdentifier) === lower(r.SecurityRoleIdentifier) &&
                 lower(o.OrganizationType).endsWith("legalentity"),
             )
