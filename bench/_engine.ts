@@ -18,7 +18,7 @@ export interface Run {
   ms: number;
   /** Peak RSS of the largest process in the tree, in KiB (GNU time's %M; undefined without it). */
   rssKiB?: number;
-  /** Peak of the summed RSS of every process in the tree, in KiB (sampled every 200 ms). */
+  /** Peak of the summed RSS of the CLI and every descendant (engine, plugins), in KiB (sampled every 200 ms). */
   treeRssKiB: number;
   /** Bytes the tree wrote to storage (GNU time's %O, 512-byte blocks; undefined without it). */
   writtenBytes?: number;
@@ -35,27 +35,40 @@ export interface CliOptions {
   deadline: number;
 }
 
-/** Summed RSS (KiB) of the processes in process group `pgid`, from /proc. */
-function groupRssKiB(pgid: number): number {
-  let pages = 0;
+/**
+ * Summed RSS (KiB) of `root` and all its descendants, from /proc. By parent, not by process
+ * group: the engine starts its plugins (the dynamic-provider process) in groups of their own.
+ */
+function sumTreeRssKiB(root: number): number {
+  const children = new Map<number, number[]>();
+  const rss = new Map<number, number>();
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      // Fields after the command name (which may hold spaces) start at ") ".
+      // Fields after the command name (which may hold spaces) start at ") ": state, ppid, …
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[2]) !== pgid) continue;
-      pages += Number(readFileSync(`/proc/${entry}/statm`, "utf8").split(" ")[1]);
+      const pid = Number(entry);
+      const ppid = Number(fields[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+      rss.set(pid, Number(readFileSync(`/proc/${entry}/statm`, "utf8").split(" ")[1]));
     } catch {
       // the process ended between the listing and the read
     }
+  }
+  let pages = 0;
+  const todo = [root];
+  while (todo.length) {
+    const pid = todo.pop() as number;
+    pages += rss.get(pid) ?? 0;
+    todo.push(...(children.get(pid) ?? []));
   }
   return (pages * PAGE) / 1024;
 }
 
 /**
  * Runs `d365-access <args>` in the project `dir` under GNU time, in its own process group (so
- * the deadline can stop the whole tree and the sampler sees all of it), with the harness's
+ * the deadline can stop the CLI's own processes; the sampler follows every descendant), with the harness's
  * environment clean-up.
  */
 export function cli(dir: string, args: string[], options: CliOptions): Promise<Run> {
@@ -91,7 +104,7 @@ export function cli(dir: string, args: string[], options: CliOptions): Promise<R
     child.stderr.on("data", collect);
     let treeRssKiB = 0;
     const sampler = setInterval(() => {
-      if (child.pid) treeRssKiB = Math.max(treeRssKiB, groupRssKiB(child.pid));
+      if (child.pid) treeRssKiB = Math.max(treeRssKiB, sumTreeRssKiB(child.pid));
     }, 200);
     let timedOut = false;
     const stopGroup = (signal: NodeJS.Signals) => {
