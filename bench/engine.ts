@@ -21,13 +21,14 @@
  *
  * Run: bash scripts/with-node bench/engine.ts [users=300] [budget-minutes=20]
  */
-import { spawn } from "node:child_process";
-import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import process from "node:process";
+import { gunzipSync } from "node:zlib";
 import { stringify } from "yaml";
 import { createProject, type E2EProject } from "../test/e2e/harness.ts";
+import { editOnePercent, generateUsers, type Run, cli as runCli, summary, unchanged } from "./_engine.ts";
 
 const USERS = Number(process.argv[2] ?? 300);
 const BUDGET_MS = Number(process.argv[3] ?? 20) * 60_000;
@@ -36,260 +37,10 @@ if (!Number.isInteger(USERS) || USERS < 1 || !(BUDGET_MS > 0)) {
   process.exit(2);
 }
 const started = Date.now();
-const GNU_TIME = "/usr/bin/time";
 
-/** What one CLI run cost. */
-interface Run {
-  code: number;
-  output: string;
-  ms: number;
-  /** Peak RSS of the largest process in the tree, in KiB (undefined without GNU time). */
-  rssKiB?: number;
-  timedOut: boolean;
-}
-
-/**
- * Runs `d365-access <args>` in the project. The harness's `cli()` has a fixed 4-minute timeout
- * and no RSS measurement, so the bench spawns the same command (same environment clean-up)
- * itself: under GNU time, in its own process group so the budget can stop the whole tree.
- */
-function cli(project: E2EProject, args: string[]): Promise<Run> {
-  const env: Record<string, string | undefined> = { ...process.env };
-  delete env.D365_ACCESS_ROOT;
-  delete env.PULUMI_BACKEND_URL;
-  delete env.PULUMI_CONFIG_PASSPHRASE;
-  delete env.NODE_TEST_CONTEXT;
-  const command = [
-    path.join(project.dir, "bin", "d365-access"),
-    ...args,
-    "--stack",
-    "sandbox",
-    "--color",
-    "never",
-  ];
-  const rssFile = path.join(project.dir, ".bench-rss");
-  rmSync(rssFile, { force: true });
-  const timed = existsSync(GNU_TIME);
-  const [file, ...argv] = timed ? [GNU_TIME, "-f", "%M", "-o", rssFile, ...command] : command;
-  const remaining = BUDGET_MS - (Date.now() - started);
-  return new Promise((resolve) => {
-    const t0 = performance.now();
-    const child = spawn(file as string, argv, { cwd: project.dir, env, detached: true });
-    let output = "";
-    child.stdout.on("data", (c: Buffer) => {
-      output += c.toString("utf8");
-    });
-    child.stderr.on("data", (c: Buffer) => {
-      output += c.toString("utf8");
-    });
-    let timedOut = false;
-    const stopGroup = (signal: NodeJS.Signals) => {
-      try {
-        if (child.pid) process.kill(-child.pid, signal);
-      } catch {
-        // already gone
-      }
-    };
-    const timer = setTimeout(
-      () => {
-        timedOut = true;
-        stopGroup("SIGTERM");
-        setTimeout(() => stopGroup("SIGKILL"), 10_000).unref();
-      },
-      Math.max(remaining, 1),
-    );
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      const ms = performance.now() - t0;
-      let rssKiB: number | undefined;
-      if (timed && existsSync(rssFile)) {
-        // GNU time writes "Command exited with non-zero status N" before the figure on failure.
-        const last = readFileSync(rssFile, "utf8").trim().split("\n").pop() ?? "";
-        if (/^\d+$/.test(last)) rssKiB = Number(last);
-      }
-      resolve({ code: code ?? 1, output, ms, timedOut, ...(rssKiB === undefined ? {} : { rssKiB }) });
-    });
-  });
-}
-
-/** The engine's `Resources:` summary, e.g. `{ total: 901, text: "+ 900 created, 1 unchanged" }`. */
-function summary(output: string): { total: number; text: string; counts: Map<string, number> } {
-  const lines = output.split("\n");
-  const start = lines.findLastIndex((l) => /^Resources:\s*$/.test(l));
-  const counts = new Map<string, number>();
-  const parts: string[] = [];
-  let total = 0;
-  if (start >= 0) {
-    for (const line of lines.slice(start + 1)) {
-      const m = /^\s*(?:[+~-]|\+-|-\+)?\s*(\d+)\s+(.+?)\s*$/.exec(line);
-      if (!m) break;
-      const n = Number(m[1]);
-      total += n;
-      counts.set(m[2] as string, n);
-      parts.push(line.trim());
-    }
-  }
-  return { total, text: parts.join(", ") || "no summary", counts };
-}
-
-/** Number of resources the engine reports as unchanged (0 when none). */
-function unchanged(output: string): number {
-  return summary(output).counts.get("unchanged") ?? 0;
-}
-
-// ---------------------------------------------------------------------------- users.yaml --
-
-interface FnoRole {
-  role: string;
-  legalEntities: string[];
-}
-interface GeneratedUser {
-  upn: string;
-  displayName: string;
-  usageLocation?: string;
-  personas: string[];
-  dataverse?: Record<string, { businessUnit?: string; roles?: string[] }>;
-  fno?: Record<string, { company?: string; roles: (string | FnoRole)[] }>;
-}
-
-/** Personas in the demo file's style, spread over the users roughly as in a finance department. */
-const PERSONA_CYCLE = [
-  "ap_clerk",
-  "ap_clerk",
-  "ap_clerk",
-  "ar_clerk",
-  "ar_clerk",
-  "accountant",
-  "accountant",
-  "team_member",
-  "team_member",
-  "warehouse",
-] as const;
-
-/**
- * A valid users.yaml for `n` users created in `domain`, all in environment `env`.
- *
- * Licenses: every user holds one (Finance, Team Members or Operations Activity); the seats were
- * raised to fit (see main), so the run creates Dataverse users wherever a real tenant would.
- * Warehouse workers hold the Activity license, which has no Dataverse plan: F&O access only, as
- * in real tenants. A quarter of the users get an extra F&O role restricted to legal entities,
- * every fifth finance user an extra Dataverse role, every seventh sits in Germany (business
- * unit and company of the Europe entity).
- */
-function generateUsers(
-  n: number,
-  domain: string,
-  env: string,
-): { doc: Record<string, unknown>; users: GeneratedUser[] } {
-  const users: GeneratedUser[] = [];
-  const width = String(n).length;
-  for (let i = 0; i < n; i++) {
-    const id = String(i + 1).padStart(width, "0");
-    const persona = PERSONA_CYCLE[i % PERSONA_CYCLE.length] as string;
-    const user: GeneratedUser = {
-      upn: `bench.user${id}@${domain}`,
-      displayName: `Bench User ${id}`,
-      personas: [persona],
-    };
-    const german = i % 7 === 3;
-    if (german) user.usageLocation = "DE";
-    const hasDataverse = persona !== "warehouse";
-    if (hasDataverse && (german || (persona !== "team_member" && i % 5 === 0))) {
-      user.dataverse = {
-        [env]: {
-          ...(german ? { businessUnit: "Contoso Europe" } : {}),
-          ...(i % 5 === 0 && persona !== "team_member" ? { roles: ["Contoso Finance Reader"] } : {}),
-        },
-      };
-    }
-    const restricted: FnoRole[] =
-      i % 4 === 1
-        ? [
-            i % 8 === 1
-              ? { role: "BUDGETBUDGETCLERK", legalEntities: ["USMF"] }
-              : { role: "TRADEBUYINGAGENT", legalEntities: ["DEMF", "GBSI"] },
-          ]
-        : [];
-    if (german || restricted.length) {
-      user.fno = { [env]: { ...(german ? { company: "DEMF" } : {}), roles: restricted } };
-    }
-    users.push(user);
-  }
-  const finance = (fnoRole: string) => ({
-    licenses: ["DYN365_FINANCE"],
-    dataverse: { roles: ["Basic User", "Finance and Operations Basic User"] },
-    fno: { roles: [fnoRole] },
-  });
-  const limit = n * 10;
-  const doc = {
-    version: 1,
-    domains: [domain],
-    environments: {
-      [env]: {
-        description: "Benchmark environment, Dataverse linked to finance and operations",
-        dataverse: true,
-        fno: true,
-        legalEntities: ["USMF", "DEMF", "GBSI", "USRT"],
-        defaultCompany: "USMF",
-      },
-    },
-    defaults: { usageLocation: "US", manage: "create", onRemove: "disable", environments: [env] },
-    personas: {
-      ap_clerk: finance("VENDINVOICEACCOUNTSPAYABLECLERK"),
-      ar_clerk: finance("CUSTINVOICEACCOUNTSRECEIVABLECLERK"),
-      accountant: finance("LEDGERACCOUNTANT"),
-      team_member: {
-        licenses: ["DYN365_ENTERPRISE_TEAM_MEMBERS"],
-        dataverse: { roles: ["Basic User"] },
-        fno: { roles: ["HCMEMPLOYEE"] },
-      },
-      warehouse: { licenses: ["Dyn365_Operations_Activity"], fno: { roles: ["WHSWAREHOUSEWORKER"] } },
-    },
-    users,
-    rules: {
-      sod: [
-        {
-          name: "Post and approve vendor invoices",
-          roles: ["VENDINVOICEACCOUNTSPAYABLECLERK", "VENDINVOICEACCOUNTSPAYABLEMANAGER"],
-          severity: "error",
-        },
-      ],
-    },
-    // A first run changes every user: the guards would (rightly) stop it.
-    guards: {
-      maxUsersChanged: limit,
-      maxUsersRemoved: limit,
-      maxRoleChanges: limit,
-      maxLicenseChanges: limit,
-    },
-  };
-  return { doc, users };
-}
-
-/**
- * Gives 1% of the users (at least one, spread over the list) a new F&O role restricted to a
- * legal entity and, where they have Dataverse, a new Dataverse role. Returns how many
- * resources should update.
- */
-function editOnePercent(users: GeneratedUser[], env: string): number {
-  const k = Math.max(1, Math.round(users.length / 100));
-  const stride = Math.floor(users.length / k);
-  let updates = 0;
-  for (let j = 0; j < k; j++) {
-    const user = users[j * stride] as GeneratedUser;
-    const fno = user.fno?.[env] ?? { roles: [] };
-    fno.roles.push({ role: "LEDGERACCOUNTINGSUPERVISOR", legalEntities: ["GBSI"] });
-    user.fno = { ...user.fno, [env]: fno };
-    updates++;
-    if (!user.personas.includes("warehouse")) {
-      const dv = user.dataverse?.[env] ?? {};
-      dv.roles = [...(dv.roles ?? []), "Delegate"];
-      user.dataverse = { ...user.dataverse, [env]: dv };
-      updates++;
-    }
-  }
-  return updates;
-}
+/** Runs `d365-access <args>` in the project, within the bench's budget. */
+const cli = (project: E2EProject, args: string[]): Promise<Run> =>
+  runCli(project.dir, args, { deadline: started + BUDGET_MS });
 
 // ---------------------------------------------------------------------------------- main --
 
@@ -341,13 +92,13 @@ async function main(): Promise<number> {
       ".pulumi",
       "stacks",
       "d365-access",
-      "sandbox.json",
+      "sandbox.json.gz", // gzipped (src/engine/stack.ts engineEnvironment)
     );
     const stateLine = (when: string) => {
       const bytes = statSync(stateFile).size;
       const resources =
         (
-          JSON.parse(readFileSync(stateFile, "utf8")) as {
+          JSON.parse(gunzipSync(readFileSync(stateFile)).toString("utf8")) as {
             checkpoint?: { latest?: { resources?: unknown[] } };
           }
         ).checkpoint?.latest?.resources?.length ?? 0;

@@ -1,6 +1,8 @@
 /**
  * `npm run bench`: runs every benchmark under bench/ (or those named: `npm run bench -- sandbox`),
- * one process each, in order. Benchmarks print their own figures; none belongs in `npm test`.
+ * one process each, in order; arguments after the names (from the first `-…`) go to each one
+ * (`npm run bench -- perf --users 1000,5000`). Benchmarks print their own figures; none belongs
+ * in `npm test`.
  */
 import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
@@ -8,7 +10,10 @@ import path from "node:path";
 import process from "node:process";
 
 const dir = path.resolve(import.meta.dirname, "..", "bench");
-const wanted = process.argv.slice(2);
+const args = process.argv.slice(2);
+const firstOption = args.findIndex((a) => a.startsWith("-"));
+const wanted = firstOption < 0 ? args : args.slice(0, firstOption);
+const passed = firstOption < 0 ? [] : args.slice(firstOption);
 const all = readdirSync(dir)
   .filter((f) => f.endsWith(".ts") && !f.startsWith("_"))
   .map((f) => f.slice(0, -3))
@@ -24,7 +29,7 @@ let failed = 0;
 for (const name of chosen) {
   process.stdout.write(`\n=== bench/${name}.ts\n`);
   const started = Date.now();
-  const result = spawnSync(process.execPath, [path.join(dir, `${name}.ts`)], { stdio: "inherit" });
+  const result = spawnSync(process.execPath, [path.join(dir, `${name}.ts`), ...passed], { stdio: "inherit" });
   process.stdout.write(
     `=== bench/${name}.ts: exit ${result.status} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
   );

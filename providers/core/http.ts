@@ -28,6 +28,7 @@ import {
 import type { TokenCredential } from "@azure/identity";
 import { ApiError, type ApiSystem, errorFromResponse, redact } from "./errors.ts";
 import { buildQuery } from "./odata.ts";
+import { createPacer, pacedRequests, pacingPolicy, type RateLimit } from "./pacing.ts";
 import { createRetryStrategy, DEFAULT_RETRY_OPTIONS, type RetryOptions } from "./retry.ts";
 import type { ServiceSpec } from "./service.ts";
 
@@ -43,6 +44,8 @@ export interface ServiceClientOptions {
   credential: TokenCredential;
   /** Requests in flight at once for this client. Default 8. */
   maxConcurrency?: number;
+  /** The service's request limit per sliding window; every attempt is paced under it (pacing.ts). */
+  rateLimit?: RateLimit;
   /** Extra CA certificate(s) to trust, PEM (the sandbox's CA). Never disables verification. */
   caCert?: string;
   /** Headers sent with every request (e.g. `OData-MaxVersion`). */
@@ -314,6 +317,12 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
   );
   pipeline.addPolicy(bearerTokenAuthenticationPolicy({ credential, scopes: scope }), { phase: "Sign" });
   pipeline.addPolicy(countingPolicy(system, requestCounter), { afterPhase: "Sign" });
+  if (options.rateLimit) {
+    const { rateLimit } = options;
+    pipeline.addPolicy(pacingPolicy(createPacer(pacedRequests(rateLimit), rateLimit.windowSeconds * 1000)), {
+      afterPhase: "Sign",
+    });
+  }
   if (options.caCert) pipeline.addPolicy(tlsPolicy({ ca: options.caCert }), { afterPhase: "Sign" });
 
   async function request<T>(opts: RequestOptions): Promise<ServiceResponse<T>> {

@@ -49,7 +49,7 @@ export interface Runtime {
 /** Overrides for tests (a stubbed transport, a fake credential, fast retries). */
 export interface RuntimeOverrides {
   credential?: TokenCredential;
-  client?: Partial<Pick<ServiceClientOptions, "httpClient" | "retry" | "maxConcurrency">>;
+  client?: Partial<Pick<ServiceClientOptions, "httpClient" | "retry" | "maxConcurrency" | "rateLimit">>;
 }
 
 function fingerprint(settings: Settings): string {
@@ -75,6 +75,7 @@ function createRuntime(settings: Settings, overrides: RuntimeOverrides): Runtime
           credential,
           caCert: settings.caCert,
           maxConcurrency: service.maxConcurrency,
+          ...(service.rateLimit ? { rateLimit: service.rateLimit } : {}),
           ...overrides.client,
         });
         clients.set(key, client);

@@ -5,6 +5,7 @@
  * these declarations (a registry of systems; the core loops over it).
  */
 import type { ApiErrorKind } from "./errors.ts";
+import type { RateLimit } from "./pacing.ts";
 
 /** A JSON object as parsed from an error body. */
 export type Json = Record<string, unknown>;
@@ -65,6 +66,8 @@ export interface ServiceSpec {
   readonly endpoint: TenantEndpoint | EnvironmentEndpoint;
   /** Requests in flight at once per client (one client per origin and run). */
   readonly maxConcurrency: number;
+  /** The documented request limit per caller and origin, if any: requests are paced under it (pacing.ts). */
+  readonly rateLimit?: RateLimit;
   /** Its error bodies and hints. */
   readonly errors?: ErrorDialect;
 }

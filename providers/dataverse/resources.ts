@@ -189,7 +189,8 @@ function reportTeamRoles(
 
 /**
  * Waits (bounded) until Dataverse holds the user as `ready` says, asking for a sync while it
- * does not; the error names what was asked and what to check.
+ * does not; the error names what was asked and what to check. Every caller has just read the
+ * user (absent, or not ready), so the first attempt asks for the sync without reading again.
  */
 async function awaitSync(
   client: DataverseClient,
@@ -199,6 +200,7 @@ async function awaitSync(
 ): Promise<SystemUser> {
   const where = `Dataverse environment "${client.environment}"`;
   let lastSync = "";
+  let first = true;
   const wait = presenceWait;
   try {
     return await waitFor(
@@ -212,7 +214,8 @@ async function awaitSync(
         ...(wait.clock ? { clock: wait.clock } : {}),
       },
       async () => {
-        const found = await client.getSystemUserByObjectId(inputs.objectId);
+        const found = first ? undefined : await client.getSystemUserByObjectId(inputs.objectId);
+        first = false;
         if (found && ready(found)) return found;
         // One accepted sync request is enough; ask again only while `userNotLicensed` says the
         // license is still propagating (the Terraform provider's `CreateDataverseUser` retries

@@ -39,11 +39,18 @@ export function missingPrivilege(e: unknown): string | undefined {
   return /is missing (prv\w+) privilege/i.exec(e.message)?.[1];
 }
 
-/** The Dataverse Web API of an environment (`environments[].dataverseUrl`). */
+/**
+ * The Dataverse Web API of an environment (`environments[].dataverseUrl`). Service protection
+ * limits per user (our application user) and environment: 6,000 requests per sliding 300 s and
+ * 52 concurrent requests (https://learn.microsoft.com/power-apps/developer/data-platform/api-limits).
+ * We send at most 8 at once and pace under the request limit, so a large first `up` waits
+ * instead of drawing 429s it caused itself.
+ */
 export const dataverse: ServiceSpec = {
   name: "dataverse",
   endpoint: { kind: "environment", urlKey: "dataverseUrl" },
   maxConcurrency: 8,
+  rateLimit: { requests: 6000, windowSeconds: 300 },
   errors: {
     classify({ code }) {
       const hex = code.toLowerCase();

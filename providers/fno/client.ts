@@ -25,6 +25,7 @@
 import { ApiError, isApiError } from "../core/errors.ts";
 import type { ServiceClient } from "../core/http.ts";
 import { type FilterExpression, filter, odataKey } from "../core/odata.ts";
+import { settled } from "../core/runtime.ts";
 import {
   fromFnoUserChanges,
   fromLegalEntityRestriction,
@@ -81,6 +82,17 @@ const CROSS_COMPANY = { "cross-company": "true" };
 const SECURITY_ADMIN_HINT =
   "give the F&O user that the app acts as (System administration > Setup > Microsoft Entra applications) the Security administrator or System administrator role";
 
+/**
+ * A role write to read back: a role row (`legalEntity` undefined) left `Enabled`/`Disabled`
+ * (Manual) or absent, or a legal-entity row left present or absent.
+ */
+export interface RoleWrite {
+  method: "POST" | "PATCH" | "DELETE";
+  roleId: string;
+  legalEntity?: string;
+  expect: "Enabled" | "Disabled" | "present" | "absent";
+}
+
 /** Options of {@link createFnoClient}. */
 export interface FnoClientOptions {
   /** Logical environment name, for messages. */
@@ -122,21 +134,28 @@ export interface FnoClient {
   deleteUser(userId: string): Promise<boolean>;
   /**
    * `POST SecurityUserRoles` (manual; enabled unless `enabled` is false) → 201; a row that already
-   * exists counts as done. Read back: the row must then be Manual with that status.
+   * exists counts as done. Confirmed by {@link FnoClient.confirmWrites}.
    */
   assignRole(userId: string, roleId: string, roleName: string, enabled?: boolean): Promise<void>;
   /**
    * `PATCH SecurityUserRoles(UserId=…,SecurityRoleIdentifier=…)` `{AssignmentStatus: Enabled,
    * AssignmentMode: Manual}` → 204: the row grants the role and is ours (an exclusion or a
-   * disabled rule row becomes a manual assignment). Read back.
+   * disabled rule row becomes a manual assignment). Confirmed by {@link FnoClient.confirmWrites}.
    */
   enableRole(userId: string, roleId: string): Promise<void>;
-  /** `DELETE SecurityUserRoles(UserId=…,SecurityRoleIdentifier=…)` → 204; false when already gone. Read back. */
+  /** `DELETE SecurityUserRoles(UserId=…,SecurityRoleIdentifier=…)` → 204; false when already gone. */
   removeRole(userId: string, roleId: string): Promise<boolean>;
-  /** `POST SecurityUserRoleOrganizations` (a legal entity) → 201; an existing row counts as done. Read back. */
+  /** `POST SecurityUserRoleOrganizations` (a legal entity) → 201; an existing row counts as done. */
   addRoleOrganization(userId: string, roleId: string, legalEntity: string): Promise<void>;
-  /** `DELETE SecurityUserRoleOrganizations(<4-part key>)` → 204; false when already gone. Read back. */
+  /** `DELETE SecurityUserRoleOrganizations(<4-part key>)` → 204; false when already gone. */
   removeRoleOrganization(userId: string, roleId: string, legalEntity: string): Promise<boolean>;
+  /**
+   * Reads one user's role writes back: one `SecurityUserRoles?$filter=UserId eq …` request when
+   * `writes` holds a role write, one `SecurityUserRoleOrganizations` request when it holds an
+   * organization write (not one per row). The first write that did not take effect fails,
+   * naming the entity and key.
+   */
+  confirmWrites(userId: string, writes: readonly RoleWrite[]): Promise<void>;
   /** `GET SysAADClients(AADClientId='…')` → 200; undefined on an OData 404. The F&O user an app acts as. */
   getAadClient(appId: string): Promise<{ appId: string; name: string; userId: string } | undefined>;
 }
@@ -202,28 +221,6 @@ export function createFnoClient(options: FnoClientOptions): FnoClient {
         if (isApiError(e, "NotFound")) return false;
         throw e;
       }
-    });
-  }
-
-  /**
-   * Reads a role write back: `holds` says whether the row now read (undefined: absent) shows the
-   * write's effect. One that did not take effect fails naming the entity and key.
-   */
-  async function readBack<D>(
-    write: string,
-    path: string,
-    holds: (row: D | undefined) => boolean,
-    expected: string,
-  ): Promise<void> {
-    const row = await getOne<D>(path);
-    if (holds(row)) return;
-    throw new ApiError({
-      system: fno.system,
-      status: 0,
-      kind: "Invalid",
-      code: "WriteNotApplied",
-      message: `F&O environment "${environment}" accepted ${write} ${path.slice(DATA_PATH.length + 1)} but the row ${row === undefined ? "is absent" : "is unchanged"}: the write did not take effect (expected ${expected})`,
-      hint: "some F&O versions answer success to role writes they do not carry out; check the user in System administration > Users and report the environment's version",
     });
   }
 
@@ -370,13 +367,6 @@ export function createFnoClient(options: FnoClientOptions): FnoClient {
       } catch (e) {
         await confirmAfterFailure(e, async () => (await getOne(userRolePath(userId, roleId))) !== undefined);
       }
-      const status = enabled ? "Enabled" : "Disabled";
-      await readBack<SecurityUserRoleDto>(
-        "POST",
-        userRolePath(userId, roleId),
-        (row) => row !== undefined && row.AssignmentMode === "Manual" && row.AssignmentStatus === status,
-        `a Manual, ${status} row`,
-      );
     },
 
     async enableRole(userId, roleId) {
@@ -389,18 +379,10 @@ export function createFnoClient(options: FnoClientOptions): FnoClient {
           forbiddenHint: SECURITY_ADMIN_HINT,
         }),
       );
-      await readBack<SecurityUserRoleDto>(
-        "PATCH",
-        userRolePath(userId, roleId),
-        (row) => row !== undefined && row.AssignmentMode === "Manual" && row.AssignmentStatus === "Enabled",
-        "a Manual, Enabled row",
-      );
     },
 
-    async removeRole(userId, roleId) {
-      const removed = await remove(userRolePath(userId, roleId));
-      await readBack("DELETE", userRolePath(userId, roleId), (row) => row === undefined, "no row");
-      return removed;
+    removeRole(userId, roleId) {
+      return remove(userRolePath(userId, roleId));
     },
 
     async addRoleOrganization(userId, roleId, legalEntity) {
@@ -419,23 +401,56 @@ export function createFnoClient(options: FnoClientOptions): FnoClient {
           async () => (await getOne(userRoleOrgPath(userId, roleId, legalEntity))) !== undefined,
         );
       }
-      await readBack(
-        "POST",
-        userRoleOrgPath(userId, roleId, legalEntity),
-        (row) => row !== undefined,
-        "the row",
-      );
     },
 
-    async removeRoleOrganization(userId, roleId, legalEntity) {
-      const removed = await remove(userRoleOrgPath(userId, roleId, legalEntity));
-      await readBack(
-        "DELETE",
-        userRoleOrgPath(userId, roleId, legalEntity),
-        (row) => row === undefined,
-        "no row",
-      );
-      return removed;
+    removeRoleOrganization(userId, roleId, legalEntity) {
+      return remove(userRoleOrgPath(userId, roleId, legalEntity));
+    },
+
+    async confirmWrites(userId, writes) {
+      const roleWrites = writes.filter((w) => w.legalEntity === undefined);
+      const orgWrites = writes.filter((w) => w.legalEntity !== undefined);
+      const [roles, organizations] = await settled([
+        roleWrites.length ? client.listUserRoles(userId) : Promise.resolve([]),
+        orgWrites.length ? client.listUserRoleOrganizations(userId) : Promise.resolve([]),
+      ]);
+      const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+      for (const w of writes) {
+        const path =
+          w.legalEntity === undefined
+            ? userRolePath(userId, w.roleId)
+            : userRoleOrgPath(userId, w.roleId, w.legalEntity);
+        let found: { status?: string; mode?: string } | undefined;
+        if (w.legalEntity === undefined) {
+          found = roles.find((r) => same(r.roleId, w.roleId));
+        } else {
+          const le = w.legalEntity;
+          const row = organizations.find(
+            (o) =>
+              same(o.roleId, w.roleId) &&
+              same(o.organizationType, LEGAL_ENTITY_ORGANIZATION_TYPE) &&
+              same(o.organizationId, le),
+          );
+          found = row && {};
+        }
+        const holds =
+          w.expect === "absent"
+            ? found === undefined
+            : w.expect === "present"
+              ? found !== undefined
+              : found !== undefined && found.mode === "Manual" && found.status === w.expect;
+        if (holds) continue;
+        const expected =
+          w.expect === "absent" ? "no row" : w.expect === "present" ? "the row" : `a Manual, ${w.expect} row`;
+        throw new ApiError({
+          system: fno.system,
+          status: 0,
+          kind: "Invalid",
+          code: "WriteNotApplied",
+          message: `F&O environment "${environment}" accepted ${w.method} ${path.slice(DATA_PATH.length + 1)} but the row ${found === undefined ? "is absent" : "is unchanged"}: the write did not take effect (expected ${expected})`,
+          hint: "some F&O versions answer success to role writes they do not carry out; check the user in System administration > Users and report the environment's version",
+        });
+      }
     },
 
     async getAadClient(id) {

@@ -5,7 +5,8 @@
  * {@link provider}. Module-level code is cheap and captures nothing secret.
  *
  * Decisions (figures from bench/_requests-fno.ts against the lived-in sandbox: onboarding one user
- * with two roles, one restricted to a legal entity, takes 13 requests, every role write read back;
+ * with two roles, one restricted to a legal entity, takes 11 requests, the role writes read back in
+ * two queries (the restriction before its role is enabled, the rest after);
  * refreshing 1,000 unchanged users 4; about 0.9 KB of state per resource, shim included):
  * - **Identity.** The record is found by `Alias` = UPN (case-insensitive) and adopted; otherwise
  *   created with the declared UserID. The resource id is the record's UserID (F&O's key) and
@@ -40,7 +41,7 @@ import { ShimResource } from "../core/shim.ts";
 import type { DeclareContext, Declared } from "../core/system.ts";
 import { USER_DEFAULTS } from "../core/user.ts";
 import { checkInputs, protectedIdentityProblems, resolveRoles } from "./check.ts";
-import type { FnoClient } from "./client.ts";
+import type { FnoClient, RoleWrite } from "./client.ts";
 import { inputsOf } from "./describe.ts";
 import type {
   FnoLiveState,
@@ -105,12 +106,21 @@ export class FnoUser extends ShimResource {
   }
 }
 
-/** The client method that performs each operation; a delete F&O refuses ends as a warning. */
-function handlers(client: FnoClient, upn: string): Handlers<FnoOperation> {
+/**
+ * The client method that performs each operation; a delete F&O refuses ends as a warning. Role
+ * writes are read back in bulk, not one by one: each is noted in `pending`, and the
+ * legal-entity rows of a role are confirmed (one request) before that role is enabled, so an
+ * enabled row never applies in every company because a restriction silently failed; the rest
+ * is confirmed by {@link confirmPending} after the plan ran (one request per entity written).
+ */
+function handlers(client: FnoClient, upn: string, pending: RoleWrite[]): Handlers<FnoOperation> {
+  const note = (write: RoleWrite) => pending.push(write);
   return {
     createUser: (op) => client.createUser(op.user),
     updateUser: (op) => client.updateUser(op.userId, op.changes),
     async deleteUser(op) {
+      // A deleted user's rows cannot be read back: confirm the revocations first.
+      await confirmPending(client, op.userId, pending);
       try {
         await client.deleteUser(op.userId);
       } catch (e) {
@@ -124,13 +134,43 @@ function handlers(client: FnoClient, upn: string): Handlers<FnoOperation> {
         );
       }
     },
-    assignRole: (op) => client.assignRole(op.userId, op.roleId, op.roleName, op.enabled),
-    enableRole: (op) => client.enableRole(op.userId, op.roleId),
-    removeRole: async (op) => void (await client.removeRole(op.userId, op.roleId)),
-    addRoleOrganization: (op) => client.addRoleOrganization(op.userId, op.roleId, op.organizationId),
-    removeRoleOrganization: async (op) =>
-      void (await client.removeRoleOrganization(op.userId, op.roleId, op.organizationId)),
+    async assignRole(op) {
+      await client.assignRole(op.userId, op.roleId, op.roleName, op.enabled);
+      note({ method: "POST", roleId: op.roleId, expect: op.enabled ? "Enabled" : "Disabled" });
+    },
+    async enableRole(op) {
+      const restrictions = pending.filter((w) => w.legalEntity !== undefined && w.roleId === op.roleId);
+      if (restrictions.length) {
+        await client.confirmWrites(op.userId, restrictions);
+        pending.splice(0, pending.length, ...pending.filter((w) => !restrictions.includes(w)));
+      }
+      await client.enableRole(op.userId, op.roleId);
+      note({ method: "PATCH", roleId: op.roleId, expect: "Enabled" });
+    },
+    async removeRole(op) {
+      await client.removeRole(op.userId, op.roleId);
+      note({ method: "DELETE", roleId: op.roleId, expect: "absent" });
+    },
+    async addRoleOrganization(op) {
+      await client.addRoleOrganization(op.userId, op.roleId, op.organizationId);
+      note({ method: "POST", roleId: op.roleId, legalEntity: op.organizationId, expect: "present" });
+    },
+    async removeRoleOrganization(op) {
+      await client.removeRoleOrganization(op.userId, op.roleId, op.organizationId);
+      note({ method: "DELETE", roleId: op.roleId, legalEntity: op.organizationId, expect: "absent" });
+    },
   };
+}
+
+/**
+ * Reads back the role writes not yet confirmed; a later write of the same row supersedes an
+ * earlier one (an assign-disabled then enable is confirmed as Enabled).
+ */
+async function confirmPending(client: FnoClient, userId: string, pending: RoleWrite[]): Promise<void> {
+  const last = new Map<string, RoleWrite>();
+  for (const w of pending) last.set(`${w.roleId.toLowerCase()}\n${w.legalEntity?.toLowerCase() ?? ""}`, w);
+  pending.length = 0;
+  if (last.size) await client.confirmWrites(userId, [...last.values()]);
 }
 
 function sameManaged(a: readonly ManagedRole[], b: readonly ManagedRole[]): ManagedRole[] {
@@ -190,13 +230,19 @@ async function converge(
   const adopted = previous.adopted ?? plan.adopted;
   const managedRoles = sameManaged(previous.managedRoles, plan.managedRoles);
   const marks = await written(r);
+  const pending: RoleWrite[] = [];
+  let executed = false;
   try {
-    await execute(plan.operations, handlers(client, inputs.upn), {
+    await execute(plan.operations, handlers(client, inputs.upn, pending), {
       describe: describeOperation,
       before: (op) => marks.add(writtenKey(inputs.environment, op.userId)),
     });
+    executed = true;
+    await confirmPending(client, plan.userId, pending);
   } catch (e) {
-    const created = e instanceof ExecutionError && e.done.some((op) => op.kind === "createUser");
+    const created = executed
+      ? plan.operations.some((op) => op.kind === "createUser")
+      : e instanceof ExecutionError && e.done.some((op) => op.kind === "createUser");
     if (!plan.adopted && !created) throw e;
     const outs = await partialOutputs(client, catalog, inputs, plan.userId, adopted, managedRoles);
     throw new PartialFailure(plan.userId, outs, e);
@@ -291,7 +337,9 @@ export const spec: ResourceSpec<FnoUserInputs, FnoUserOutputs> = {
     };
     const operations = planRemoval(id, live, removal, { appUserId });
     (await written(r)).add(writtenKey(props.environment, id));
-    await execute(operations, handlers(client, props.upn), { describe: describeOperation });
+    const pending: RoleWrite[] = [];
+    await execute(operations, handlers(client, props.upn, pending), { describe: describeOperation });
+    await confirmPending(client, id, pending);
   },
 };
 

@@ -7,9 +7,16 @@
 import path from "node:path";
 import process from "node:process";
 import { createInterface } from "node:readline/promises";
-import type { PulumiFn } from "@pulumi/pulumi/automation/index.js";
-import { openStack, projectRoot, UsageError } from "../engine/stack.ts";
-import { OVERRIDE_VARIABLE, overridden } from "../program/guards.ts";
+import type { PulumiFn, Stack } from "@pulumi/pulumi/automation/index.js";
+import { checkpointChoice, openStack, projectRoot, UsageError } from "../engine/stack.ts";
+import { loadDesiredState } from "../model/index.ts";
+import {
+  appliedResources,
+  declaredResources,
+  OVERRIDE_VARIABLE,
+  overridden,
+  resourceChanges,
+} from "../program/guards.ts";
 import { defineCommand, oneOf } from "./command.ts";
 
 export type Operation = "preview" | "up" | "refresh" | "destroy";
@@ -42,9 +49,9 @@ const HELP_LINES = [
   "  -r, --refresh            read the live state first, so drift is shown and undone (preview, up, destroy)",
   "  -p, --parallel <n>       at most n resource operations at once (default: the engine's)",
   "      --expect-no-changes  fail if the operation would change anything (preview, up, refresh)",
-  "      --skip-checkpoints   write the state once at the end, not after every step (up, destroy):",
-  "                           much faster for large changes on a file or azblob backend, but a crash",
-  '                           mid-run loses the run\'s record (see README, "Large tenants")',
+  "      --skip-checkpoints   write the state once at the end, not after every step (up, destroy);",
+  "                           the default from 200 resource changes (D365_ACCESS_SKIP_CHECKPOINTS_ABOVE),",
+  '                           much faster on a file or azblob backend (see README, "Large tenants")',
   "      --color <mode>       always | never | raw | auto (default)",
   "      --override-guards    let this one run exceed the guards (preview, up, destroy); CI: set",
   `                           ${OVERRIDE_VARIABLE}=1 for that run (docs/users-yaml.md#guards)`,
@@ -76,6 +83,28 @@ async function loadProgram(root: string, modulePath: string): Promise<ProgramMod
     throw new UsageError(`${modulePath} does not export a \`program\` function`);
   }
   return mod as ProgramModule;
+}
+
+/**
+ * Resource changes the run should make, from declarations: for `destroy` every resource the
+ * stack holds, for `up` what users.yaml (the stack's `usersFiles`) changes against the state.
+ * 0 when users.yaml does not load: the program then reports its errors.
+ */
+async function expectedChanges(
+  operation: "up" | "destroy",
+  stack: Stack,
+  deployment: unknown,
+  root: string,
+): Promise<number> {
+  const applied = appliedResources(deployment);
+  if (operation === "destroy") return applied.length;
+  const config = await stack.getAllConfig();
+  const list = config["d365-access:usersFiles"]?.value;
+  const files = list
+    ? (JSON.parse(list) as string[])
+    : [config["d365-access:usersFile"]?.value ?? "users.yaml"];
+  const { state } = loadDesiredState(files, { cwd: root });
+  return state ? resourceChanges(applied, declaredResources(state)) : 0;
 }
 
 /** Runs `d365-access <operation> [options]`; resolves to the exit code. */
@@ -110,22 +139,33 @@ async function operate(operation: Operation, values: Values, root: string): Prom
       root,
       stack: values.stack,
       program: mod.program,
-      // The file backend rewrites the whole state after every step (observed against Pulumi v3.274).
-      ...(values["skip-checkpoints"] ? { env: { PULUMI_SKIP_CHECKPOINTS: "true" } } : {}),
     });
+    const deployment = operation === "refresh" ? undefined : (await stack.exportStack()).deployment;
     // The program compares the declared change with what was applied (users.yaml guards);
     // destroy runs no program, so its guard is checked here.
     if (values["override-guards"]) process.env[OVERRIDE_VARIABLE] = "1";
-    if (operation !== "refresh" && (mod.setAppliedDeployment || mod.destroyRefusal)) {
-      const { deployment } = await stack.exportStack();
+    if (deployment !== undefined) {
       mod.setAppliedDeployment?.(deployment, { refresh: values.refresh });
       const refusal = operation === "destroy" ? mod.destroyRefusal?.(deployment) : undefined;
       if (refusal && !overridden()) {
-        process.stderr.write(`d365-access destroy: ${refusal}\n`);
+        process.stderr.write(`d365-access destroy: ${refusal}
+`);
         return 1;
       }
       if (refusal)
-        process.stderr.write(`d365-access destroy: guards overridden for this run (${OVERRIDE_VARIABLE})\n`);
+        process.stderr.write(`d365-access destroy: guards overridden for this run (${OVERRIDE_VARIABLE})
+`);
+    }
+    if (operation === "up" || operation === "destroy") {
+      // The file and azblob backends rewrite the whole state after every step: a large run
+      // writes it once, at the end (src/engine/stack.ts `checkpointChoice`).
+      const changes = await expectedChanges(operation, stack, deployment, root);
+      const choice = checkpointChoice(changes, values["skip-checkpoints"]);
+      if (choice.skip) {
+        stack.workspace.envVars.PULUMI_SKIP_CHECKPOINTS = "true";
+        process.stdout.write(`d365-access: ${choice.note}
+`);
+      }
     }
     const onOutput = (out: string) => {
       streamed += out;

@@ -199,6 +199,23 @@ export function summarizeChange(applied: AppliedResource[], declared: AppliedRes
 
 const percent = (part: number, whole: number) => (whole === 0 ? 0 : Math.round((100 * part) / whole));
 
+/**
+ * How many resources a run from `applied` to `declared` creates, updates or deletes (as far
+ * as declarations tell: drift is not counted). Decides whether `up` keeps checkpoints
+ * (src/engine/stack.ts `checkpointChoice`).
+ */
+export function resourceChanges(applied: AppliedResource[], declared: AppliedResource[]): number {
+  const before = new Map(applied.map((r) => [key(r), r]));
+  let changes = 0;
+  for (const b of declared) {
+    const a = before.get(key(b));
+    before.delete(key(b));
+    if (!a || a.settings !== b.settings || [...a.grants].sort().join() !== [...b.grants].sort().join())
+      changes++;
+  }
+  return changes + before.size;
+}
+
 /** The guards a change exceeds, one readable line each; empty when within limits. */
 export function guardViolations(
   summary: ChangeSummary,

@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import { promisify } from "node:util";
+import { gunzipSync } from "node:zlib";
 import { copyProject, repo } from "../support/project.ts";
 
 const exec = promisify(execFile);
@@ -75,8 +76,9 @@ test("the canary runs preview, up, preview, then refresh and destroy from anothe
   assert.doesNotMatch(again.stdout, /to create|to update|to delete/);
 
   // The state holds no path of the checkout it was written from, and a small loader per resource.
-  const statePath = path.join(first, ".pulumi-state", ".pulumi", "stacks", "d365-access", "canary.json");
-  const stateText = readFileSync(statePath, "utf8");
+  // Stored gzipped (src/engine/stack.ts engineEnvironment).
+  const statePath = path.join(first, ".pulumi-state", ".pulumi", "stacks", "d365-access", "canary.json.gz");
+  const stateText = gunzipSync(readFileSync(statePath)).toString("utf8");
   assert.ok(!stateText.includes(first), "an absolute path of the checkout reached the state");
   const state = JSON.parse(stateText) as { checkpoint: { latest: { resources: { type: string }[] } } };
   const canary = state.checkpoint.latest.resources.find(

@@ -1,7 +1,7 @@
 /**
  * The F&O client against a stubbed ServiceClient: the URLs, keys and filters it sends (escaping
  * through core/odata, qualified enum literals), how it treats ambiguous failures of creates, what
- * counts as absent, and that every role write is read back.
+ * counts as absent, and that role writes are read back, one query per user and entity.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
@@ -100,35 +100,81 @@ describe("F&O client", () => {
     await assert.rejects(servicing.client.deleteUser("adele"), (e: ApiError) => e.kind === "Transient");
   });
 
-  it("reads every role write back and fails, naming the entity, when one did not take effect", async () => {
+  it("reads a user's role writes back in one query per entity and fails, naming the entity, when one did not take effect", async () => {
     // F&O answers success and changes nothing (the sandbox reproduces it in test/e2e and test/sandbox).
-    const ignored = (read: () => ServiceResponse<unknown> | ApiError) =>
-      stub((req) => (req.method === "GET" ? read() : ok(req.method === "POST" ? 201 : 204))).client;
+    const rows = (roles: unknown[], orgs: unknown[]) =>
+      stub((req) =>
+        req.path.endsWith("SecurityUserRoles")
+          ? ok(200, { value: roles })
+          : req.path.endsWith("SecurityUserRoleOrganizations")
+            ? ok(200, { value: orgs })
+            : ok(204),
+      );
+    const role = (status: string, mode = "Manual") => ({
+      UserId: "x",
+      SecurityRoleIdentifier: "LEDGERACCOUNTANT",
+      SecurityRoleName: "Accountant",
+      AssignmentStatus: status,
+      AssignmentMode: mode,
+    });
+    const org = {
+      UserId: "x",
+      SecurityRoleIdentifier: "LEDGERACCOUNTANT",
+      OrganizationType: "LegalEntity",
+      OrganizationId: "USMF",
+    };
     await assert.rejects(
-      ignored(missing).assignRole("x", "LEDGERACCOUNTANT", "Accountant"),
+      rows([], []).client.confirmWrites("x", [
+        { method: "POST", roleId: "LEDGERACCOUNTANT", expect: "Enabled" },
+      ]),
       /accepted POST SecurityUserRoles\(UserId='x',SecurityRoleIdentifier='LEDGERACCOUNTANT'\) but the row is absent: the write did not take effect/,
     );
     await assert.rejects(
-      ignored(() => row("Disabled")).enableRole("x", "LEDGERACCOUNTANT"),
+      rows([role("Disabled")], []).client.confirmWrites("x", [
+        { method: "PATCH", roleId: "LEDGERACCOUNTANT", expect: "Enabled" },
+      ]),
       /accepted PATCH SecurityUserRoles\(.*\) but the row is unchanged/,
     );
     await assert.rejects(
-      ignored(() => row("Enabled")).removeRole("x", "LEDGERACCOUNTANT"),
+      rows([role("Enabled")], []).client.confirmWrites("x", [
+        { method: "DELETE", roleId: "LEDGERACCOUNTANT", expect: "absent" },
+      ]),
       (e: ApiError) => e.code === "WriteNotApplied" && /accepted DELETE SecurityUserRoles/.test(e.message),
     );
     await assert.rejects(
-      ignored(() => ok(200, {})).removeRoleOrganization("x", "LEDGERACCOUNTANT", "USMF"),
+      rows([], [org]).client.confirmWrites("x", [
+        { method: "DELETE", roleId: "LEDGERACCOUNTANT", legalEntity: "usmf", expect: "absent" },
+      ]),
       /accepted DELETE SecurityUserRoleOrganizations\(UserId='x'/,
     );
-    await assert.rejects(ignored(missing).addRoleOrganization("x", "LEDGERACCOUNTANT", "USMF"), /is absent/);
-    // Taken effect: one write, one read each.
-    const fine = stub((req) => (req.method === "GET" ? row("Enabled") : ok(204)));
-    await fine.client.enableRole("x", "LEDGERACCOUNTANT");
-    assert.deepEqual(
-      fine.sent.map((s) => s.method),
-      ["PATCH", "GET"],
+    await assert.rejects(
+      rows([], []).client.confirmWrites("x", [
+        { method: "POST", roleId: "LEDGERACCOUNTANT", legalEntity: "USMF", expect: "present" },
+      ]),
+      /is absent/,
     );
-    assert.deepEqual(fine.sent[0]?.body, { AssignmentStatus: "Enabled", AssignmentMode: "Manual" });
+    // Taken effect: one filtered read per entity, whatever the number of rows written.
+    const fine = rows(
+      [role("Enabled"), { ...role("Disabled"), SecurityRoleIdentifier: "BUDGETBUDGETCLERK" }],
+      [org],
+    );
+    await fine.client.confirmWrites("x", [
+      { method: "PATCH", roleId: "LEDGERACCOUNTANT", expect: "Enabled" },
+      { method: "POST", roleId: "budgetbudgetclerk", expect: "Disabled" },
+      { method: "DELETE", roleId: "HCMEMPLOYEE", expect: "absent" },
+      { method: "POST", roleId: "LEDGERACCOUNTANT", legalEntity: "USMF", expect: "present" },
+    ]);
+    assert.deepEqual(fine.sent.map((s) => `${s.method} ${s.path} ${s.query?.$filter}`).sort(), [
+      "GET data/SecurityUserRoleOrganizations UserId eq 'x'",
+      "GET data/SecurityUserRoles UserId eq 'x'",
+    ]);
+    const enable = stub(() => ok(204));
+    await enable.client.enableRole("x", "LEDGERACCOUNTANT");
+    assert.deepEqual(
+      enable.sent.map((s) => s.method),
+      ["PATCH"],
+    );
+    assert.deepEqual(enable.sent[0]?.body, { AssignmentStatus: "Enabled", AssignmentMode: "Manual" });
   });
 
   it("after an ambiguous create failure, looks the user up instead of posting again", async () => {

@@ -11,6 +11,7 @@ import {
   guardsOfOutput,
   guardViolations,
   overridden,
+  resourceChanges,
   summarizeChange,
 } from "../../src/program/guards.ts";
 import { appliedOfOutput, guardFactsOutput } from "../../src/program/last.ts";
@@ -226,4 +227,31 @@ test("the guardFacts output reads back as the resources it was written from", ()
   );
   assert.deepEqual(appliedOfOutput(JSON.parse(JSON.stringify(guardFactsOutput(declared)))), declared);
   assert.deepEqual(appliedOfOutput(undefined), []);
+});
+
+test("resource changes: every resource of a first run, only the changed ones after", () => {
+  const users = [user("ann@x.example"), user("bob@x.example"), user("cy@x.example")];
+  // First run: 3 users × (Entra, Dataverse, F&O).
+  assert.equal(resourceChanges([], declaredResources(state(users))), 9);
+  const applied = appliedResources(deployment(users));
+  assert.equal(resourceChanges(applied, declaredResources(state(users))), 0);
+  // Bob gains an F&O role, Cy leaves, Dee arrives: 1 update, 3 deletes, 3 creates.
+  const edited = [
+    user("ann@x.example"),
+    user("bob@x.example", {
+      fno: [
+        {
+          environment: "prod",
+          userId: "bob",
+          company: "USMF",
+          roles: [
+            { role: "LEDGERACCOUNTANT", legalEntities: [] },
+            { role: "BUDGETBUDGETCLERK", legalEntities: [] },
+          ],
+        },
+      ],
+    }),
+    user("dee@x.example"),
+  ];
+  assert.equal(resourceChanges(applied, declaredResources(state(edited))), 7);
 });
