@@ -74,6 +74,7 @@ export function createEntraClient(http: ServiceClient): EntraClient {
       const users: UserDto[] = [];
       for await (const u of http.paginate<UserDto>(`${V}/users`, {
         query: { $select: USER_SELECT, $top: "999" },
+        forbiddenHint: READ_USERS,
       })) {
         users.push(u);
       }

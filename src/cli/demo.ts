@@ -35,11 +35,11 @@ async function demo(): Promise<number> {
   if (code !== 0) return code;
 
   step(2, "preview: what `up` would change (this is what a reviewer sees on a pull request)");
-  code = await engine.run("preview", ["--stack", "sandbox"], root);
+  code = await engine.run("preview", ["--stack", "sandbox", "--create"], root);
   if (code !== 0) return code;
 
   step(3, "up: apply users.yaml to the three systems");
-  code = await engine.run("up", ["--stack", "sandbox", "--yes"], root);
+  code = await engine.run("up", ["--stack", "sandbox", "--yes", "--create"], root);
   if (code !== 0) return code;
 
   step(4, "access report: declared access, compared with what the sandbox now holds");

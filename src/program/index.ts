@@ -23,6 +23,7 @@ import type { DeclareContext } from "../../providers/core/system.ts";
 import { SYSTEMS } from "../../providers/registry.ts";
 import { type DesiredState, formatDiagnostic, formatDiagnostics, loadDesiredState } from "../model/index.ts";
 import { accessByUser, desiredMatrix } from "../report/matrix.ts";
+import { programError } from "./errors.ts";
 import { appliedResources, declaredResources, guardViolations, summarizeChange } from "./guards.ts";
 import {
   aliasRenames,
@@ -134,8 +135,19 @@ function enforceGuards(state: DesiredState, renames: ReadonlyMap<string, string>
   }
 }
 
-/** The program run by `d365-access` (Automation API) and by the official CLI (main.ts). */
+/**
+ * The program run by `d365-access` (Automation API) and by the official CLI (main.ts). A failure
+ * before any resource is declared is one line (errors.ts).
+ */
 export async function program(): Promise<Record<string, unknown>> {
+  try {
+    return await declareProgram();
+  } catch (e) {
+    throw programError(e, pulumi.getStack());
+  }
+}
+
+async function declareProgram(): Promise<Record<string, unknown>> {
   const root = process.env.D365_ACCESS_ROOT ?? process.cwd();
   const config = new pulumi.Config("d365-access");
   const state = loadOrStop(usersFiles(config), root);

@@ -13,7 +13,12 @@ import { columnSystem, type MatrixCell, matrixColumns } from "./matrix.ts";
 
 /** The stack's config (decrypted by the engine) as a settings source. */
 async function stackConfig(stackName: string): Promise<{ get(key: string): string | undefined }> {
-  const stack = await openStack({ root: projectRoot(), stack: stackName, program: async () => ({}) });
+  const stack = await openStack({
+    root: projectRoot(),
+    stack: stackName,
+    program: async () => ({}),
+    canCreate: false,
+  });
   const all = await stack.getAllConfig();
   return { get: (key) => all[key.includes(":") ? key : `d365-access:${key}`]?.value };
 }
