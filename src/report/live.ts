@@ -23,11 +23,11 @@ async function stackConfig(stackName: string): Promise<{ get(key: string): strin
   return { get: (key) => all[key.includes(":") ? key : `d365-access:${key}`]?.value };
 }
 
-/** upn (lower case) → column key → entries, for the declared users. */
+/** upn (lower case) → column key → entries, for the declared users; and the tenant read. */
 export async function readLiveAccess(
   state: DesiredState,
   stackName: string,
-): Promise<Map<string, Record<string, MatrixCell>>> {
+): Promise<{ access: Map<string, Record<string, MatrixCell>>; tenant: string }> {
   const rt = configureRuntime(await stackConfig(stackName));
   const live = new Map<string, Record<string, MatrixCell>>();
   const context: LiveContext<DesiredUser> = { users: state.users, objectIds: new Map() };
@@ -42,5 +42,5 @@ export async function readLiveAccess(
       live.set(upn, cells);
     }
   }
-  return live;
+  return { access: live, tenant: rt.settings.tenantId };
 }
