@@ -3,6 +3,7 @@
  * when used, and returns its exit code (0 ok, 1 failure, 2 usage error).
  */
 import process from "node:process";
+import { fitText } from "./width.ts";
 
 export interface Command {
   summary: string;
@@ -56,7 +57,7 @@ export async function main(argv: string[]): Promise<number> {
   if (argv.includes("--verbose")) process.env.D365_ACCESS_VERBOSE = "1";
   const [name, ...rest] = argv.filter((arg) => arg !== "--verbose");
   if (!name || name === "--help" || name === "-h" || name === "help") {
-    process.stdout.write(`${usage()}\n`);
+    process.stdout.write(`${fitText(usage())}\n`);
     return name ? 0 : 2;
   }
   const command = commands[name];
