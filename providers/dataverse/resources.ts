@@ -499,7 +499,7 @@ export function declare(user: DataversePerson, context: DeclareContext): Declare
           roles: access.roles,
           enabled: user.enabled,
         },
-        { dependsOn: context.dependsOn },
+        { dependsOn: context.dependsOn, ...(context.parent ? { parent: context.parent } : {}) },
       ),
   );
   return { resources };

@@ -511,17 +511,21 @@ export const provider = defineProvider(spec);
 
 /** Declares the user's resources (its registry entry's declarer). */
 export function declare(user: EntraPerson, context: DeclareContext): Declared {
-  const resource = new EntraUser(context.name, {
-    upn: user.upn,
-    displayName: user.displayName,
-    usageLocation: user.usageLocation,
-    enabled: user.enabled,
-    manage: user.manage,
-    onRemove: user.onRemove,
-    licenses: user.licenses,
-    managedLicenses: user.managedLicenses,
-    ...(typeof context.objectId === "string" ? { objectId: context.objectId } : {}),
-    ...(context.provenance === "created" ? { provenance: "created" as const } : {}),
-  });
+  const resource = new EntraUser(
+    context.name,
+    {
+      upn: user.upn,
+      displayName: user.displayName,
+      usageLocation: user.usageLocation,
+      enabled: user.enabled,
+      manage: user.manage,
+      onRemove: user.onRemove,
+      licenses: user.licenses,
+      managedLicenses: user.managedLicenses,
+      ...(context.objectId !== undefined ? { objectId: context.objectId } : {}),
+      ...(context.provenance === "created" ? { provenance: "created" as const } : {}),
+    },
+    context.parent ? { parent: context.parent } : undefined,
+  );
   return { resources: [resource], objectId: resource.objectId };
 }

@@ -314,7 +314,7 @@ export function declare(user: FnoPerson, context: DeclareContext): Declared {
           roles: access.roles,
           onRemove: user.onRemove,
         },
-        { dependsOn: context.dependsOn },
+        { dependsOn: context.dependsOn, ...(context.parent ? { parent: context.parent } : {}) },
       ),
   );
   return { resources };
