@@ -30,6 +30,16 @@ function assertClean(run: CliResult): void {
   assert.doesNotMatch(run.output, /^\s+at .+:\d+:\d+\)?$/m, "a stack trace was printed");
 }
 
+/** Runs `args`, which must fail (exit 1) with `line` last on stderr and `once` printed exactly once. */
+async function failsWithOneLine(args: string[], line: RegExp, once: string): Promise<CliResult> {
+  const run = await project.cli(args);
+  assert.equal(run.code, 1, run.output);
+  assertClean(run);
+  assert.match(last(run), line);
+  assert.equal(count(run, once), 1, run.output);
+  return run;
+}
+
 async function admin(method: string, route: string, body?: unknown): Promise<void> {
   const res = await project.sandbox.call(`${project.sandbox.endpoints.adminUrl}${route}`, {
     method,
@@ -81,14 +91,11 @@ test("a wrong client secret: one line with the AADSTS code, the trace id and wha
   const original = readFileSync(file, "utf8");
   writeFileSync(file, JSON.stringify({ ...JSON.parse(original), clientSecret: "not-the-secret" }));
   try {
-    const run = await project.cli(["preview"]);
-    assert.equal(run.code, 1, run.output);
-    assertClean(run);
-    assert.match(
-      last(run),
+    await failsWithOneLine(
+      ["preview"],
       /^d365-access preview failed: reading the tenant failed; nothing was changed: entra AADSTS7000215 on GET \/v1\.0\/\w+: could not get a token: Invalid client secret provided\..* \(request-id [0-9a-f-]{36}\)\. Hint: the client secret is wrong: use the secret's Value \(not its Secret ID\).*AZURE_CLIENT_SECRET\.$/,
+      "AADSTS7000215",
     );
-    assert.equal(count(run, "AADSTS7000215"), 1, run.output);
 
     // --verbose: the engine's own output, stack trace included.
     const verbose = await project.cli(["preview", "--verbose"]);
@@ -102,14 +109,11 @@ test("a wrong client secret: one line with the AADSTS code, the trace id and wha
 test("a missing Graph permission keeps the hint that names it", async () => {
   await admin("PUT", `/identity/apps/${DEMO_APP_ID}`, { graphAppRoles: ["Organization.Read.All"] });
   try {
-    const run = await project.cli(["preview"]);
-    assert.equal(run.code, 1, run.output);
-    assertClean(run);
-    assert.match(
-      last(run),
+    await failsWithOneLine(
+      ["preview"],
       /^d365-access preview failed: reading the tenant failed; nothing was changed: entra 403 Authorization_RequestDenied on GET \/v1\.0\/users: Insufficient privileges to complete the operation \(request-id [0-9a-f-]{36}\)\. Hint: grant the app the Microsoft Graph application permission User\.Read\.All \(or User\.ReadWrite\.All\), with admin consent\.$/,
+      "Insufficient privileges",
     );
-    assert.equal(count(run, "Insufficient privileges"), 1, run.output);
   } finally {
     await admin("PUT", `/identity/apps/${DEMO_APP_ID}`, {
       graphAppRoles: ["User.ReadWrite.All", "LicenseAssignment.ReadWrite.All", "Organization.Read.All"],
@@ -120,17 +124,10 @@ test("a missing Graph permission keeps the hint that names it", async () => {
 test("F&O answering 401 for every user is one grouped line", async () => {
   // The app unregistered from F&O's Microsoft Entra applications: every F&O call is 401.
   await admin("DELETE", `/fno/contoso-demo/apps/${DEMO_APP_ID}`);
-  const run = await project.cli(["up", "--yes", "--continue-on-error"]);
-  assert.equal(run.code, 1, run.output);
-  assertClean(run);
-  const line = last(run);
-  const m =
-    /^d365-access up failed: (\d+) users \([^)]*\): fno:User in environment "contoso-demo": fno 401 on GET \/data\/\w+: .*Hint: .*Microsoft Entra applications \(SysAADClients\).*$/.exec(
-      line,
-    );
-  assert.ok(m, `not one grouped line:\n${run.stderr}`);
-  assert.ok(Number(m[1]) >= 2, line);
-  assert.equal(count(run, "fno 401"), 1, run.output);
+  const grouped =
+    /^d365-access up failed: (\d+) users \([^)]*\): fno:User in environment "contoso-demo": fno 401 on GET \/data\/\w+: .*Hint: .*Microsoft Entra applications \(SysAADClients\).*$/;
+  const run = await failsWithOneLine(["up", "--yes", "--continue-on-error"], grouped, "fno 401");
+  assert.ok(Number(grouped.exec(last(run))?.[1]) >= 2, last(run));
 });
 
 test("a stopped sandbox: one line saying to start it", async () => {
@@ -140,12 +137,9 @@ test("a stopped sandbox: one line saying to start it", async () => {
   writeFileSync(ca, project.sandbox.caCert);
   writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, "utf8")), caCertPath: ca }));
   await project.sandbox.close();
-  const run = await project.cli(["preview"]);
-  assert.equal(run.code, 1, run.output);
-  assertClean(run);
-  assert.match(
-    last(run),
+  await failsWithOneLine(
+    ["preview"],
     /^d365-access preview failed: reading the tenant failed; nothing was changed: entra endpoints_resolution_error on GET \/v1\.0\/\w+: could not get a token: the sign-in authority did not answer\. Hint: nothing answers at 127\.0\.0\.1:\d+: start the sandbox with `npm run sandbox start`\.$/,
+    "npm run sandbox start",
   );
-  assert.equal(count(run, "npm run sandbox start"), 1, run.output);
 });
