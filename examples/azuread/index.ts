@@ -8,7 +8,7 @@
  */
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
-import { UserAccess } from "d365-access";
+import { UserAccess } from "d365-access/components";
 
 const config = new pulumi.Config();
 const domain = config.get("domain") ?? "contoso.com";

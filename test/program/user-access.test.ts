@@ -1,7 +1,7 @@
 /**
  * Issue 17 item 5: a program that creates its people with `@pulumi/azuread` chains
  * `user.objectId` into the `UserAccess` component exported by the package entry
- * (`import … from "d365-access"`), whose Dataverse and F&O resources (and Entra licenses, when
+ * (`import … from "d365-access/components"`), whose Dataverse and F&O resources (and Entra licenses, when
  * asked) receive that object id and are the component's children; the project's own program
  * declares its users through the same building block, at the stack's root. Run with Pulumi's
  * mocks (`pulumi.runtime.setMocks`): the azuread provider plugin cannot run here, its SDK can
@@ -33,8 +33,8 @@ pulumi.runtime.setMocks(
   false,
 );
 
-// Through the package's own name: package.json `exports` ".".
-const { UserAccess, declareUsers } = await import("d365-access");
+// Through the package's own name: package.json `exports` "./components".
+const { UserAccess, declareUsers } = await import("d365-access/components");
 const { loadDesiredState } = await import("../../src/model/index.ts");
 
 const value = <T>(output: pulumi.Output<T>): Promise<T> => new Promise((resolve) => output.apply(resolve));
