@@ -31,6 +31,7 @@ import { buildQuery } from "./odata.ts";
 import { createPacer, pacedRequests, pacingPolicy, type RateLimit } from "./pacing.ts";
 import { createRetryStrategy, DEFAULT_RETRY_OPTIONS, type RetryOptions } from "./retry.ts";
 import type { ServiceSpec } from "./service.ts";
+import { isUnreachable, signInFailure, unreachableHint } from "./signin.ts";
 
 /** Options of {@link createServiceClient}. */
 export interface ServiceClientOptions {
@@ -96,6 +97,8 @@ export interface PaginateOptions {
   query?: Record<string, string>;
   /** Sent with every page (a service may not carry headers such as `ConsistencyLevel` into nextLink). */
   headers?: Record<string, string>;
+  /** Hint for a 403 on any page, e.g. which permission listing needs. */
+  forbiddenHint?: string;
 }
 
 /** A client bound to one service (base URL + token scope). */
@@ -249,32 +252,10 @@ function operationOf(method: string, url: string): string {
 }
 
 /** Turns a thrown pipeline or credential error into an ApiError (never leaking tokens). */
-function toApiError(system: ApiSystem, e: unknown, operation: string): ApiError {
+function toApiError(system: ApiSystem, e: unknown, operation: string, baseUrl: string): ApiError {
   if (e instanceof ApiError) return e;
-  const err = e as {
-    name?: string;
-    message?: string;
-    code?: string;
-    statusCode?: number;
-    errorResponse?: { error?: string; errorDescription?: string };
-  };
-  if (
-    err?.name === "AuthenticationError" ||
-    err?.name === "CredentialUnavailableError" ||
-    err?.name === "AggregateAuthenticationError"
-  ) {
-    // @azure/identity: AADSTS descriptions carry trace/correlation lines after the first.
-    const description = err.errorResponse?.errorDescription ?? err.message ?? "could not get a token";
-    return new ApiError({
-      system,
-      status: err.statusCode ?? 0,
-      code: err.errorResponse?.error ?? err.name,
-      kind: "Unauthorized",
-      message: `could not get a token: ${description.split(/\r?\n/)[0]}`,
-      hint: "check clientId, tenantId, the client secret/certificate/federated token and authorityHost",
-      operation,
-    });
-  }
+  const signIn = signInFailure(e, baseUrl);
+  if (signIn) return new ApiError({ system, operation, ...signIn });
   if (isRestError(e)) {
     return new ApiError({
       system,
@@ -282,10 +263,13 @@ function toApiError(system: ApiSystem, e: unknown, operation: string): ApiError 
       code: e.code ?? "REQUEST_SEND_ERROR",
       kind: "Transient",
       message: `no response: ${e.message}`,
-      hint: "check the service URL and network; transient failures were already retried",
+      hint: isUnreachable(e.code)
+        ? unreachableHint(baseUrl)
+        : "check the service URL and network; transient failures were already retried",
       operation,
     });
   }
+  const err = e as { name?: string; message?: string } | undefined;
   return new ApiError({
     system,
     status: 0,
@@ -345,7 +329,7 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
     try {
       res = await pipeline.sendRequest(httpClient, req);
     } catch (e) {
-      throw toApiError(system, e, operation);
+      throw toApiError(system, e, operation, baseUrl);
     }
     const parsed = parseBody(res);
     const resHeaders = res.headers.toJSON({ preserveCase: false });
@@ -372,6 +356,7 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
         path: next,
         headers: popts.headers,
         accept: [200],
+        ...(popts.forbiddenHint ? { forbiddenHint: popts.forbiddenHint } : {}),
       });
       const value = page.body?.value;
       if (!Array.isArray(value)) {

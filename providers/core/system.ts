@@ -28,6 +28,8 @@ export interface DeclareContext {
   provenance?: Provenance;
   /** Resources this user's resources follow (the identity the systems sync from). */
   dependsOn: pulumi.Resource[];
+  /** The component resource the user's resources belong to (src/program/access.ts); none for the program's. */
+  parent?: pulumi.Resource;
 }
 
 /** The resources a system declared for one user. */

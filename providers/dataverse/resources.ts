@@ -495,6 +495,7 @@ export function declare(user: DataversePerson, context: DeclareContext): Declare
     (access) =>
       new DataverseUser(`${context.name}/${access.environment}`, inputsOf(user, access, context), {
         dependsOn: context.dependsOn,
+        ...(context.parent ? { parent: context.parent } : {}),
       }),
   );
   return { resources };

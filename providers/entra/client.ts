@@ -72,14 +72,11 @@ export function createEntraClient(http: ServiceClient): EntraClient {
     getUserById: getUser,
     async listUsers(extra = []) {
       const users: UserDto[] = [];
-      try {
-        for await (const u of http.paginate<UserDto>(`${V}/users`, {
-          query: { $select: [USER_SELECT, ...extra].join(","), $top: "999" },
-        })) {
-          users.push(u);
-        }
-      } catch (e) {
-        throw isApiError(e, "Forbidden") ? e.withHint(READ_USERS) : e;
+      for await (const u of http.paginate<UserDto>(`${V}/users`, {
+        query: { $select: [USER_SELECT, ...extra].join(","), $top: "999" },
+        forbiddenHint: READ_USERS,
+      })) {
+        users.push(u);
       }
       return users;
     },

@@ -505,6 +505,10 @@ export const provider = defineProvider(spec);
 
 /** Declares the user's resources (its registry entry's declarer). */
 export function declare(user: EntraPerson, context: DeclareContext): Declared {
-  const resource = new EntraUser(context.name, inputsOf(user, context));
+  const resource = new EntraUser(
+    context.name,
+    inputsOf(user, context),
+    context.parent ? { parent: context.parent } : undefined,
+  );
   return { resources: [resource], objectId: resource.objectId };
 }

@@ -352,6 +352,7 @@ export function declare(user: FnoPerson, context: DeclareContext): Declared {
     (access) =>
       new FnoUser(`${context.name}/${access.environment}`, inputsOf(user, access, context), {
         dependsOn: context.dependsOn,
+        ...(context.parent ? { parent: context.parent } : {}),
       }),
   );
   return { resources };

@@ -5,6 +5,7 @@
  */
 import process from "node:process";
 import { type ParseArgsOptionsConfig, parseArgs } from "node:util";
+import { fitText } from "./width.ts";
 
 /** A usage problem found after parsing (a bad value); exits 2 with the command's help. */
 export class UsageError extends Error {
@@ -66,7 +67,7 @@ export function defineCommand<O extends ParseArgsOptionsConfig>(spec: CommandSpe
       return usageError((e as Error).message);
     }
     if (parsed.values.help) {
-      process.stdout.write(helpOf(spec));
+      process.stdout.write(fitText(helpOf(spec)));
       return 0;
     }
     if (!spec.positionals && parsed.positionals.length > 0)

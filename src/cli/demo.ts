@@ -18,12 +18,15 @@ export const run = defineCommand({
   synopsis: "",
   description:
     "Starts the sandbox, runs `preview` then `up --yes` of users.yaml on the sandbox stack,\nand prints the access report with any difference from the live sandbox.",
-  options: {},
-  help: [],
-  run: demo,
+  options: { "port-base": { type: "string" } },
+  help: [
+    "      --port-base <n>      the sandbox's ports start at N (remembered for the next start; default",
+    "                           the last one given, else 47300)",
+  ],
+  run: ({ values }) => demo(values["port-base"]),
 });
 
-async function demo(): Promise<number> {
+async function demo(portBase: string | undefined): Promise<number> {
   const root = projectRoot();
   process.chdir(root);
   const sandbox = await import("./sandbox.ts");
@@ -31,15 +34,15 @@ async function demo(): Promise<number> {
   const report = await import("./report.ts");
 
   step(1, "sandbox: the local emulator of Entra, Graph, Dataverse, Power Platform and F&O");
-  let code = await sandbox.run(["start"]);
+  let code = await sandbox.run(["start", ...(portBase === undefined ? [] : ["--port-base", portBase])]);
   if (code !== 0) return code;
 
   step(2, "preview: what `up` would change (this is what a reviewer sees on a pull request)");
-  code = await engine.run("preview", ["--stack", "sandbox"], root);
+  code = await engine.run("preview", ["--stack", "sandbox", "--create"], root);
   if (code !== 0) return code;
 
   step(3, "up: apply users.yaml to the three systems");
-  code = await engine.run("up", ["--stack", "sandbox", "--yes"], root);
+  code = await engine.run("up", ["--stack", "sandbox", "--yes", "--create"], root);
   if (code !== 0) return code;
 
   step(4, "access report: declared access, compared with what the sandbox now holds");

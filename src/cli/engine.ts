@@ -8,6 +8,7 @@ import path from "node:path";
 import process from "node:process";
 import { createInterface } from "node:readline/promises";
 import type { PulumiFn, Stack } from "@pulumi/pulumi/automation/index.js";
+import { errorLine } from "../../providers/core/provider.ts";
 import { checkpointChoice, openStack, projectRoot, UsageError } from "../engine/stack.ts";
 import { loadDesiredState } from "../model/index.ts";
 import {
@@ -18,6 +19,7 @@ import {
   resourceChanges,
 } from "../program/guards.ts";
 import { defineCommand, oneOf } from "./command.ts";
+import { type EngineError, engineOutput, errorSummary } from "./output.ts";
 
 export type Operation = "preview" | "up" | "refresh" | "destroy";
 
@@ -40,6 +42,9 @@ const OPTIONS = {
   "skip-checkpoints": { type: "boolean", default: false },
   color: { type: "string", default: "auto" },
   "override-guards": { type: "boolean", default: false },
+  create: { type: "boolean", default: false },
+  "continue-on-error": { type: "boolean", default: false },
+  verbose: { type: "boolean", short: "v", default: false },
 } as const;
 
 const HELP_LINES = [
@@ -55,6 +60,10 @@ const HELP_LINES = [
   "      --color <mode>       always | never | raw | auto (default)",
   "      --override-guards    let this one run exceed the guards (preview, up, destroy); CI: set",
   `                           ${OVERRIDE_VARIABLE}=1 for that run (docs/users-yaml.md#guards)`,
+  "      --create             create the stack if it does not exist (preview, up); without it an unknown",
+  "                           --stack is refused (a stack with a stacks/Pulumi.<name>.yaml is known)",
+  "      --continue-on-error  keep applying what does not depend on a failed resource (up, destroy)",
+  "  -v, --verbose            show the engine's output as it comes and stack traces of errors",
   "      --program <module>   program module relative to the project root (default: src/program/index.ts)",
 ];
 
@@ -130,7 +139,11 @@ async function operate(operation: Operation, values: Values, root: string): Prom
   if (needsConsent && !values.yes && !process.stdin.isTTY)
     throw new UsageError(`not interactive; pass --yes to ${operation} without a prompt`);
 
+  const verbose = values.verbose || Boolean(process.env.D365_ACCESS_VERBOSE);
+  // The program runs in this process: it keeps raw errors (with stacks) only when verbose.
+  if (verbose) process.env.D365_ACCESS_VERBOSE = "1";
   let streamed = "";
+  const output = engineOutput((text) => process.stdout.write(text), { verbose });
   try {
     // The engine and the SDK resolve the program's relative paths against the working directory.
     process.chdir(root);
@@ -139,6 +152,8 @@ async function operate(operation: Operation, values: Values, root: string): Prom
       root,
       stack: values.stack,
       program: mod.program,
+      create: values.create,
+      canCreate: operation === "preview" || operation === "up",
     });
     const deployment = operation === "refresh" ? undefined : (await stack.exportStack()).deployment;
     // The program compares the declared change with what was applied (users.yaml guards);
@@ -169,9 +184,10 @@ async function operate(operation: Operation, values: Values, root: string): Prom
     }
     const onOutput = (out: string) => {
       streamed += out;
-      process.stdout.write(out);
+      output.write(out);
     };
     const common = { onOutput, color, ...(parallel ? { parallel } : {}) };
+    const continueOnError = values["continue-on-error"] ? { continueOnError: true } : {};
     switch (operation) {
       case "preview":
         await stack.preview({
@@ -184,10 +200,12 @@ async function operate(operation: Operation, values: Values, root: string): Prom
       case "up":
         if (!values.yes) {
           await stack.preview({ ...common, diff: values.diff, refresh: values.refresh });
+          output.end();
           if (!(await confirm("Do you want to perform this update?"))) return 1;
         }
         await stack.up({
           ...common,
+          ...continueOnError,
           diff: values.diff,
           refresh: values.refresh,
           expectNoChanges: values["expect-no-changes"],
@@ -199,33 +217,53 @@ async function operate(operation: Operation, values: Values, root: string): Prom
       case "destroy":
         if (!values.yes) {
           await stack.preview({ ...common, diff: values.diff });
+          output.end();
           if (!(await confirm("Do you want to destroy (revoke) everything this stack manages?"))) return 1;
         }
-        await stack.destroy({ ...common, refresh: values.refresh });
+        await stack.destroy({ ...common, ...continueOnError, refresh: values.refresh });
         break;
     }
+    output.end();
     return 0;
   } catch (err) {
+    output.end();
     if (err instanceof UsageError) {
       process.stderr.write(`d365-access ${operation}: ${err.message}\n`);
       return 2;
     }
-    // The engine has already streamed its diagnostics; add one line saying what failed.
-    const name = (err as Error)?.name ?? "Error";
-    const commandResult = (err as { commandResult?: { code?: number; stderr?: string } }).commandResult;
-    // Its stderr repeats the streamed output after the internal command line; print only what
-    // the user has not seen yet (e.g. a backend or stack selection error).
-    const seen = new Set(streamed.split("\n").map((line) => line.trim()));
-    const unseen = (commandResult?.stderr ?? "")
-      .split("\n")
-      .filter(
-        (line) => line.trim() && !seen.has(line.trim()) && !line.startsWith("Command failed with exit code"),
-      );
-    if (unseen.length) process.stderr.write(`${unseen.join("\n")}\n`);
-    process.stderr.write(
-      `d365-access ${operation} failed (${name}${commandResult?.code !== undefined ? `, pulumi exit ${commandResult.code}` : ""})\n`,
-    );
-    if (!commandResult) process.stderr.write(`${(err as Error)?.stack ?? String(err)}\n`);
+    process.stderr.write(failureText(operation, err, output.errors, streamed, verbose));
     return 1;
   }
+}
+
+/**
+ * What `d365-access <operation>` prints when the operation failed: each error the engine
+ * reported, once (output.ts), else what the engine said on stderr that was not streamed (a
+ * backend or lock problem), else the error itself; a stack trace only when verbose.
+ */
+function failureText(
+  operation: Operation,
+  err: unknown,
+  errors: EngineError[],
+  streamed: string,
+  verbose: boolean,
+): string {
+  const commandResult = (err as { commandResult?: { code?: number; stderr?: string } }).commandResult;
+  let lines = errorSummary(errors);
+  if (lines.length === 0 && commandResult) {
+    // Its stderr repeats the streamed output after the internal command line.
+    const seen = new Set(streamed.split("\n").map((line) => line.trim()));
+    lines = (commandResult.stderr ?? "")
+      .split("\n")
+      .map((line) => line.trim())
+      .filter((line) => line && !seen.has(line) && !line.startsWith("Command failed with exit code"))
+      .map((line) => line.replace(/^error:\s*/, ""));
+    if (!verbose) lines = lines.slice(0, 1);
+  }
+  if (lines.length === 0) lines = [errorLine(err)];
+  const trace = verbose && !commandResult ? `${(err as Error)?.stack ?? String(err)}\n` : "";
+  const title = `d365-access ${operation} failed`;
+  const indent = (line: string) => line.replace(/\n/g, "\n  ");
+  if (lines.length === 1) return `${title}: ${indent(lines[0] ?? "")}\n${trace}`;
+  return `${title}: ${lines.length} errors\n${lines.map((l) => `  ${indent(l)}`).join("\n")}\n${trace}`;
 }

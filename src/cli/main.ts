@@ -3,6 +3,7 @@
  * when used, and returns its exit code (0 ok, 1 failure, 2 usage error).
  */
 import process from "node:process";
+import { fitText } from "./width.ts";
 
 export interface Command {
   summary: string;
@@ -56,9 +57,11 @@ function usage(): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
+  // `--verbose` is understood by every command: raw engine output and stack traces.
+  if (argv.includes("--verbose")) process.env.D365_ACCESS_VERBOSE = "1";
+  const [name, ...rest] = argv.filter((arg) => arg !== "--verbose");
   if (!name || name === "--help" || name === "-h" || name === "help") {
-    process.stdout.write(`${usage()}\n`);
+    process.stdout.write(`${fitText(usage())}\n`);
     return name ? 0 : 2;
   }
   const command = commands[name];
@@ -69,22 +72,21 @@ export async function main(argv: string[]): Promise<number> {
   return command.run(rest);
 }
 
+/** The one line an error that escaped a command prints; its stack only with --verbose. */
+export async function escapedError(err: unknown): Promise<string> {
+  const { errorLine } = await import("../../providers/core/provider.ts");
+  const verbose = Boolean(process.env.D365_ACCESS_VERBOSE || process.env.D365_ACCESS_DEBUG);
+  if (verbose && err instanceof Error) return `d365-access: ${err.stack ?? err.message}\n`;
+  return `d365-access: ${errorLine(err)}${err instanceof Error && !["ApiError", "SettingsError", "UsageError"].includes(err.name) ? " (run with --verbose for the stack trace)" : ""}\n`;
+}
+
 if (import.meta.main) {
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
     },
-    (err: unknown) => {
-      // Errors raised on purpose (API answers, settings, usage) are one actionable line; a
-      // stack trace is for the unexpected, or when D365_ACCESS_DEBUG is set.
-      const known = err instanceof Error && ["ApiError", "SettingsError", "UsageError"].includes(err.name);
-      const text =
-        err instanceof Error
-          ? known && !process.env.D365_ACCESS_DEBUG
-            ? String(err)
-            : (err.stack ?? err.message)
-          : String(err);
-      process.stderr.write(`d365-access: ${text}\n`);
+    async (err: unknown) => {
+      process.stderr.write(await escapedError(err));
       process.exitCode = 1;
     },
   );

@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { type FaultUpdate, parseFaultSpec } from "../../sandbox/core/faults.ts";
 import type { SandboxEndpoints } from "../../sandbox/core/types.ts";
 import { defineCommand, UsageError } from "./command.ts";
+import { busyPorts } from "./ports.ts";
 
 const DESCRIPTION = `Runs the local emulator of the Microsoft APIs.
 
@@ -35,7 +36,8 @@ const OPTIONS = {
 const HELP = [
   "      --state-dir <dir>    where the CA, state and endpoints.json live (default: ./.sandbox)",
   "      --port-base <n>      listen on N (admin), N+1 (sign-in), N+2 (Graph), N+3 (Power Platform),",
-  "                           N+10.. (Dataverse, F&O per environment); default 47300",
+  "                           N+10.. (Dataverse, F&O per environment); default 47300, or the last",
+  "                           --port-base given for this state dir (kept in <state-dir>/port-base)",
   "  start only:",
   "      --latency <ms>       fixed latency added to every API response",
   "      --jitter <ms>        random extra latency 0..MS",
@@ -50,6 +52,8 @@ interface Parsed {
   stateDir: string;
   foreground: boolean;
   portBase: number | undefined;
+  /** Whether --port-base was given (it is then remembered for the next start). */
+  portBaseGiven: boolean;
   faults: FaultUpdate;
   /** The options to hand to a background process, as given. */
   seed?: "demo" | "lived-in";
@@ -69,7 +73,9 @@ function parse(values: Record<string, string | boolean | undefined>, positionals
       throw new UsageError(`--${key} needs a non-negative number, got '${v}'`);
     return n;
   };
-  const portBase = text("port-base") === undefined ? undefined : Number(text("port-base"));
+  const stateDir = resolve(text("state-dir") ?? process.env.D365_SANDBOX_DIR ?? ".sandbox");
+  const given = text("port-base");
+  const portBase = given === undefined ? rememberedPortBase(stateDir) : Number(given);
   if (portBase !== undefined && (!Number.isInteger(portBase) || portBase < 1024 || portBase > 65500))
     throw new UsageError("--port-base needs a port number 1024..65500");
   const faults: FaultUpdate = {};
@@ -95,7 +101,8 @@ function parse(values: Record<string, string | boolean | undefined>, positionals
   ).flatMap((key) => (text(key) === undefined ? [] : [`--${key}`, text(key) as string]));
   return {
     command,
-    stateDir: resolve(text("state-dir") ?? process.env.D365_SANDBOX_DIR ?? ".sandbox"),
+    stateDir,
+    portBaseGiven: given !== undefined,
     foreground: values.foreground === true,
     portBase,
     faults,
@@ -105,6 +112,17 @@ function parse(values: Record<string, string | boolean | undefined>, positionals
 }
 
 const pidPath = (dir: string) => join(dir, "sandbox.pid");
+/** The last --port-base, kept next to the state so the next `sandbox start` or `demo` uses it. */
+const portBasePath = (dir: string) => join(dir, "port-base");
+
+function rememberedPortBase(dir: string): number | undefined {
+  try {
+    const n = Number(readFileSync(portBasePath(dir), "utf8").trim());
+    return Number.isInteger(n) ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
 const endpointsPath = (dir: string) => join(dir, "endpoints.json");
 
 function alive(pid: number): boolean {
@@ -205,6 +223,15 @@ async function start(parsed: Parsed): Promise<number> {
   if (parsed.foreground) return foreground(parsed);
   const { mkdir } = await import("node:fs/promises");
   await mkdir(parsed.stateDir, { recursive: true, mode: 0o700 });
+  if (parsed.portBaseGiven) await writeFile(portBasePath(parsed.stateDir), `${parsed.portBase}\n`);
+  const { stablePorts } = await import("../../sandbox/index.ts");
+  const busy = await busyPorts(stablePorts(parsed.portBase));
+  if (busy.length) {
+    process.stderr.write(
+      `sandbox: cannot start: ${busy.join("; ")}. Stop that sandbox (\`npm run sandbox stop\` in its checkout) or choose other ports with --port-base N (remembered for the next start)\n`,
+    );
+    return 1;
+  }
   const logFile = join(parsed.stateDir, "sandbox.log");
   const out = openSync(logFile, "a", 0o600);
   chmodSync(logFile, 0o600);

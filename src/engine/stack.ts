@@ -12,8 +12,9 @@
 import { existsSync, mkdirSync, realpathSync } from "node:fs";
 import path from "node:path";
 import process from "node:process";
-import { LocalWorkspace, PulumiCommand, type PulumiFn, type Stack } from "@pulumi/pulumi/automation/index.js";
+import { PulumiCommand, type PulumiFn, type Stack } from "@pulumi/pulumi/automation/index.js";
 import { UsageError } from "../cli/command.ts";
+import { selectStack } from "./select.ts";
 
 /** The stack that targets the local sandbox; the only one with a default passphrase. */
 export const SANDBOX_STACK = "sandbox";
@@ -34,6 +35,10 @@ export interface OpenStackOptions {
   program: PulumiFn;
   /** Extra environment for the engine and the provider process. */
   env?: Record<string, string>;
+  /** Create the stack if the backend does not hold it (`--create`); see select.ts. */
+  create?: boolean;
+  /** Whether the command offers `--create` (for the refusal's wording). */
+  canCreate?: boolean;
 }
 
 /** Environment the engine runs with: our tools on PATH, no update check, no plugin downloads. */
@@ -89,21 +94,30 @@ export async function pulumiCommand(root: string): Promise<PulumiCommand> {
 export async function openStack(options: OpenStackOptions): Promise<Stack> {
   const { root, stack } = options;
   const env = { ...engineEnvironment(root, stack), ...options.env };
-  if (
-    !process.env.PULUMI_CONFIG_PASSPHRASE &&
-    !process.env.PULUMI_CONFIG_PASSPHRASE_FILE &&
-    !env.PULUMI_CONFIG_PASSPHRASE
-  ) {
-    throw new UsageError(
-      `stack "${stack}" needs a secrets passphrase: set PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE ` +
-        `(only the "${SANDBOX_STACK}" stack has a built-in default)`,
-    );
-  }
+  const needsPassphrase = () => {
+    if (
+      !process.env.PULUMI_CONFIG_PASSPHRASE &&
+      !process.env.PULUMI_CONFIG_PASSPHRASE_FILE &&
+      !env.PULUMI_CONFIG_PASSPHRASE
+    ) {
+      throw new UsageError(
+        `stack "${stack}" needs a secrets passphrase: set PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE ` +
+          `(only the "${SANDBOX_STACK}" stack has a built-in default)`,
+      );
+    }
+  };
   // The default backend is the file backend in Pulumi.yaml (`file://./.pulumi-state`): it must exist.
   if (!process.env.PULUMI_BACKEND_URL) mkdirSync(path.join(root, ".pulumi-state"), { recursive: true });
-  return LocalWorkspace.createOrSelectStack(
-    { stackName: stack, projectName: PROJECT_NAME, program: options.program },
-    { workDir: root, pulumiCommand: await pulumiCommand(root), envVars: env, secretsProvider: "passphrase" },
+  return selectStack(
+    options,
+    {
+      workDir: root,
+      program: options.program,
+      pulumiCommand: await pulumiCommand(root),
+      envVars: env,
+      secretsProvider: "passphrase",
+    },
+    needsPassphrase,
   );
 }
 

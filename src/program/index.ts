@@ -19,12 +19,13 @@
 import path from "node:path";
 import process from "node:process";
 import * as pulumi from "@pulumi/pulumi";
-import type { DeclareContext } from "../../providers/core/system.ts";
 import { SYSTEMS } from "../../providers/registry.ts";
 import { type DesiredState, formatDiagnostic, formatDiagnostics, loadDesiredState } from "../model/index.ts";
 import { accessByUser, desiredMatrix, privilegedWarning } from "../report/matrix.ts";
 import { readPrivilegedOutsiders } from "../report/privileged.ts";
+import { declareUserAccess } from "./access.ts";
 import { sayChanges } from "./changes.ts";
+import { programError } from "./errors.ts";
 import {
   type AppliedResource,
   declaredResources,
@@ -72,8 +73,8 @@ export function userResourceName(upn: string): string {
 }
 
 /**
- * Declares the resources of the desired state, system by system in registry order (the
- * identity system first); returns them per system name.
+ * Declares the resources of the desired state, person by person with the building block every
+ * program uses (access.ts); returns them per system name.
  *
  * @param people What the program found of each person (lower-cased UPN → object id and
  *   provenance). The other systems' resources get a known object id as a plain value, so a
@@ -81,38 +82,27 @@ export function userResourceName(upn: string): string {
  *   resources as changing too, which an output of an updating resource (unknown during preview)
  *   would. Users still to be created get the identity resource's output.
  */
-export async function declareUsers(
+export function declareUsers(
   state: DesiredState,
   people: ReadonlyMap<string, Person> = new Map(),
-): Promise<{
+): {
   declared: Record<string, pulumi.CustomResource[]>;
   objectIds: Map<string, pulumi.Input<string>>;
-}> {
-  const systems = await Promise.all(
-    SYSTEMS.map(async (system) => ({ name: system.name, declare: await system.declarer() })),
-  );
+} {
   const declared: Record<string, pulumi.CustomResource[]> = Object.fromEntries(
-    systems.map((s) => [s.name, []]),
+    SYSTEMS.map((s) => [s.name, []]),
   );
   const objectIds = new Map<string, pulumi.Input<string>>();
   for (const user of state.users) {
     const person = people.get(user.upn.toLowerCase()) ?? {};
-    const known = person.objectId;
-    let context: DeclareContext = {
-      name: userResourceName(user.upn),
-      objectId: known,
-      ...(known && person.provenance ? { provenance: person.provenance } : {}),
-      dependsOn: [],
-    };
-    for (const system of systems) {
-      const result = system.declare(user, context);
-      declared[system.name]?.push(...result.resources);
-      // The other systems follow the identity: the user must exist, enabled and licensed,
-      // before Dataverse can sync it; F&O imports it by its Entra identity.
-      if (result.objectId !== undefined)
-        context = { ...context, objectId: known ?? result.objectId, dependsOn: result.resources };
-    }
-    if (context.objectId !== undefined) objectIds.set(context.name, context.objectId);
+    const name = userResourceName(user.upn);
+    const access = declareUserAccess(user, {
+      name,
+      objectId: person.objectId,
+      ...(person.provenance ? { provenance: person.provenance } : {}),
+    });
+    for (const [system, resources] of Object.entries(access.declared)) declared[system]?.push(...resources);
+    if (access.objectId !== undefined) objectIds.set(name, access.objectId);
   }
   return { declared, objectIds };
 }
@@ -157,8 +147,19 @@ function enforceGuards(
   throw new pulumi.RunError(refusal.message);
 }
 
-/** The program run by `d365-access` (Automation API) and by the official CLI (main.ts). */
+/**
+ * The program run by `d365-access` (Automation API) and by the official CLI (main.ts). A failure
+ * before any resource is declared is one line (errors.ts).
+ */
 export async function program(): Promise<Record<string, unknown>> {
+  try {
+    return await declareProgram();
+  } catch (e) {
+    throw programError(e, pulumi.getStack());
+  }
+}
+
+async function declareProgram(): Promise<Record<string, unknown>> {
   const root = process.env.D365_ACCESS_ROOT ?? process.cwd();
   const config = new pulumi.Config("d365-access");
   const state = loadOrStop(usersFiles(config), root);
@@ -176,7 +177,7 @@ export async function program(): Promise<Record<string, unknown>> {
   if (!people) throw new pulumi.RunError("Entra ID could not be read; nothing was changed");
 
   aliasRenames(people.renames);
-  const { declared, objectIds } = await declareUsers(state, people.byUpn);
+  const { declared, objectIds } = declareUsers(state, people.byUpn);
   // What up will change on each resource, said in the preview (changes.ts).
   const handed = handedDeployment();
   await sayChanges(

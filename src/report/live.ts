@@ -13,7 +13,12 @@ import { columnSystem, type MatrixCell, matrixColumns } from "./matrix.ts";
 
 /** The stack's config (decrypted by the engine) as a settings source. */
 export async function stackConfig(stackName: string): Promise<{ get(key: string): string | undefined }> {
-  const stack = await openStack({ root: projectRoot(), stack: stackName, program: async () => ({}) });
+  const stack = await openStack({
+    root: projectRoot(),
+    stack: stackName,
+    program: async () => ({}),
+    canCreate: false,
+  });
   const all = await stack.getAllConfig();
   return { get: (key) => all[key.includes(":") ? key : `d365-access:${key}`]?.value };
 }
@@ -23,12 +28,12 @@ export async function stackRuntime(stackName: string): Promise<Runtime> {
   return configureRuntime(await stackConfig(stackName));
 }
 
-/** upn (lower case) → column key → entries, for the declared users. */
+/** upn (lower case) → column key → entries, for the declared users; and the tenant read. */
 export async function readLiveAccess(
   state: DesiredState,
   stackName: string,
   runtime?: Runtime,
-): Promise<Map<string, Record<string, MatrixCell>>> {
+): Promise<{ access: Map<string, Record<string, MatrixCell>>; tenant: string }> {
   const rt = runtime ?? (await stackRuntime(stackName));
   const live = new Map<string, Record<string, MatrixCell>>();
   const context: LiveContext<DesiredUser> = { users: state.users, objectIds: new Map() };
@@ -43,5 +48,5 @@ export async function readLiveAccess(
       live.set(upn, cells);
     }
   }
-  return live;
+  return { access: live, tenant: rt.settings.tenantId };
 }

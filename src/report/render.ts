@@ -1,4 +1,4 @@
-/** Renders the access matrix as Markdown (pull-request comments) or a self-contained HTML page. */
+/** Renders the access matrix as Markdown (pull-request comments); the HTML page is html.ts. */
 import type { AccessMatrix, MatrixRow } from "./matrix.ts";
 
 /** Escapes text for a Markdown table cell. */
@@ -6,11 +6,8 @@ function md(text: string): string {
   return text.replace(/\\/g, "\\\\").replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
 }
 
-function html(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
-}
-
-function userLabel(row: MatrixRow): string {
+/** How a user is named in the reports: UPN, display name, state and personas. */
+export function userLabel(row: MatrixRow): string {
   const personas = row.personas.length ? ` — ${row.personas.join(", ")}` : "";
   return `${row.upn} (${row.displayName}${row.enabled ? "" : ", disabled"})${personas}`;
 }
@@ -48,44 +45,4 @@ export function renderMarkdown(matrix: AccessMatrix, title = "Access report"): s
     lines.push(`| ${md(userLabel(row))} | ${cells.join(" | ")} |`);
   }
   return `${lines.join("\n")}\n`;
-}
-
-/** A self-contained HTML page with the same content. */
-export function renderHtml(matrix: AccessMatrix, title = "Access report"): string {
-  const head = matrix.columns.map((c) => `<th>${html(c.title)}</th>`).join("");
-  const body = matrix.rows
-    .map((row) => {
-      const cells = matrix.columns
-        .map((c) => {
-          const entries = (row.cells[c.key] ?? []).map((e) => `<li>${html(e)}</li>`);
-          const drift = row.drift?.[c.key];
-          const marks = drift
-            ? [
-                ...drift.missing.map(
-                  (x) => `<li class="missing" title="declared, not held">+ ${html(x)}</li>`,
-                ),
-                ...drift.extra.map((x) => `<li class="extra" title="held, not declared">− ${html(x)}</li>`),
-              ]
-            : [];
-          const items = [...entries, ...marks];
-          return `<td>${items.length ? `<ul>${items.join("")}</ul>` : "—"}</td>`;
-        })
-        .join("");
-      return `<tr><th scope="row">${html(userLabel(row))}</th>${cells}</tr>`;
-    })
-    .join("\n");
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${html(title)}</title>
-<style>
-body{font:14px system-ui,sans-serif;margin:2rem}table{border-collapse:collapse}
-th,td{border:1px solid #ccc;padding:.4rem .6rem;vertical-align:top;text-align:left}
-thead th{background:#f3f3f3}ul{margin:0;padding-left:1rem}
-.missing{color:#0a6b2d;font-weight:600}.extra{color:#b3261e;font-weight:600}
-</style></head><body>
-<h1>${html(title)}</h1>
-<table><thead><tr><th>User</th>${head}</tr></thead>
-<tbody>
-${body}
-</tbody></table></body></html>
-`;
 }

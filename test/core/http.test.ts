@@ -217,7 +217,38 @@ describe("service client pipeline", () => {
     await assert.rejects(
       make(client, { credential: failing }).request({ path: "x" }),
       (e) =>
-        isApiError(e, "Unauthorized") && e.code === "invalid_client" && !e.toString().includes("Trace ID"),
+        isApiError(e, "Unauthorized") &&
+        e.code === "AADSTS7000215" &&
+        !e.toString().includes("Trace ID") &&
+        /Hint: the client secret is wrong: use the secret's Value \(not its Secret ID\)/.test(e.toString()),
     );
+  });
+
+  it("says to start the sandbox when nothing answers on this machine, and only then", async () => {
+    const unreachable: TokenCredential = {
+      getToken: async () => {
+        const e = new Error("endpoints_resolution_error: See https://aka.ms/msal.js.errors for details");
+        e.name = "CredentialUnavailableError";
+        throw e;
+      },
+    };
+    const { client } = stub(() => ({ status: 200 }));
+    const local = make(client, { credential: unreachable, baseUrl: "https://127.0.0.1:47302" });
+    await assert.rejects(local.request({ path: "x" }), (e) => {
+      assert.ok(isApiError(e));
+      assert.equal(e.code, "endpoints_resolution_error");
+      assert.match(
+        e.toString(),
+        /Hint: nothing answers at 127\.0\.0\.1:47302: start the sandbox with `npm run sandbox start`\.$/,
+      );
+      return true;
+    });
+    const remote = make(client, { credential: unreachable });
+    await assert.rejects(remote.request({ path: "x" }), (e) => {
+      assert.ok(isApiError(e));
+      assert.doesNotMatch(e.toString(), /sandbox/);
+      assert.match(e.toString(), /Hint: check authorityHost and the network\.$/);
+      return true;
+    });
   });
 });

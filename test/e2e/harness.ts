@@ -38,6 +38,8 @@ export interface E2EProject {
   sandbox: TestSandbox;
   /** Runs `d365-access <args>` in the project (stack sandbox; engine commands without colors), with `env` added. */
   cli(args: string[], env?: Record<string, string>): Promise<CliResult>;
+  /** Runs `d365-access <args>` exactly as given (no stack or color added), with `env` added. */
+  exec(args: string[], env?: Record<string, string>): Promise<CliResult>;
   usersYaml(): string;
   writeUsersYaml(text: string): void;
   /** The live view of one user across the three systems, through the APIs. */
@@ -98,37 +100,45 @@ export async function createProject(
   const dvScope = `${env.dataverseUrl}/.default`;
   const fnoScope = `${env.fnoUrl}/.default`;
 
+  const exec = (args: string[], env: Record<string, string> = {}): Promise<CliResult> => {
+    const childEnv: Record<string, string | undefined> = { ...process.env };
+    delete childEnv.D365_ACCESS_ROOT;
+    delete childEnv.PULUMI_BACKEND_URL;
+    delete childEnv.PULUMI_CONFIG_PASSPHRASE;
+    delete childEnv.NODE_TEST_CONTEXT; // the CLI is not a test file
+    delete childEnv.D365_ACCESS_OVERRIDE_GUARDS;
+    Object.assign(childEnv, env);
+    return new Promise((resolve) => {
+      execFile(
+        path.join(dir, "bin", "d365-access"),
+        args,
+        { cwd: dir, env: childEnv, timeout: 240_000, maxBuffer: 64 * 1024 * 1024 },
+        (err, stdout, stderr) => {
+          const code = err
+            ? typeof (err as { code?: unknown }).code === "number"
+              ? (err as { code: number }).code
+              : 1
+            : 0;
+          resolve({ code, stdout, stderr, output: `${stdout}\n${stderr}` });
+        },
+      );
+    });
+  };
+
   return {
     dir,
     sandbox,
     cli(args, env = {}) {
-      const childEnv: Record<string, string | undefined> = { ...process.env };
-      delete childEnv.D365_ACCESS_ROOT;
-      delete childEnv.PULUMI_BACKEND_URL;
-      delete childEnv.PULUMI_CONFIG_PASSPHRASE;
-      delete childEnv.NODE_TEST_CONTEXT; // the CLI is not a test file
-      delete childEnv.D365_ACCESS_OVERRIDE_GUARDS;
-      Object.assign(childEnv, env);
-      return new Promise((resolve) => {
-        execFile(
-          path.join(dir, "bin", "d365-access"),
-          [
-            ...args,
-            ...(NO_STACK.includes(args[0] ?? "") ? [] : ["--stack", "sandbox"]),
-            ...(ENGINE_COMMANDS.includes(args[0] ?? "") ? ["--color", "never"] : []),
-          ],
-          { cwd: dir, env: childEnv, timeout: 240_000, maxBuffer: 64 * 1024 * 1024 },
-          (err, stdout, stderr) => {
-            const code = err
-              ? typeof (err as { code?: unknown }).code === "number"
-                ? (err as { code: number }).code
-                : 1
-              : 0;
-            resolve({ code, stdout, stderr, output: `${stdout}\n${stderr}` });
-          },
-        );
-      });
+      return exec(
+        [
+          ...args,
+          ...(NO_STACK.includes(args[0] ?? "") ? [] : ["--stack", "sandbox"]),
+          ...(ENGINE_COMMANDS.includes(args[0] ?? "") ? ["--color", "never"] : []),
+        ],
+        env,
+      );
     },
+    exec,
     usersYaml: () => readFileSync(path.join(dir, "users.yaml"), "utf8"),
     writeUsersYaml: (text) => writeFileSync(path.join(dir, "users.yaml"), text),
     async live(upn) {
