@@ -7,7 +7,9 @@
  * and https://learn.microsoft.com/azure/developer/java/sdk/troubleshooting-authentication-service-principal
  * (the same codes for every Azure SDK credential).
  */
+
 import type { ApiErrorOptions } from "./errors.ts";
+import { isApiError } from "./errors.ts";
 
 /** The fix for the AADSTS codes a misconfigured service principal meets. */
 const AADSTS_HINTS: Record<string, string> = {
@@ -47,6 +49,14 @@ export function unreachableHint(baseUrl: string): string {
   return isLoopback(baseUrl)
     ? `nothing answers at ${new URL(baseUrl).host}: start the sandbox with \`npm run sandbox start\``
     : "check the service URL and the network; transient failures were already retried";
+}
+
+/**
+ * Whether `e` is a sign-in that failed (a refused credential, an authority that did not
+ * answer): the same credential signs in to every system, so it fails them all alike.
+ */
+export function isSignInError(e: unknown): boolean {
+  return isApiError(e) && /^could not get a token:/.test(e.message);
 }
 
 /** Whether a pipeline error's code says the connection could not be made. */

@@ -19,6 +19,7 @@
 import path from "node:path";
 import process from "node:process";
 import * as pulumi from "@pulumi/pulumi";
+import { isSignInError } from "../../providers/core/signin.ts";
 import { SYSTEMS } from "../../providers/registry.ts";
 import { type DesiredState, formatDiagnostic, formatDiagnostics, loadDesiredState } from "../model/index.ts";
 import { accessByUser, desiredMatrix, privilegedWarning } from "../report/matrix.ts";
@@ -172,6 +173,9 @@ async function declareProgram(): Promise<Record<string, unknown>> {
   for (const warning of people?.warnings ?? []) pulumi.log.warn(warning);
   const declaredFacts = declaredResources(state);
   if (people) enforceGuards(state, declaredFacts, last, people.renames);
+  // The same credential signs in to every system: a refused sign-in is one line, not one per system.
+  const signIn = read.failures.find(isSignInError);
+  if (signIn) throw signIn;
   // Every system the change writes to, checked for the whole change before any write.
   await preflight(rt, state, read, people);
   if (!people) throw new pulumi.RunError("Entra ID could not be read; nothing was changed");

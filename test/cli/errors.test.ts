@@ -109,10 +109,15 @@ test("a wrong client secret: one line with the AADSTS code, the trace id and wha
 test("a missing Graph permission keeps the hint that names it", async () => {
   await admin("PUT", `/identity/apps/${DEMO_APP_ID}`, { graphAppRoles: ["Organization.Read.All"] });
   try {
-    await failsWithOneLine(
+    // The pre-flight reports it, one line under its heading, before anything is written.
+    const run = await failsWithOneLine(
       ["preview"],
-      /^d365-access preview failed: reading the tenant failed; nothing was changed: entra 403 Authorization_RequestDenied on GET \/v1\.0\/users: Insufficient privileges to complete the operation \(request-id [0-9a-f-]{36}\)\. Hint: grant the app the Microsoft Graph application permission User\.Read\.All \(or User\.ReadWrite\.All\), with admin consent\.$/,
+      /^ {2}Entra ID: entra 403 Authorization_RequestDenied on GET \/v1\.0\/users: Insufficient privileges to complete the operation \(request-id [0-9a-f-]{36}\)\. Hint: grant the app the Microsoft Graph application permission User\.ReadWrite\.All.*, with admin consent\.$/,
       "Insufficient privileges",
+    );
+    assert.match(
+      run.stderr,
+      /^d365-access preview failed: the pre-flight found 1 problem\(s\); nothing was changed:$/m,
     );
   } finally {
     await admin("PUT", `/identity/apps/${DEMO_APP_ID}`, {
@@ -121,13 +126,22 @@ test("a missing Graph permission keeps the hint that names it", async () => {
   }
 });
 
-test("F&O answering 401 for every user is one grouped line", async () => {
+test("F&O answering 401 for every user is one line for the environment, found before any write", async () => {
   // The app unregistered from F&O's Microsoft Entra applications: every F&O call is 401.
+  await admin("DELETE", "/journal");
   await admin("DELETE", `/fno/contoso-demo/apps/${DEMO_APP_ID}`);
-  const grouped =
-    /^d365-access up failed: (\d+) users \([^)]*\): fno:User in environment "contoso-demo": fno 401 on GET \/data\/\w+: .*Hint: .*Microsoft Entra applications \(SysAADClients\).*$/;
-  const run = await failsWithOneLine(["up", "--yes", "--continue-on-error"], grouped, "fno 401");
-  assert.ok(Number(grouped.exec(last(run))?.[1]) >= 2, last(run));
+  try {
+    const run = await failsWithOneLine(
+      ["up", "--yes"],
+      /^ {2}F&O environment "contoso-demo": fno 401 on GET \/data\/\w+: .*Hint: .*Microsoft Entra applications \(SysAADClients\).*$/,
+      "fno 401",
+    );
+    assert.match(run.stderr, /the pre-flight found 1 problem\(s\); nothing was changed/);
+    const journal = await project.sandbox.call(`${project.sandbox.endpoints.adminUrl}/journal?writes=true`);
+    assert.deepEqual((journal.body as { value: unknown[] }).value, [], "nothing was written");
+  } finally {
+    await admin("PUT", `/fno/contoso-demo/apps/${DEMO_APP_ID}`, { userId: "svc-d365access" });
+  }
 });
 
 test("a stopped sandbox: one line saying to start it", async () => {
