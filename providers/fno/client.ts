@@ -19,8 +19,9 @@
  *    recycled every request may answer 404 or 503 without one, which is a transient failure
  *    (service.ts), never "the user is gone";
  *  - a 2xx on a role write is not proof that it took effect (one community report of a role
- *    entity answering 204 and changing nothing): every role grant and revoke is read back, and
- *    one that did not take effect fails naming the entity.
+ *    entity answering 204 and changing nothing): every role grant and revoke is read back (one
+ *    query per user and entity, `confirmWrites`), and one that did not take effect fails naming
+ *    the entity.
  */
 import { ApiError, isApiError } from "../core/errors.ts";
 import type { ServiceClient } from "../core/http.ts";

@@ -398,7 +398,9 @@ describe("dataverse:User provider", () => {
   });
 
   it("without declared roles, asks the admin API to sync the user and polls until it appears", async () => {
-    sb.sandbox.setFaults({ syncDelaySeconds: 0.3 });
+    // Long enough that the background sync of the new license cannot bring the user in before
+    // create's first look-up, even on a loaded machine (then there is nothing to ask for).
+    sb.sandbox.setFaults({ syncDelaySeconds: 2 });
     try {
       license("chloe.martin");
       const res = await provider.create(inputs("chloe.martin", []));
