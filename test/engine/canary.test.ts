@@ -58,7 +58,8 @@ test("the canary runs preview, up, preview, then refresh and destroy from anothe
   console.log(`canary: ran the real pulumi ${version}`);
   assert.match(version, /^v3\.\d+\.\d+/);
 
-  const preview = await cli(first, ["preview", ...STACK, ...PROGRAM]);
+  // A stack without a stacks/Pulumi.canary.yaml: created on purpose.
+  const preview = await cli(first, ["preview", "--create", ...STACK, ...PROGRAM]);
   assert.match(preview.stdout, /\+ {2}pulumi-nodejs:dynamic\/core:Canary canary create/);
   assert.match(preview.stdout, /\+ 2 to create/); // the stack itself and the canary
   assert.doesNotMatch(
