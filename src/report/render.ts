@@ -1,14 +1,6 @@
 /** Renders the access matrix as Markdown (pull-request comments) or a self-contained HTML page. */
+import { htmlText as html, markdownText as md } from "./escape.ts";
 import type { AccessMatrix, MatrixRow } from "./matrix.ts";
-
-/** Escapes text for a Markdown table cell. */
-function md(text: string): string {
-  return text.replace(/\\/g, "\\\\").replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
-}
-
-function html(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
-}
 
 function userLabel(row: MatrixRow): string {
   const personas = row.personas.length ? ` — ${row.personas.join(", ")}` : "";
