@@ -52,6 +52,7 @@ export function checkInputs(news: Record<string, unknown>): {
       Array.isArray(roles) && !containsUnknown(roles) && roles.every((r) => typeof r === "string")
         ? normalizeNames(roles)
         : roles,
+    provenance: news.provenance === "created" ? "created" : undefined,
   }) as unknown as DataverseUserInputs;
   return { inputs, failures };
 }

@@ -8,6 +8,16 @@ import path from "node:path";
 import process from "node:process";
 import { createInterface } from "node:readline/promises";
 import type { PulumiFn } from "@pulumi/pulumi/automation/index.js";
+import { SYSTEMS } from "../../providers/registry.ts";
+import {
+  describeInterruption,
+  inFlightEnvironment,
+  inFlightFromPending,
+  inspect,
+  needsRecovery,
+  retryBackendRead,
+  withInFlight,
+} from "../engine/recovery.ts";
 import { openStack, projectRoot, UsageError } from "../engine/stack.ts";
 import { defineCommand, oneOf } from "./command.ts";
 
@@ -99,17 +109,44 @@ async function operate(operation: Operation, values: Values, root: string): Prom
   try {
     // The engine and the SDK resolve the program's relative paths against the working directory.
     process.chdir(root);
+    // An interrupted run (stale lock, pending operations, truncated metadata) is said first.
+    const interruption = inspect(root, values.stack);
+    if (needsRecovery(interruption) || interruption.locks.length > 0) {
+      process.stderr.write(
+        `d365-access ${operation}: stopped before running the engine:\n  ${describeInterruption(interruption, values.stack).join("\n  ")}\n`,
+      );
+      return 1;
+    }
     const mod = await loadProgram(root, values.program ?? "src/program/index.ts");
-    const stack = await openStack({
-      root,
-      stack: values.stack,
-      program: mod.program,
-      // reference/pulumi.md §3.4: the file backend rewrites the whole state after every step.
-      ...(values["skip-checkpoints"] ? { env: { PULUMI_SKIP_CHECKPOINTS: "true" } } : {}),
-    });
+    const skipCheckpoints =
+      values["skip-checkpoints"] || /^(1|true)$/i.test(process.env.PULUMI_SKIP_CHECKPOINTS ?? "");
+    const stack = await retryBackendRead(() =>
+      openStack({
+        root,
+        stack: values.stack,
+        program: mod.program,
+        // reference/pulumi.md §3.4: the file backend rewrites the whole state after every step.
+        ...(values["skip-checkpoints"] ? { env: { PULUMI_SKIP_CHECKPOINTS: "true" } } : {}),
+      }),
+    );
+    const exported = await retryBackendRead(() => stack.exportStack());
     // The program compares the declared change with what was applied (users.yaml guards).
     if (mod.setAppliedDeployment && (operation === "preview" || operation === "up")) {
-      mod.setAppliedDeployment((await stack.exportStack()).deployment);
+      mod.setAppliedDeployment(exported.deployment);
+    }
+    // What an interrupted run had in flight, for the providers (src/engine/recovery.ts).
+    const identityType = SYSTEMS[0].resourceType;
+    Object.assign(stack.workspace.envVars, inFlightEnvironment(exported.deployment, identityType));
+    if (operation === "up" && skipCheckpoints) {
+      // Nothing is written until the end: record that this run started, for the next one.
+      const record = {
+        ...inFlightFromPending(exported.deployment, identityType),
+        since: new Date().toISOString(),
+      };
+      await stack.importStack({
+        ...exported,
+        deployment: withInFlight(exported.deployment, record, values.stack),
+      });
     }
     const onOutput = (out: string) => {
       streamed += out;

@@ -44,7 +44,7 @@ export function demandOf(
 export interface TenantSnapshot {
   skus: Sku[];
   /** Existing users by lower-cased UPN. */
-  users: Map<string, UserSnapshot & { objectId: string }>;
+  users: Map<string, UserSnapshot & { objectId: string; createdDateTime?: string }>;
 }
 
 /** Reads the tenant's SKUs and users (bulk, one request per page). */
@@ -54,7 +54,12 @@ export async function readTenant(rt: Runtime): Promise<TenantSnapshot> {
   const skus = skuDtos.map(toSku);
   return {
     skus,
-    users: new Map(users.map((u) => [u.userPrincipalName.toLowerCase(), toUserSnapshot(u, skus)])),
+    users: new Map(
+      users.map((u) => [
+        u.userPrincipalName.toLowerCase(),
+        { ...toUserSnapshot(u, skus), ...(u.createdDateTime ? { createdDateTime: u.createdDateTime } : {}) },
+      ]),
+    ),
   };
 }
 
