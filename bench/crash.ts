@@ -10,28 +10,17 @@
  * Run: bash scripts/with-node bench/crash.ts [users=100] [seed=16]
  */
 import process from "node:process";
+import { seededRandom } from "../sandbox/core/population.ts";
 import { baseline, crashAt, type Moment } from "../test/e2e/crash.ts";
 
 const USERS = Number(process.argv[2] ?? 100);
 const SEED = Number(process.argv[3] ?? 16);
 const KEEP = Math.floor(USERS / 2);
 
-/** mulberry32: a small seeded generator, so the moments repeat. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const t0 = performance.now();
 const base = await baseline(USERS, KEEP);
 process.stdout.write(`crash: ${USERS} users, uninterrupted up: ${base.writes} writes\n`);
-const next = random(SEED);
+const next = seededRandom(SEED);
 const moments: Moment[] = Array.from({ length: 10 }, (_, i) => {
   // One moment in each tenth of the run's writes, at a seeded place inside it.
   const at = Math.max(1, Math.floor(((i + next()) * base.writes) / 10));

@@ -68,7 +68,8 @@ export interface Interruption {
   inFlight: InFlight | undefined;
 }
 
-function alive(pid: number): boolean {
+/** Whether process `pid` runs on this machine (EPERM: it runs, as another user). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
