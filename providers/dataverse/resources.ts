@@ -497,6 +497,10 @@ export const provider = defineProvider(spec);
 
 /** Declares the user's resources (its registry entry's declarer). */
 export function declare(user: DataversePerson, context: DeclareContext): Declared {
+  // The identity is d365-access's when the program found it so, or when it is still to be made
+  // (no object id known yet: the identity resource's output): its Dataverse user exists because
+  // of it, brought in by us or by the background sync, whichever came first.
+  const created = context.provenance === "created" || typeof context.objectId !== "string";
   const resources = user.dataverse.map(
     (access) =>
       new DataverseUser(
@@ -508,7 +512,7 @@ export function declare(user: DataversePerson, context: DeclareContext): Declare
           ...(access.businessUnit ? { businessUnit: access.businessUnit } : {}),
           roles: access.roles,
           enabled: user.enabled,
-          ...(context.provenance === "created" ? { provenance: "created" as const } : {}),
+          ...(created ? { provenance: "created" as const } : {}),
         },
         { dependsOn: context.dependsOn },
       ),
