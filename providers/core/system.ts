@@ -22,8 +22,8 @@ export interface DeclareContext {
   objectId: pulumi.Input<string> | undefined;
   /**
    * Who made the identity `objectId` names, when the program found it: `created` when a run of
-   * d365-access created it and was interrupted before recording it (a pending create in the
-   * last deployment), else `adopted`. Undefined for a person still to be created.
+   * d365-access created it (recorded so, or interrupted before recording it: a pending create,
+   * or a killed skip-checkpoints run), else `adopted`. Undefined for a person still to be created.
    */
   provenance?: Provenance;
   /** Resources this user's resources follow (the identity the systems sync from). */

@@ -58,6 +58,7 @@ export function checkInputs(news: Record<string, unknown>): {
         : roles,
     // Kept: a person users.yaml keeps disabled is not re-synced (which would ask Entra to enable it).
     enabled,
+    provenance: news.provenance === "created" ? "created" : undefined,
   }) as unknown as DataverseUserInputs;
   return { inputs, failures };
 }

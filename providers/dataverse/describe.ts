@@ -19,8 +19,12 @@ import { type DataverseOperation, describeOperation, normalizeNames, planRemoval
 export function inputsOf(
   user: DataversePerson,
   access: DataversePerson["dataverse"][number],
-  context: Pick<DeclareContext, "objectId">,
+  context: Pick<DeclareContext, "objectId" | "provenance">,
 ) {
+  // The identity is d365-access's when the program found it so, or when it is still to be made
+  // (no object id known yet: the identity resource's output): its Dataverse user exists because
+  // of it, brought in by us or by the background sync, whichever came first.
+  const created = context.provenance === "created" || typeof context.objectId !== "string";
   return {
     upn: user.upn,
     objectId: context.objectId ?? "",
@@ -28,6 +32,7 @@ export function inputsOf(
     ...(access.businessUnit ? { businessUnit: access.businessUnit } : {}),
     roles: access.roles,
     enabled: user.enabled,
+    ...(created ? { provenance: "created" as const } : {}),
   };
 }
 

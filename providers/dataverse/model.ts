@@ -62,6 +62,12 @@ export interface DataverseUserInputs {
   roles: string[];
   /** Whether users.yaml keeps the person enabled (default true): a disabled Dataverse user is re-synced, or left disabled. */
   enabled?: boolean | undefined;
+  /**
+   * `created` when the person's Entra identity was created by d365-access and a run that was
+   * writing this resource was interrupted: an account found then is the killed run's, not
+   * adopted (providers/core/inflight.ts). Never compared by diff; not in outputs.
+   */
+  provenance?: "created" | undefined;
 }
 
 /** What the provider stores after applying (inputs plus what it learnt). */

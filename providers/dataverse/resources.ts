@@ -37,6 +37,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { isApiError } from "../core/errors.ts";
+import { wasInFlight } from "../core/inflight.ts";
 import { execute, type Handlers } from "../core/operation.ts";
 import {
   compact,
@@ -336,7 +337,16 @@ async function reconcile(
   const known = () => ({ managedRoles: previouslyManaged, adopted, pendingRoles });
   try {
     const found = await client.getSystemUserByObjectId(inputs.objectId);
-    if (!previous) adopted = found !== undefined;
+    // The Dataverse user of a person whose Entra identity d365-access created is never adopted:
+    // it exists because of that identity, whether the interrupted run's just-in-time association
+    // or the background sync (faster than a rerun after a kill) brought it in.
+    const name = `${inputs.upn}/${inputs.environment}`;
+    if (!previous) adopted = found !== undefined && inputs.provenance !== "created";
+    // Declared roles found on a resource an interrupted run was writing: granted by that run.
+    if (found && wasInFlight(name))
+      for (const role of found.roles ?? [])
+        if (inputs.roles.some((r) => nameKey(r) === nameKey(role.name)))
+          progress.granted.add(nameKey(role.name));
     if (found) {
       progress.user = found;
       progress.present = [...(found.roles ?? [])];

@@ -30,7 +30,13 @@ const READ_SKUS =
  */
 export function userPath(idOrUpn: string): string {
   if (idOrUpn.startsWith("$")) return `${V}/users(${encodeURIComponent(odataString(idOrUpn))})`;
-  return `${V}/users/${encodeURIComponent(idOrUpn).replace(/%40/g, "@")}`;
+  // encodeURIComponent leaves ' ( ) ! * as they are; OData reads ( ) and ' as key syntax, so
+  // they are percent-encoded too: a UPN is always one path segment, never a key expression.
+  const segment = encodeURIComponent(idOrUpn).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+  return `${V}/users/${segment.replace(/%40/g, "@")}`;
 }
 
 /** Graph operations on users and licenses. */

@@ -77,6 +77,8 @@ export interface UpdateUserDto {
   displayName?: string;
   usageLocation?: string;
   accountEnabled?: boolean;
+  /** Only to give a user an interrupted run created a password we know (its own was lost). */
+  passwordProfile?: { forceChangePasswordNextSignIn: boolean; password: string };
 }
 
 /** `POST /users/{id}/assignLicense` body; both arrays always sent (every documented sample does). */

@@ -393,7 +393,16 @@ async function createOrAdopt(
       throw new Error(
         `Entra user ${inputs.upn} (object id ${inputs.objectId}) no longer exists: run preview again to plan without it`,
       );
-    return takeOver(rt, inputs, user, !created);
+    if (!created) return takeOver(rt, inputs, user, true);
+    // The run that created it was killed before recording its initial password: set a new one
+    // (to be changed at first sign-in, as on create) so the state holds a password that works.
+    const password = randomPassword();
+    await graph.updateUser(user.id, { passwordProfile: { forceChangePasswordNextSignIn: true, password } });
+    const actual = toUserSnapshot(user, tenantSkus);
+    return {
+      id: user.id,
+      outs: await applyOrRecord(rt, inputs, user.id, actual, { adopted: false, password }),
+    };
   }
 
   const existing = await graph.getUserByUpn(inputs.upn);

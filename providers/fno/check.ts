@@ -53,6 +53,7 @@ function normalize(news: Record<string, unknown>): FnoUserInputs {
   };
   if (news.objectId !== undefined) out.objectId = str(news.objectId);
   if (news.onRemove !== undefined) out.onRemove = news.onRemove as "disable" | "delete";
+  if (news.provenance === "created") out.provenance = "created";
   return out;
 }
 

@@ -21,7 +21,7 @@ import { type FnoOperation, type PlanOptions, planRemoval, planUser } from "./pl
 export function inputsOf(
   user: FnoPerson,
   access: FnoPerson["fno"][number],
-  context: Pick<DeclareContext, "objectId">,
+  context: Pick<DeclareContext, "objectId" | "provenance">,
 ) {
   return {
     upn: user.upn,
@@ -33,6 +33,7 @@ export function inputsOf(
     enabled: user.enabled,
     roles: access.roles,
     onRemove: user.onRemove,
+    ...(context.provenance === "created" ? { provenance: "created" as const } : {}),
   };
 }
 

@@ -173,6 +173,12 @@ export interface FnoUserInputs {
   enabled: boolean;
   roles: DeclaredRole[];
   onRemove?: "disable" | "delete";
+  /**
+   * `created` when the person's Entra identity was created by d365-access and a run that was
+   * writing this resource was interrupted: an account found then is the killed run's, not
+   * adopted (providers/core/inflight.ts). Never compared by diff; not in outputs.
+   */
+  provenance?: "created" | undefined;
 }
 
 /** Outputs: the inputs as applied plus what removal needs. */

@@ -32,6 +32,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { isApiError } from "../core/errors.ts";
+import { wasInFlight } from "../core/inflight.ts";
 import { ExecutionError, execute, type Handlers } from "../core/operation.ts";
 import { defineProvider, PartialFailure, type ResourceSpec, warning } from "../core/provider.ts";
 import { provenanceOf } from "../core/removal.ts";
@@ -227,7 +228,9 @@ async function converge(
     readUser(client, inputs.upn, inputs.userId, previous.id),
   ]);
   const plan = planUser(inputs, live, catalog, { managed: previous.id, appUserId });
-  const adopted = previous.adopted ?? plan.adopted;
+  // A record found for a person whose identity an interrupted run created was made by that run.
+  const resumed = inputs.provenance === "created" && wasInFlight(`${inputs.upn}/${inputs.environment}`);
+  const adopted = previous.adopted ?? (plan.adopted && !resumed);
   const managedRoles = sameManaged(previous.managedRoles, plan.managedRoles);
   const marks = await written(r);
   const pending: RoleWrite[] = [];
@@ -247,7 +250,8 @@ async function converge(
     const outs = await partialOutputs(client, catalog, inputs, plan.userId, adopted, managedRoles);
     throw new PartialFailure(plan.userId, outs, e);
   }
-  return { id: plan.userId, outs: { ...inputs, adopted, managedRoles: plan.managedRoles } };
+  const { provenance: _, ...declared } = inputs;
+  return { id: plan.userId, outs: { ...declared, adopted, managedRoles: plan.managedRoles } };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -9,6 +9,16 @@ import process from "node:process";
 import { createInterface } from "node:readline/promises";
 import type { PulumiFn, Stack } from "@pulumi/pulumi/automation/index.js";
 import { errorLine } from "../../providers/core/provider.ts";
+import { SYSTEMS } from "../../providers/registry.ts";
+import {
+  describeInterruption,
+  inFlightEnvironment,
+  inFlightFromPending,
+  inspect,
+  needsRecovery,
+  retryBackendRead,
+  withInFlight,
+} from "../engine/recovery.ts";
 import { checkpointChoice, openStack, projectRoot, UsageError } from "../engine/stack.ts";
 import { loadDesiredState } from "../model/index.ts";
 import {
@@ -148,15 +158,26 @@ async function operate(operation: Operation, values: Values, root: string): Prom
   try {
     // The engine and the SDK resolve the program's relative paths against the working directory.
     process.chdir(root);
+    // An interrupted run (stale lock, pending operations, truncated metadata) is said first.
+    const interruption = inspect(root, values.stack);
+    if (needsRecovery(interruption) || interruption.locks.length > 0) {
+      process.stderr.write(
+        `d365-access ${operation}: stopped before running the engine:\n  ${describeInterruption(interruption, values.stack).join("\n  ")}\n`,
+      );
+      return 1;
+    }
     const mod = await loadProgram(root, values.program ?? "src/program/index.ts");
-    const stack = await openStack({
-      root,
-      stack: values.stack,
-      program: mod.program,
-      create: values.create,
-      canCreate: operation === "preview" || operation === "up",
-    });
-    const deployment = operation === "refresh" ? undefined : (await stack.exportStack()).deployment;
+    const stack = await retryBackendRead(() =>
+      openStack({
+        root,
+        stack: values.stack,
+        program: mod.program,
+        create: values.create,
+        canCreate: operation === "preview" || operation === "up",
+      }),
+    );
+    const exported = await retryBackendRead(() => stack.exportStack());
+    const deployment = operation === "refresh" ? undefined : exported.deployment;
     // The program compares the declared change with what was applied (users.yaml guards);
     // destroy runs no program, so its guard is checked here.
     if (values["override-guards"]) process.env[OVERRIDE_VARIABLE] = "1";
@@ -164,14 +185,16 @@ async function operate(operation: Operation, values: Values, root: string): Prom
       mod.setAppliedDeployment?.(deployment, { refresh: values.refresh });
       const refusal = operation === "destroy" ? mod.destroyRefusal?.(deployment) : undefined;
       if (refusal && !overridden()) {
-        process.stderr.write(`d365-access destroy: ${refusal}
-`);
+        process.stderr.write(`d365-access destroy: ${refusal}\n`);
         return 1;
       }
       if (refusal)
-        process.stderr.write(`d365-access destroy: guards overridden for this run (${OVERRIDE_VARIABLE})
-`);
+        process.stderr.write(`d365-access destroy: guards overridden for this run (${OVERRIDE_VARIABLE})\n`);
     }
+    // What an interrupted run had in flight, for the providers (src/engine/recovery.ts).
+    const identityType = SYSTEMS[0].resourceType;
+    Object.assign(stack.workspace.envVars, inFlightEnvironment(exported.deployment, identityType));
+    let skipCheckpoints = /^(1|true)$/i.test(process.env.PULUMI_SKIP_CHECKPOINTS ?? "");
     if (operation === "up" || operation === "destroy") {
       // The file and azblob backends rewrite the whole state after every step: a large run
       // writes it once, at the end (src/engine/stack.ts `checkpointChoice`).
@@ -179,9 +202,20 @@ async function operate(operation: Operation, values: Values, root: string): Prom
       const choice = checkpointChoice(changes, values["skip-checkpoints"]);
       if (choice.skip) {
         stack.workspace.envVars.PULUMI_SKIP_CHECKPOINTS = "true";
-        process.stdout.write(`d365-access: ${choice.note}
-`);
+        process.stdout.write(`d365-access: ${choice.note}\n`);
+        skipCheckpoints = true;
       }
+    }
+    if (operation === "up" && skipCheckpoints) {
+      // Nothing is written until the end: record that this run started, for the next one.
+      const record = {
+        ...inFlightFromPending(exported.deployment, identityType),
+        since: new Date().toISOString(),
+      };
+      await stack.importStack({
+        ...exported,
+        deployment: withInFlight(exported.deployment, record, values.stack),
+      });
     }
     const onOutput = (out: string) => {
       streamed += out;

@@ -24,6 +24,10 @@ export const commands: Record<string, Command> = {
     summary: "revoke everything the stack granted; disables, never deletes users (pulumi destroy)",
     run: engine("destroy"),
   },
+  recover: {
+    summary: "recover a stack after an interrupted run: stale lock, unfinished operations, truncated state",
+    run: async (argv) => (await import("./recover.ts")).run(argv),
+  },
   validate: {
     summary: "check users.yaml files without calling any API",
     run: async (argv) => (await import("./validate.ts")).run(argv),

@@ -11,6 +11,7 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { type FaultUpdate, parseFaultSpec } from "../../sandbox/core/faults.ts";
 import type { SandboxEndpoints } from "../../sandbox/core/types.ts";
+import { alive } from "../engine/recovery.ts";
 import { defineCommand, UsageError } from "./command.ts";
 import { busyPorts } from "./ports.ts";
 
@@ -124,15 +125,6 @@ function rememberedPortBase(dir: string): number | undefined {
   }
 }
 const endpointsPath = (dir: string) => join(dir, "endpoints.json");
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 async function runningPid(dir: string): Promise<number | undefined> {
   if (!existsSync(pidPath(dir))) return undefined;

@@ -26,13 +26,28 @@ export function formatPath(path: readonly PathSegment[]): string {
 }
 
 /**
+ * Characters that change how text around them reads without being seen: C1 controls
+ * (U+0080–U+009F), zero-width characters and marks (U+200B–U+200F, U+FEFF) and bidirectional
+ * embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069; the "Trojan Source"
+ * characters of CVE-2021-42574). users.yaml refuses them in every name (the schema's text
+ * patterns); messages and reports show any that reach them as `\uXXXX`.
+ */
+export const INVISIBLE = /[\u0080-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
+
+/** Replaces each {@link INVISIBLE} character with its `\uXXXX` escape (visible, inert). */
+export function neutralize(text: string): string {
+  return text.replace(INVISIBLE, (c) => `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}`);
+}
+
+/**
  * Quotes a value from the input for a message: JSON string syntax, so quotes, backslashes and
- * control characters are visible and cannot forge output lines; long values are shortened.
+ * control characters are visible and cannot forge output lines, and invisible characters
+ * ({@link INVISIBLE}) are escaped too; long values are shortened.
  */
 export function quote(value: unknown, max = 80): string {
   let text = typeof value === "string" ? value : String(value);
   if (text.length > max) text = `${text.slice(0, max)}…`;
-  return JSON.stringify(text);
+  return neutralize(JSON.stringify(text));
 }
 
 /** Levenshtein distance, bounded for speed (returns `limit + 1` when exceeded). */

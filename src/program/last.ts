@@ -10,6 +10,7 @@
  * outputs it reads are written by every run (index.ts): `identities`, `guards`, `guardFacts`.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { IN_FLIGHT_OUTPUT } from "../../providers/core/inflight.ts";
 import type { Guards } from "../model/index.ts";
 import { type AppliedResource, appliedResources, guardsOfOutput } from "./guards.ts";
 import {
@@ -103,13 +104,14 @@ export async function lastDeployment(): Promise<LastDeployment> {
     const details = await ref.getOutputDetails(name);
     return details.value ?? details.secretValue;
   };
-  const [identities, guards, facts] = await Promise.all([
+  const [identities, guards, facts, inFlight] = await Promise.all([
     read(IDENTITIES_OUTPUT),
     read(GUARDS_OUTPUT),
     read(GUARD_FACTS_OUTPUT),
+    read(IN_FLIGHT_OUTPUT),
   ]);
   return {
-    identities: identitiesOfOutput(identities),
+    identities: identitiesOfOutput(identities, inFlight),
     guards: guardsOfOutput(guards),
     applied: appliedOfOutput(facts),
   };

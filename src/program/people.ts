@@ -8,8 +8,9 @@
  *   with `aliases: [{ name: <old name> }]`, so the engine diffs the old state against the new
  *   inputs and the systems update in place (https://www.pulumi.com/docs/iac/concepts/options/aliases/).
  * - **Provenance.** A user found in the tenant whose create the last deployment still lists as
- *   pending (a run killed between Graph's answer and the state write) is passed on as created by
- *   us, not adopted; any other user found is adopted. The decision travels as a resource input,
+ *   pending (a run killed between Graph's answer and the state write), or that a killed
+ *   skip-checkpoints run created (src/engine/recovery.ts), is passed on as created by us, not
+ *   adopted, as is one the deployment records as created; any other user found is adopted. The decision travels as a resource input,
  *   so a pending operation always says what its run intended.
  * - **What stops the run before any write:** a declared UPN that Entra no longer has because the
  *   person it named was renamed (users.yaml must follow), a user to adopt that does not exist,
@@ -24,9 +25,11 @@
  * (last.ts reads both). Pure; tested in test/program/people.test.ts.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { IN_FLIGHT_OUTPUT, type InFlight } from "../../providers/core/inflight.ts";
 import type { Provenance } from "../../providers/core/removal.ts";
 import { driftLine, planUserChanges, type UserSnapshot } from "../../providers/entra/index.ts";
 import { SYSTEMS } from "../../providers/registry.ts";
+import { inFlightOf } from "../engine/recovery.ts";
 import type { DesiredState, DesiredUser } from "../model/index.ts";
 
 /** The stack output that records, for the next run, which object id is managed under which name. */
@@ -36,8 +39,15 @@ export const IDENTITIES_OUTPUT = "identities";
 export interface LastIdentities {
   /** Lower-cased object id → the resource name it was managed under. */
   names: Map<string, string>;
+  /** Lower-cased object ids whose identity the deployment records as created by d365-access. */
+  created?: Set<string>;
   /** Names of identity resources whose create (without a known object id) is still pending. */
   pendingCreates: Set<string>;
+  /**
+   * When a killed skip-checkpoints run started (its in-flight record, src/engine/recovery.ts):
+   * a user to create that Entra shows as created since then, managed by no one, is ours.
+   */
+  since?: string;
 }
 
 /** No previous deployment. */
@@ -58,10 +68,13 @@ export function identitiesOfDeployment(deployment: unknown): LastIdentities {
     }[];
   };
   const names = new Map<string, string>();
+  const created = new Set<string>();
   for (const r of d.resources ?? []) {
     const id = r.outputs?.objectId;
-    if (r.type === identityType() && r.urn && typeof id === "string")
+    if (r.type === identityType() && r.urn && typeof id === "string") {
       names.set(id.toLowerCase(), nameOfUrn(r.urn));
+      if (r.outputs?.adopted === false) created.add(id.toLowerCase());
+    }
   }
   const pendingCreates = new Set<string>();
   for (const op of d.pending_operations ?? []) {
@@ -69,20 +82,33 @@ export function identitiesOfDeployment(deployment: unknown): LastIdentities {
     if (op.type === "creating" && r?.type === identityType() && r.urn && r.inputs?.objectId === undefined)
       pendingCreates.add(nameOfUrn(r.urn));
   }
-  return { names, pendingCreates };
+  // What `recover` kept of pending operations, or what a killed skip-checkpoints run recorded.
+  const record = inFlightOf(deployment);
+  for (const name of record?.creates ?? []) pendingCreates.add(name);
+  return {
+    names,
+    pendingCreates,
+    ...(created.size > 0 ? { created } : {}),
+    ...(record?.since ? { since: record.since } : {}),
+  };
 }
 
 /** Reads the `identities` output of the stack's last update (`{objectId: resourceName}`). */
-export function identitiesOfOutput(value: unknown): LastIdentities {
+export function identitiesOfOutput(value: unknown, inFlight?: unknown): LastIdentities {
   const names = new Map<string, string>();
   if (value && typeof value === "object" && !Array.isArray(value))
     for (const [id, name] of Object.entries(value))
       if (typeof name === "string") names.set(id.toLowerCase(), name);
-  return { names, pendingCreates: new Set() };
+  const record = (inFlight && typeof inFlight === "object" ? inFlight : {}) as InFlight;
+  return {
+    names,
+    pendingCreates: new Set(record.creates ?? []),
+    ...(record.since ? { since: record.since } : {}),
+  };
 }
 
 /** A user of the tenant as the program's bulk read found it. */
-export type FoundUser = UserSnapshot & { objectId: string };
+export type FoundUser = UserSnapshot & { objectId: string; createdDateTime?: string };
 
 /** What the program knows about one declared person. */
 export interface Person {
@@ -155,12 +181,29 @@ export function findPeople(
         people.renames.set(previous, resource);
       }
     }
-    if (previous === undefined && last.pendingCreates.has(resource)) person.provenance = "created";
+    if (previous === undefined ? createdByInterruptedRun(user, found, resource, last) : last.created?.has(id))
+      person.provenance = "created";
     people.byUpn.set(key, person);
     const drift = driftLine(user.upn, planUserChanges(user, found));
     if (drift) people.warnings.push(drift);
   }
   return people;
+}
+
+/**
+ * Whether a found user that no deployment manages was created by an interrupted run of ours: its
+ * create was pending, or (a killed skip-checkpoints run, which leaves no pending operations) it
+ * is declared `manage: create` and Entra created it after that run started.
+ */
+function createdByInterruptedRun(
+  user: DesiredUser,
+  found: FoundUser,
+  resource: string,
+  last: LastIdentities,
+): boolean {
+  if (last.pendingCreates.has(resource)) return true;
+  if (!last.since || user.manage !== "create" || !found.createdDateTime) return false;
+  return Date.parse(found.createdDateTime) >= Date.parse(last.since);
 }
 
 /**

@@ -43,7 +43,7 @@ export function demandOf(
 export interface TenantSnapshot {
   skus: Sku[];
   /** Existing users by lower-cased UPN. */
-  users: Map<string, UserSnapshot & { objectId: string }>;
+  users: Map<string, UserSnapshot & { objectId: string; createdDateTime?: string }>;
 }
 
 /**
@@ -59,7 +59,15 @@ export async function readTenant(rt: Runtime): Promise<{ tenant?: TenantSnapshot
   return {
     tenant: {
       skus,
-      users: new Map(userRead.value.map((u) => [u.userPrincipalName.toLowerCase(), toUserSnapshot(u, skus)])),
+      users: new Map(
+        userRead.value.map((u) => [
+          u.userPrincipalName.toLowerCase(),
+          {
+            ...toUserSnapshot(u, skus),
+            ...(u.createdDateTime ? { createdDateTime: u.createdDateTime } : {}),
+          },
+        ]),
+      ),
     },
     failures,
   };

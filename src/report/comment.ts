@@ -5,6 +5,8 @@
  * the text (examples/github/access-preview.yml).
  */
 import type { DesiredState } from "../model/desired.ts";
+import { neutralize } from "../model/diagnostics.ts";
+import { markdownText } from "./escape.ts";
 import { type AccessMatrix, desiredMatrix } from "./matrix.ts";
 
 /** First line of every comment: the workflow finds its own comment by it, to update it in place. */
@@ -110,18 +112,13 @@ export interface PreviewCommentInput {
 const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]/g;
 
 /** Markdown-safe text for a table cell. */
-function cell(text: string): string {
-  return text
-    .replace(/\\/g, "\\\\")
-    .replace(/\|/g, "\\|")
-    .replace(/[<>]/g, (c) => (c === "<" ? "&lt;" : "&gt;"));
-}
+const cell = markdownText;
 
 /** A fenced block that the text cannot close early. */
 function fenced(text: string): string {
   const longest = Math.max(2, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
   const fence = "`".repeat(longest + 1);
-  return `${fence}text\n${text}\n${fence}`;
+  return `${fence}text\n${neutralize(text)}\n${fence}`;
 }
 
 /** The engine's closing `Resources:` block (`~ 2 to update`, `16 unchanged`), one line. */

@@ -6,6 +6,7 @@
  * amber, each also marked by sign and words so the page reads without colour. Every value is
  * escaped.
  */
+import { htmlText } from "./escape.ts";
 import type { AccessMatrix, MatrixColumn, MatrixRow } from "./matrix.ts";
 import { userLabel } from "./render.ts";
 
@@ -22,16 +23,9 @@ export interface ReportMeta {
   files: string[];
 }
 
-/** Escapes text for HTML content and attribute values. */
-export function escapeHtml(text: string): string {
-  return text
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/"/g, "&quot;")
-    .replace(/'/g, "&#39;");
-}
-const h = escapeHtml;
+/** Escapes text for HTML content and attribute values (escape.ts: invisible characters shown too). */
+export const escapeHtml = htmlText;
+const h = htmlText;
 
 const missingItem = (x: string) => `<li class="missing" title="declared, not held">+ ${h(x)} (missing)</li>`;
 const extraItem = (x: string) => `<li class="extra" title="held, not declared">− ${h(x)} (extra)</li>`;

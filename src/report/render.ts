@@ -1,10 +1,6 @@
 /** Renders the access matrix as Markdown (pull-request comments); the HTML page is html.ts. */
+import { markdownText as md } from "./escape.ts";
 import type { AccessMatrix, MatrixRow } from "./matrix.ts";
-
-/** Escapes text for a Markdown table cell. */
-function md(text: string): string {
-  return text.replace(/\\/g, "\\\\").replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
-}
 
 /** How a user is named in the reports: UPN, display name, state and personas. */
 export function userLabel(row: MatrixRow): string {

@@ -75,11 +75,17 @@ export function steps(output: string): string[] {
  * (seeded with `seed`, e.g. `"lived-in"`; default the sandbox's).
  */
 export async function createProject(
-  options: { faults?: FaultUpdate; seed?: StartSandboxOptions["seed"] } = {},
+  options: {
+    faults?: FaultUpdate;
+    seed?: StartSandboxOptions["seed"];
+    /** Receives the sandbox's log lines (default: dropped). */
+    log?: (line: string) => void;
+  } = {},
 ): Promise<E2EProject> {
   const sandbox = await startTestSandbox({
     ...(options.faults ? { faults: options.faults } : {}),
     ...(options.seed ? { seed: options.seed } : {}),
+    ...(options.log ? { log: options.log } : {}),
   });
   const dir = mkdtempSync(path.join(tmpdir(), "d365-e2e-"));
   copyProject(dir, ["users.yaml", "schemas", "stacks"]);
