@@ -25,7 +25,7 @@
  * (last.ts reads both). Pure; tested in test/program/people.test.ts.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { IN_FLIGHT_OUTPUT, type InFlight } from "../../providers/core/inflight.ts";
+import type { InFlight } from "../../providers/core/inflight.ts";
 import type { Provenance } from "../../providers/core/removal.ts";
 import { driftLine, planUserChanges, type UserSnapshot } from "../../providers/entra/index.ts";
 import { SYSTEMS } from "../../providers/registry.ts";
