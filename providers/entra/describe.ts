@@ -27,7 +27,7 @@ export function inputsOf(user: EntraPerson, context: Pick<DeclareContext, "objec
     onRemove: user.onRemove,
     licenses: user.licenses,
     managedLicenses: user.managedLicenses,
-    ...(typeof context.objectId === "string" ? { objectId: context.objectId } : {}),
+    ...(context.objectId !== undefined ? { objectId: context.objectId } : {}),
     ...(context.provenance === "created" ? { provenance: "created" as const } : {}),
   };
 }

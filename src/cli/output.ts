@@ -98,6 +98,9 @@ export function engineOutput(out: (text: string) => void, options: { verbose?: b
             diagnostics.push(block);
           }
           if (entry) block.entries.push({ kind: entry[1] ?? "error", lines: [raw], text: entry[2] ?? "" });
+          // The engine prints info messages without a prefix: the first line under a header starts one.
+          else if (block.entries.length === 0)
+            block.entries.push({ kind: "info", lines: [raw], text: text.trim() });
           else block.entries.at(-1)?.lines.push(raw);
         }
         return;

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { errorSummary } from "../../src/cli/output.ts";
+import { engineOutput, errorSummary } from "../../src/cli/output.ts";
 
 const fno401 = (user: string, id: string) => ({
   resource: `fno:User ${user}`,
@@ -34,4 +34,18 @@ test("different causes stay separate lines, and a repeated error is printed once
     fno401("ann@x.example", "1").message,
     other.message,
   ]);
+});
+
+test("info messages under a resource (printed without a prefix) stay in Diagnostics", () => {
+  const shown: string[] = [];
+  const output = engineOutput((t) => shown.push(t));
+  output.write(
+    "Diagnostics:\n  pulumi-nodejs:dynamic/entra:User (ann@x.example):\n    adopts Entra user ann@x.example unchanged\n\n",
+  );
+  output.end();
+  assert.match(
+    shown.join(""),
+    /entra:User \(ann@x\.example\):\n {4}adopts Entra user ann@x\.example unchanged/,
+  );
+  assert.deepEqual(output.errors, []);
 });
