@@ -24,7 +24,12 @@ async function timedUp(faulty: boolean): Promise<{ ms: number; refused: Record<s
     const ms = performance.now() - t0;
     sandbox.setFaults({ latencyMs: 0, rate429: 0, rate503: 0 });
     if (up.code !== 0)
-      throw new Error(`up failed (${faulty ? "faults" : "no faults"}):\n${up.output.slice(-4000)}`);
+      throw new Error(
+        `up failed (${faulty ? "faults" : "no faults"}):\n${up.output
+          .split("\n")
+          .filter((l) => /error|failed/i.test(l))
+          .join("\n")}`,
+      );
     const refused: Record<string, number> = {};
     for (const e of sandbox.journal.entries({ since }))
       if (e.status === 429 || e.status === 503) refused[e.service] = (refused[e.service] ?? 0) + 1;
