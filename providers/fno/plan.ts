@@ -273,8 +273,9 @@ function revokeRole(userId: string, roleId: string, rows: readonly FnoRoleOrgani
  * letter case (a person renamed in Entra keeps their F&O user, identity being the record, not
  * the UPN), and Email with it when it held the old UPN or was empty; an Email that is another
  * address (F&O's Email may be the user's mail address, which need not equal the UPN) is kept,
- * and so is an adopted user's empty one while its Alias already matches (no write on adoption). NetworkDomain and AccountType of an adopted user are left as found (a guest's provider
- * differs legitimately, reference §3.1).
+ * and so is an adopted user's empty one while its Alias already matches (no write on adoption).
+ * NetworkDomain and AccountType of an adopted user are left as found (a guest's provider differs
+ * legitimately: https://learn.microsoft.com/dynamics365/fin-ops-core/dev-itpro/sysadmin/tasks/create-new-users).
  */
 export function userChanges(desired: DesiredFnoUser, record: FnoUserRecord): FnoUserChanges {
   const changes: FnoUserChanges = {};
