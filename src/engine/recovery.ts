@@ -68,14 +68,35 @@ export interface Interruption {
   inFlight: InFlight | undefined;
 }
 
-/** Whether process `pid` runs on this machine (EPERM: it runs, as another user). */
+/**
+ * Linux's state letter of a process from /proc/<pid>/stat (`Z` for a zombie), or undefined where
+ * /proc does not say. Format: proc_pid_stat(5),
+ * https://man7.org/linux/man-pages/man5/proc_pid_stat.5.html ("pid (comm) state …").
+ */
+function procState(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const close = stat.lastIndexOf(")");
+    return close < 0 ? undefined : stat.slice(close + 2, close + 3);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether process `pid` runs on this machine (EPERM: it runs, as another user). A killed process
+ * nobody has reaped is a zombie, which signal 0 still reaches: in a container whose first process
+ * does not reap orphans (common in CI), a killed run's pulumi stays a zombie for good, and its
+ * lock would otherwise read "still running" forever. A zombie is gone.
+ */
 export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
+    if ((e as NodeJS.ErrnoException).code !== "EPERM") return false;
   }
+  const state = procState(pid);
+  return state !== "Z" && state !== "X";
 }
 
 function walk(dir: string): string[] {

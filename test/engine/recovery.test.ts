@@ -7,8 +7,8 @@
  * touched. Plus the pure parts: the in-flight record, the transient-read retry.
  */
 import assert from "node:assert/strict";
-import { execFile, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFile, spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import path from "node:path";
 import process from "node:process";
@@ -122,6 +122,27 @@ describe("recover on the file backend", () => {
     assert.match(refused.out, /still running/);
     assert.ok(existsSync(live), "a running holder's lock is kept");
     rmSync(live);
+  });
+
+  it("counts a killed run's pulumi that nobody reaped (a zombie, as in CI containers) as gone", async () => {
+    // `sleep 0` exits at once; its parent becomes `sleep 10` and never waits for it: a zombie.
+    const parent = spawn("sh", ["-c", "sleep 0 & echo $!; exec sleep 10"], { stdio: ["ignore", "pipe", "ignore"] });
+    try {
+      const pid = Number(await new Promise<string>((resolve) => parent.stdout.once("data", (d) => resolve(String(d)))));
+      let state = "";
+      for (let i = 0; i < 50 && state !== "Z"; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        state = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.[0] ?? "";
+      }
+      assert.equal(state, "Z", "the test's child is a zombie");
+      const zombie = writeLock("zombie", { pid, hostname: hostname() });
+      const recover = await cli(["recover"]);
+      assert.equal(recover.code, 0, recover.out);
+      assert.match(recover.out, /removed the lock/);
+      assert.equal(existsSync(zombie), false);
+    } finally {
+      parent.kill("SIGKILL");
+    }
   });
 
   it("keeps another machine's lock until --force, saying how to confirm", async () => {
