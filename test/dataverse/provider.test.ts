@@ -401,6 +401,11 @@ describe("dataverse:User provider", () => {
     // Long enough that the background sync of the new license cannot bring the user in before
     // create's first look-up, even on a loaded machine (then there is nothing to ask for).
     sb.sandbox.setFaults({ syncDelaySeconds: 2 });
+    // The suite's wait (3 s or 8 checks, about 2.4 s of pauses) barely covers a 2 s sync on a
+    // loaded machine: this test waits as long as it needs to (it ends when the row appears).
+    const { attempts, timeoutMs } = presenceWait;
+    presenceWait.attempts = 40;
+    presenceWait.timeoutMs = 15_000;
     try {
       license("chloe.martin");
       const since = new Date().toISOString();
@@ -415,6 +420,7 @@ describe("dataverse:User provider", () => {
       // No role declared: the F&O auto-provisioned roles are undeclared direct roles, so revoked.
       assert.deepEqual(directRoles(entraUser("chloe.martin").id), []);
     } finally {
+      Object.assign(presenceWait, { attempts, timeoutMs });
       sb.sandbox.setFaults({ syncDelaySeconds: 3600 });
     }
   });
