@@ -10,7 +10,18 @@ const path = require("node:path");
 
 const METHODS = ["configure", "check", "diff", "create", "read", "update", "delete"];
 
+// The provider process exits once its engine is gone, so a killed run stops writing (engine.ts).
+let watching = false;
+function watchEngine() {
+  if (watching) return;
+  watching = true;
+  import(pathToFileURL(path.join(__dirname, "engine.ts")).href)
+    .then((mod) => mod.watchEngine(process.argv[2]))
+    .catch(() => {});
+}
+
 module.exports = function load(name) {
+  watchEngine();
   const file = path.join(__dirname, "..", `${name}.ts`);
   let implementation;
   const get = () => {

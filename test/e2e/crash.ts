@@ -9,6 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, realpathSync } from "node:fs";
 import path from "node:path";
 import process from "node:process";
 import { promisify } from "node:util";
@@ -119,6 +120,36 @@ export async function liveOf(project: E2EProject, upns: string[]): Promise<Recor
   return out;
 }
 
+/** Waits until the journal shows no write for 2 s (at most 8 s); resolves to the last write's time. */
+async function quiet(journal: E2EProject["sandbox"]["sandbox"]["journal"], since: string): Promise<number> {
+  const lastWrite = () => {
+    const writes = journal.entries({ writesOnly: true, since });
+    return writes.length === 0 ? 0 : Date.parse(writes[writes.length - 1]?.time ?? "");
+  };
+  const deadline = Date.now() + 8000;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 250));
+    const last = lastWrite();
+    if (Date.now() - last >= 2000 || Date.now() > deadline) return last;
+  }
+}
+
+/** Pids of dynamic-provider processes running in `dir` (Linux /proc; empty elsewhere). */
+function providersOf(dir: string): number[] {
+  if (!existsSync("/proc")) return [];
+  return readdirSync("/proc")
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+        return cmdline.includes("dynamic-provider") && realpathSync(`/proc/${pid}/cwd`) === realpathSync(dir);
+      } catch {
+        return false; // gone meanwhile, or not ours to read
+      }
+    })
+    .map(Number);
+}
+
 /** Runs `up --yes` and SIGKILLs its process group at `moment`; resolves to the writes seen by then. */
 export function killedUp(
   project: E2EProject,
@@ -139,7 +170,7 @@ export function killedUp(
   });
   const journal = project.sandbox.sandbox.journal;
   const since = new Date(Date.now() - 1000).toISOString();
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     let done = false;
     const poll = setInterval(() => {
       const writes = journal.entries({ writesOnly: true, since });
@@ -148,7 +179,20 @@ export function killedUp(
         done = true;
         clearInterval(poll);
         process.kill(-child.pid, "SIGKILL");
-        resolve({ killedAt: hit + 1, finished: false });
+        const killed = Date.now();
+        // The provider processes run in process groups of their own and outlive the kill; they
+        // must stop writing once their engine is gone (providers/core/engine.ts), as after a
+        // real crash, before anything else runs on the stack.
+        void quiet(journal, since)
+          .then((last) => {
+            assert.ok(
+              last < killed + 2500,
+              `a write landed ${last - killed} ms after the kill: the killed run's provider kept writing`,
+            );
+            assert.deepEqual(providersOf(project.dir), [], "the killed run's provider processes have exited");
+            resolve({ killedAt: hit + 1, finished: false });
+          })
+          .catch(reject);
       }
     }, 5);
     child.on("exit", () => {

@@ -126,9 +126,13 @@ describe("recover on the file backend", () => {
 
   it("counts a killed run's pulumi that nobody reaped (a zombie, as in CI containers) as gone", async () => {
     // `sleep 0` exits at once; its parent becomes `sleep 10` and never waits for it: a zombie.
-    const parent = spawn("sh", ["-c", "sleep 0 & echo $!; exec sleep 10"], { stdio: ["ignore", "pipe", "ignore"] });
+    const parent = spawn("sh", ["-c", "sleep 0 & echo $!; exec sleep 10"], {
+      stdio: ["ignore", "pipe", "ignore"],
+    });
     try {
-      const pid = Number(await new Promise<string>((resolve) => parent.stdout.once("data", (d) => resolve(String(d)))));
+      const pid = Number(
+        await new Promise<string>((resolve) => parent.stdout.once("data", (d) => resolve(String(d)))),
+      );
       let state = "";
       for (let i = 0; i < 50 && state !== "Z"; i++) {
         await new Promise((r) => setTimeout(r, 20));
