@@ -26,6 +26,8 @@ const SHAPE: Record<string, string[]> = {
   // what `up` will change, in a reviewer's words: the plans described (pure; run.ts reads)
   "describe.ts": ["inputsOf", "describeUser", "describeRemoval"],
   "check.ts": ["checkInputs"],
+  // carrying out a plan: the call behind each operation, the waits, outputs of what it holds (I/O)
+  "apply.ts": ["apply", "handlers"],
   "resources.ts": ["spec", "provider", "declare"],
   "system.ts": [], // the registry entry, named after the folder
   "users.schema.json": [], // its part of the users.yaml schema
@@ -76,7 +78,7 @@ describe("system folders", () => {
       }
       for (const file of ["plan.ts", "check.ts", "model.ts", "describe.ts"]) {
         const relative = imports(source(system, file)).filter((t) => t.startsWith("./"));
-        for (const forbidden of ["./client.ts", "./resources.ts", "./dto.ts"])
+        for (const forbidden of ["./client.ts", "./apply.ts", "./resources.ts", "./dto.ts"])
           assert.ok(!relative.includes(forbidden), `${system}/${file} imports ${forbidden}`);
       }
       // model.ts is vocabulary: types and constants, no behaviour.
