@@ -3,18 +3,16 @@ import { wasInFlight } from "../core/inflight.ts";
 import { execute, type Handlers } from "../core/operation.ts";
 import { PartialFailure, type Subject, warning } from "../core/provider.ts";
 import { type Clock, type Runtime, settled, WaitTimeoutError, waitFor } from "../core/runtime.ts";
+import { nameKey, resolveBusinessUnit, resolveRoles } from "./check.ts";
 import type { DataverseClient } from "./client.ts";
 import type { DataverseUserInputs, DataverseUserOutputs, Role, SystemUser, TeamRole } from "./model.ts";
 import {
   type DataverseOperation,
   describeOperation,
   NOT_ASSIGNABLE,
-  nameKey,
   outputsOf,
   type Progress,
   planUser,
-  resolveBusinessUnit,
-  resolveRoles,
 } from "./plan.ts";
 import { clientFor, forgetUsers, loadCaller, loadCatalog, loadTeamRoles, toActual } from "./run.ts";
 import { isElevationRefusal } from "./service.ts";

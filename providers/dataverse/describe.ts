@@ -11,9 +11,9 @@
  */
 import type { Change } from "../core/describe.ts";
 import type { DeclareContext } from "../core/system.ts";
-import { checkInputs } from "./check.ts";
+import { checkInputs, normalizeNames } from "./check.ts";
 import type { ActualUser, Caller, Catalog, DataversePerson, DataverseUserInputs } from "./model.ts";
-import { type DataverseOperation, describeOperation, normalizeNames, planRemoval, planUser } from "./plan.ts";
+import { type DataverseOperation, describeOperation, planRemoval, planUser } from "./plan.ts";
 
 /** The resource inputs of a declared user in one environment (what `declare` gives the engine). */
 export function inputsOf(

@@ -1,5 +1,5 @@
 /** The Dataverse system's public face: the resource, its provider, the client, our vocabulary and the pure planner. */
-export { checkInputs } from "./check.ts";
+export { checkInputs, resolveBusinessUnit, resolveRoles } from "./check.ts";
 export {
   createDataverseClient,
   type DataverseClient,
@@ -16,8 +16,6 @@ export {
   type PresenceStrategy,
   planRemoval,
   planUser,
-  resolveBusinessUnit,
-  resolveRoles,
   type UserPlan,
 } from "./plan.ts";
 export {

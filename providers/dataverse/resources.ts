@@ -41,7 +41,7 @@ import { compact, defineProvider, PlanError, type ResourceSpec, warning } from "
 import { ShimResource } from "../core/shim.ts";
 import type { DeclareContext, Declared } from "../core/system.ts";
 import { apply, handlers, reportTeamRoles, subjectOf, TYPE } from "./apply.ts";
-import { checkInputs } from "./check.ts";
+import { checkInputs, normalizeNames, resolveBusinessUnit, resolveRoles, sameNames } from "./check.ts";
 import { inputsOf } from "./describe.ts";
 import type { Caller, DataversePerson, DataverseUserInputs, DataverseUserOutputs } from "./model.ts";
 import {
@@ -50,12 +50,8 @@ import {
   heldRoleNames,
   mayAssign,
   NOT_ASSIGNABLE,
-  normalizeNames,
   type Progress,
   planRemoval,
-  resolveBusinessUnit,
-  resolveRoles,
-  sameNames,
 } from "./plan.ts";
 import {
   clientFor,

@@ -19,6 +19,7 @@ import {
   type PreflightProblem,
   type PreflightResult,
 } from "../core/system.ts";
+import { nameKey, normalizeNames, resolveBusinessUnit, resolveRoles, rootBusinessUnit } from "./check.ts";
 import { createDataverseClient, type DataverseClient } from "./client.ts";
 import { checkedInputs, describeRemoval, describeUser } from "./describe.ts";
 import {
@@ -31,16 +32,7 @@ import {
   type SystemUser,
   type TeamRole,
 } from "./model.ts";
-import {
-  diff,
-  mayAssign,
-  NOT_ASSIGNABLE,
-  nameKey,
-  normalizeNames,
-  resolveBusinessUnit,
-  resolveRoles,
-  rootBusinessUnit,
-} from "./plan.ts";
+import { diff, mayAssign, NOT_ASSIGNABLE } from "./plan.ts";
 import { dataverse, missingPrivilege, powerPlatform } from "./service.ts";
 
 /** The client of one environment. */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { PlanError } from "../../providers/core/provider.ts";
-import { checkInputs } from "../../providers/dataverse/check.ts";
+import { checkInputs, resolveRoles } from "../../providers/dataverse/check.ts";
 import {
   type ActualUser,
   type BusinessUnit,
@@ -19,7 +19,6 @@ import {
   owns,
   planRemoval,
   planUser,
-  resolveRoles,
 } from "../../providers/dataverse/plan.ts";
 
 const ROOT: BusinessUnit = { businessUnitId: "bu-root", name: "contoso", parentId: undefined };
