@@ -10,6 +10,10 @@
  * Run: bash scripts/with-node bench/crash.ts [users=100] [seed=16]
  */
 import process from "node:process";
+
+// Runs of hundreds of users under faults outlast the test harness's 4-minute CLI limit.
+process.env.D365_ACCESS_E2E_CLI_TIMEOUT_MS ??= String(30 * 60_000);
+
 import { seededRandom } from "../sandbox/core/population.ts";
 import { baseline, crashAt, type Moment } from "../test/e2e/crash.ts";
 

@@ -8,6 +8,10 @@
  * Run: bash scripts/with-node bench/faults.ts [users=200]
  */
 import process from "node:process";
+
+// Runs of hundreds of users under faults outlast the test harness's 4-minute CLI limit.
+process.env.D365_ACCESS_E2E_CLI_TIMEOUT_MS ??= String(30 * 60_000);
+
 import { crashProject } from "../test/e2e/crash.ts";
 import { assertSandboxMatches } from "../test/e2e/expect.ts";
 

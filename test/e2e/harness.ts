@@ -74,6 +74,12 @@ export function steps(output: string): string[] {
  * Copies the project's runnable parts into a temp dir and points its sandbox stack at `sandbox`
  * (seeded with `seed`, e.g. `"lived-in"`; default the sandbox's).
  */
+/**
+ * How long one CLI run may take before the harness kills it: 4 minutes for tests; benchmarks of
+ * hundreds of users set D365_ACCESS_E2E_CLI_TIMEOUT_MS (bench/faults.ts, bench/crash.ts).
+ */
+const cliTimeoutMs = () => Number(process.env.D365_ACCESS_E2E_CLI_TIMEOUT_MS) || 240_000;
+
 export async function createProject(
   options: {
     faults?: FaultUpdate;
@@ -118,7 +124,7 @@ export async function createProject(
       execFile(
         path.join(dir, "bin", "d365-access"),
         args,
-        { cwd: dir, env: childEnv, timeout: 240_000, maxBuffer: 64 * 1024 * 1024 },
+        { cwd: dir, env: childEnv, timeout: cliTimeoutMs(), maxBuffer: 64 * 1024 * 1024 },
         (err, stdout, stderr) => {
           const code = err
             ? typeof (err as { code?: unknown }).code === "number"
