@@ -1,4 +1,6 @@
 /** The Dataverse system's public face: the resource, its provider, the client, our vocabulary and the pure planner. */
+
+export { type PresenceWaitOptions, presenceWait } from "./apply.ts";
 export { checkInputs, resolveBusinessUnit, resolveRoles } from "./check.ts";
 export {
   createDataverseClient,
@@ -18,12 +20,5 @@ export {
   planUser,
   type UserPlan,
 } from "./plan.ts";
-export {
-  DataverseUser,
-  type DataverseUserArgs,
-  type PresenceWaitOptions,
-  presenceWait,
-  provider,
-  spec,
-} from "./resources.ts";
+export { DataverseUser, type DataverseUserArgs, provider, spec } from "./resources.ts";
 export { dataverse as dataverseService, powerPlatform as powerPlatformService } from "./service.ts";

@@ -63,8 +63,6 @@ import {
   toActual,
 } from "./run.ts";
 
-export { type PresenceWaitOptions, presenceWait } from "./apply.ts";
-
 export type { DataverseUserInputs, DataverseUserOutputs } from "./model.ts";
 
 /** Arguments of {@link DataverseUser}; the same names as the resource inputs (model contract). */

@@ -9,10 +9,10 @@ import { after, before, beforeEach, describe, it } from "node:test";
 import { requestCounter } from "../../providers/core/http.ts";
 import { captureWarnings, UNKNOWN } from "../../providers/core/provider.ts";
 import { configureRuntime, resetRuntime } from "../../providers/core/runtime.ts";
+import { presenceWait } from "../../providers/dataverse/apply.ts";
 import {
   type DataverseUserInputs,
   type DataverseUserOutputs,
-  presenceWait,
   provider,
 } from "../../providers/dataverse/resources.ts";
 import { startTestSandbox, type TestSandbox } from "../sandbox/helpers.ts";

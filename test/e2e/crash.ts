@@ -123,8 +123,8 @@ export async function liveOf(project: E2EProject, upns: string[]): Promise<Recor
 /** Waits until the journal shows no write for 2 s (at most 8 s); resolves to the last write's time. */
 async function quiet(journal: E2EProject["sandbox"]["sandbox"]["journal"], since: string): Promise<number> {
   const lastWrite = () => {
-    const writes = journal.entries({ writesOnly: true, since });
-    return writes.length === 0 ? 0 : Date.parse(writes[writes.length - 1]?.time ?? "");
+    const last = journal.entries({ writesOnly: true, since }).at(-1);
+    return last ? Date.parse(last.time) : 0;
   };
   const deadline = Date.now() + 8000;
   for (;;) {

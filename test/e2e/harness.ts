@@ -71,15 +71,15 @@ export function steps(output: string): string[] {
 }
 
 /**
- * Copies the project's runnable parts into a temp dir and points its sandbox stack at `sandbox`
- * (seeded with `seed`, e.g. `"lived-in"`; default the sandbox's).
- */
-/**
  * How long one CLI run may take before the harness kills it: 4 minutes for tests; benchmarks of
  * hundreds of users set D365_ACCESS_E2E_CLI_TIMEOUT_MS (bench/faults.ts, bench/crash.ts).
  */
 const cliTimeoutMs = () => Number(process.env.D365_ACCESS_E2E_CLI_TIMEOUT_MS) || 240_000;
 
+/**
+ * Copies the project's runnable parts into a temp dir and points its sandbox stack at `sandbox`
+ * (seeded with `seed`, e.g. `"lived-in"`; default the sandbox's).
+ */
 export async function createProject(
   options: {
     faults?: FaultUpdate;
