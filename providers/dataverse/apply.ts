@@ -1,3 +1,9 @@
+/**
+ * Carrying out a Dataverse plan (I/O; resources.ts calls it): bringing a missing user into the
+ * environment (just-in-time association, or a Power Platform `addUser` sync and a bounded wait),
+ * the Web API call behind each operation, and the outputs that record what Dataverse holds —
+ * also after a failed step, so the next diff sees what is left.
+ */
 import { isApiError } from "../core/errors.ts";
 import { wasInFlight } from "../core/inflight.ts";
 import { execute, type Handlers } from "../core/operation.ts";
@@ -16,6 +22,7 @@ import {
 } from "./plan.ts";
 import { clientFor, forgetUsers, loadCaller, loadCatalog, loadTeamRoles, toActual } from "./run.ts";
 import { isElevationRefusal } from "./service.ts";
+
 /** Bounds of the wait for a user to appear after `addUser` (tests and benchmarks shorten them). */
 export interface PresenceWaitOptions {
   timeoutMs: number;

@@ -1,9 +1,14 @@
+/**
+ * Carrying out an F&O plan (I/O; resources.ts calls it): the OData call behind each operation,
+ * role writes read back in bulk before they count (some role entities answer 204 and change
+ * nothing), and the outputs that record what F&O holds — also after a failed step, so the next
+ * diff sees what is left.
+ */
 import { isApiError } from "../core/errors.ts";
 import { wasInFlight } from "../core/inflight.ts";
 import { ExecutionError, execute, type Handlers } from "../core/operation.ts";
 import { PartialFailure, warning } from "../core/provider.ts";
-import type { Runtime } from "../core/runtime.ts";
-import { settled } from "../core/runtime.ts";
+import { type Runtime, settled } from "../core/runtime.ts";
 import type { FnoClient, RoleWrite } from "./client.ts";
 import type { FnoRole, FnoUserInputs, FnoUserOutputs, ManagedRole } from "./model.ts";
 import { describeOperation, type FnoOperation, liveView, planUser } from "./plan.ts";
