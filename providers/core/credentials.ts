@@ -17,6 +17,7 @@ import {
   type TokenCredential,
   WorkloadIdentityCredential,
 } from "@azure/identity";
+import { signInFailure } from "./signin.ts";
 
 /** Which credential to build; `auto` picks the first that its settings allow, in the order listed. */
 export type CredentialKind =
@@ -88,6 +89,38 @@ function need(value: string | undefined, what: string, kind: string): string {
 export function createCredential(
   settings: CredentialSettings,
   env: Record<string, string | undefined> = process.env,
+): TokenCredential {
+  return retryingUnanswered(credentialOf(settings, env));
+}
+
+/** Pauses before the second and third try of a sign-in the authority did not answer. */
+const UNANSWERED_SIGN_IN_DELAYS_MS = [500, 1500];
+
+/**
+ * Tries a sign-in again when the authority did not answer it (MSAL's `endpoints_resolution_error`:
+ * its metadata request met a throttled, failing or unreachable authority), a few times. Every
+ * resource of a run signs in through one credential, so one such answer would otherwise fail
+ * them all at once. A refused credential (AADSTS…) is never tried again.
+ */
+export function retryingUnanswered(credential: TokenCredential): TokenCredential {
+  return {
+    async getToken(scopes, options) {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await credential.getToken(scopes, options);
+        } catch (e) {
+          const delay = UNANSWERED_SIGN_IN_DELAYS_MS[attempt];
+          if (delay === undefined || signInFailure(e, "")?.code !== "endpoints_resolution_error") throw e;
+          await new Promise((resolve) => setTimeout(resolve, delay));
+        }
+      }
+    },
+  };
+}
+
+function credentialOf(
+  settings: CredentialSettings,
+  env: Record<string, string | undefined>,
 ): TokenCredential {
   const s = settings;
   const kind = chooseCredentialKind(s, env);

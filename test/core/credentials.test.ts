@@ -9,7 +9,7 @@ import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
-import { createCredential } from "../../providers/core/credentials.ts";
+import { createCredential, retryingUnanswered } from "../../providers/core/credentials.ts";
 import { startTestSandbox, type TestSandbox } from "../sandbox/helpers.ts";
 
 /** The demo app's federated credential in the sandbox seed (sandbox/entra/seed.ts). */
@@ -110,4 +110,30 @@ test("GitHub OIDC: the job's token service is asked for an Entra-audience token,
   } finally {
     server.close();
   }
+});
+
+test("a sign-in the authority did not answer is tried again, a refused one is not", async () => {
+  const failing = (message: string, failures: number) => {
+    let calls = 0;
+    return {
+      get calls() {
+        return calls;
+      },
+      async getToken() {
+        calls++;
+        if (calls <= failures) throw Object.assign(new Error(message), { name: "AuthenticationError" });
+        return { token: "t", expiresOnTimestamp: Date.now() + 3_600_000 };
+      },
+    };
+  };
+  const unanswered = "endpoints_resolution_error: Error: could not resolve endpoints (503)";
+  const twice = failing(unanswered, 2);
+  assert.equal((await retryingUnanswered(twice).getToken("s"))?.token, "t");
+  assert.equal(twice.calls, 3);
+  const always = failing(unanswered, 99);
+  await assert.rejects(retryingUnanswered(always).getToken("s"), /endpoints_resolution_error/);
+  assert.equal(always.calls, 3, "three tries in all");
+  const refused = failing("AADSTS7000215: Invalid client secret provided.", 99);
+  await assert.rejects(retryingUnanswered(refused).getToken("s"), /AADSTS7000215/);
+  assert.equal(refused.calls, 1, "a refused credential is not tried again");
 });
